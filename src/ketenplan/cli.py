@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import typer
 from rich.logging import RichHandler
@@ -17,6 +18,138 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging.")) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
                         handlers=[RichHandler(console=err_console, show_path=False)], force=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# the chain: run, validate, scenario show, backtest
+# ----------------------------------------------------------------------------------------------
+def _load(scenario: str, strict: bool = False):
+    from ketenplan.scenario import load_scenario
+
+    return load_scenario(scenario, strict=strict)
+
+
+def _simulate_with_progress(sc, seed, replicates, backend, keep_journeys="first"):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ketenplan.engine import simulate
+
+    n = sc.simulation.replicates if replicates is None else replicates
+    with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as prog:
+        task = prog.add_task(sc.name, total=n)
+        return simulate(sc, seed=seed, replicates=n, backend=backend, keep_journeys=keep_journeys,
+                        progress=lambda k: prog.advance(task, k))
+
+
+@app.command("run")
+@handle_errors
+def run_cmd(
+    scenario: str = typer.Argument(..., help="Preset name (nl_baseline, nl_history) or a scenario .toml file."),
+    seed: int = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
+    replicates: int = typer.Option(None, "--replicates", "-n", min=1, help="Replicates (default: the scenario's)."),
+    out: Path = typer.Option(Path("out/run"), "--out", help="Output folder for report.html and Parquet tables."),
+    backend: str = typer.Option("threads", help="serial, threads, processes or dask."),
+    journeys: str = typer.Option("first", help="Keep per-case journeys of the 'first' replicate, 'all' or 'none'."),
+    strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
+) -> None:
+    """Simulate a scenario; write report.html, Parquet tables and print a short summary."""
+    from rich.table import Table
+
+    from ketenplan.report import render_report
+
+    sc = _load(scenario, strict)
+    res = _simulate_with_progress(sc, seed, replicates, backend, journeys)
+    res.to_parquet(out)
+    report = render_report(res, out / "report.html")
+    s = res.kpi_summary().set_index("kpi")
+    t = Table(title=f"{sc.name}: {res.metadata['start']} to {res.metadata['end']}, "
+                    f"{res.metadata['replicates']} replicates, seed {res.seed}")
+    for c in ("key figure", "mean", "p10", "p90", "unit"):
+        t.add_column(c, justify="left" if c in ("key figure", "unit") else "right")
+    for k in ("coa_occupancy_peak", "decision_time_general_weeks", "decision_time_safe_weeks",
+              "decision_time_dublin_weeks", "permit_holders_in_reception_mean", "departures_independent_per_year",
+              "departures_forced_per_year", "departures_unsupervised_per_year", "reception_cost_per_year"):
+        r = s.loc[k]
+        t.add_row(k, f"{r['mean']:,.1f}", f"{r.p10:,.1f}", f"{r.p90:,.1f}", r.unit)
+    console.print(t)
+    console.print(f"report: [bold]{report}[/]  tables: {out}/*.parquet")
+
+
+@app.command("validate")
+@handle_errors
+def validate_cmd(
+    scenario: str = typer.Argument(..., help="Preset name or scenario .toml file."),
+    strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
+) -> None:
+    """Check a scenario file: structure (errors) and plausibility (warnings)."""
+    import warnings
+
+    from ketenplan.scenario import plausibility
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sc = _load(scenario, strict)
+        msgs = plausibility(sc, strict=strict)
+    for m in msgs:
+        err_console.print(f"[yellow]warning:[/] {m}")
+    console.print(f"[green]valid[/]: scenario '{sc.name}' (hash {sc.digest()})")
+
+
+scenario_app = typer.Typer(help="Built-in scenarios.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+
+
+@scenario_app.command("show")
+@handle_errors
+def scenario_show(name: str = typer.Argument("nl_baseline", help="Preset name or .toml file.")) -> None:
+    """Print a scenario as full TOML (every field), to start one's own file."""
+    from ketenplan.scenario import scenario_toml
+
+    typer.echo(scenario_toml(_load(name)))
+
+
+@scenario_app.command("list")
+def scenario_list() -> None:
+    """List the built-in scenarios."""
+    from ketenplan.scenario import preset_names
+
+    for n in preset_names():
+        typer.echo(n)
+
+
+@app.command("backtest")
+@handle_errors
+def backtest_cmd(
+    facts: Path = typer.Option(None, "--facts", help="CSV with date,quantity,value (default: the shipped "
+                                                     "in-sample facts 2014-2019)."),
+    scenario: str = typer.Option("nl_history", "--scenario", help="Preset or .toml driving the history."),
+    replicates: int = typer.Option(None, "--replicates", "-n", min=1),
+    seed: int = typer.Option(None, "--seed"),
+    out: Path = typer.Option(Path("out/backtest"), "--out", help="Output folder for backtest.csv."),
+) -> None:
+    """Compare the simulated history with observed facts; write backtest.csv and a summary."""
+    from rich.table import Table
+
+    from ketenplan._io import write_csv
+    from ketenplan.backtest import backtest, read_facts
+    from ketenplan.data import data_path
+
+    facts_df = read_facts(facts if facts is not None else data_path("nl_chain", "facts_nl_2014_2019.csv"))
+    sc = _load(scenario)
+    res = _simulate_with_progress(sc, seed, replicates, "threads", keep_journeys="all")
+    bt = backtest(facts_df, res)
+    path = write_csv(out / "backtest.csv", bt.table)
+    write_csv(out / "backtest_summary.csv", bt.summary)
+    t = Table(title=f"backtest of {sc.name} (seed {res.seed}, {res.metadata['replicates']} replicates)")
+    for c in ("quantity", "rows", "median abs. % error"):
+        t.add_column(c)
+    for r in bt.summary.itertuples():
+        t.add_row(r.quantity, str(r.rows), f"{r.mdape_pct:.1f}")
+    console.print(t)
+    for r in bt.skipped.itertuples():
+        err_console.print(f"[yellow]skipped[/] {r.date} {r.quantity}: {r.reason}")
+    console.print(f"table: [bold]{path}[/]")
 
 
 def _register_modules() -> None:

@@ -1,0 +1,128 @@
+"""Backtest the chain against observed facts: ``date,quantity,value`` rows.
+
+Dates are YYYY, YYYY-MM or YYYY-MM-DD. A stock is taken on that day, or on the last day of that
+month or year; a flow (per year) is summed over that year or month. p10/p90 come from replicates.
+Quantities the model does not know are listed as skipped, not an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ketenplan.engine.results import Results
+from ketenplan.errors import data_error
+
+DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+# quantity -> (kind, how): stocks from the derived stock table; flows from the flow table
+STOCKS = {"coa_occupancy": "coa_occupancy", "permit_holders_in_reception": "permit_holders_in_reception",
+          "ind_pending_asylum": "ind_pending"}
+FLOWS = {"permits_granted_asylum": ("grants", "nareis_arrivals", "resettled"),
+         "departures_independent": ("departures_independent",),
+         "departures_forced": ("departures_forced",),
+         "departures_unsupervised": ("departures_unsupervised",)}
+OTHER = {"ind_avg_decision_time_weeks"}
+KNOWN = set(STOCKS) | set(FLOWS) | OTHER
+
+
+@dataclass
+class Backtest:
+    table: pd.DataFrame  # date, quantity, observed, simulated, p10, p90, error_pct
+    summary: pd.DataFrame  # quantity, rows, mdape_pct
+    skipped: pd.DataFrame  # date, quantity, reason
+
+
+def read_facts(path: str | Path) -> pd.DataFrame:
+    """Read and check a facts CSV; errors name the file, row and column."""
+    path = Path(path)
+    if not path.exists():
+        raise data_error(path, "facts file not found", fix="give the path of a CSV with columns date,quantity,value")
+    try:
+        df = pd.read_csv(path, dtype={"date": str, "quantity": str})
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise data_error(path, f"not a readable CSV ({exc})") from None
+    missing = [c for c in ("date", "quantity", "value") if c not in df.columns]
+    if missing:
+        raise data_error(path, f"missing column(s) {', '.join(missing)}", expected="columns date,quantity,value",
+                         found=list(df.columns))
+    for i, r in enumerate(df.itertuples(index=False), start=2):
+        if not isinstance(r.date, str) or not DATE_RE.match(r.date.strip()):
+            raise data_error(path, "bad date", row=i, column="date", expected="YYYY, YYYY-MM or YYYY-MM-DD",
+                             found=r.date)
+        try:
+            v = float(r.value)
+        except (TypeError, ValueError):
+            raise data_error(path, "value is not a number", row=i, column="value", expected="a number",
+                             found=r.value) from None
+        if not np.isfinite(v) or v < 0:
+            raise data_error(path, "value must be a finite number >= 0", row=i, column="value", found=r.value)
+        if not isinstance(r.quantity, str) or not r.quantity.strip():
+            raise data_error(path, "empty quantity", row=i, column="quantity", expected="a quantity name")
+    df["date"] = df["date"].str.strip()
+    df["quantity"] = df["quantity"].str.strip()
+    df["value"] = df["value"].astype(float)
+    return df
+
+
+def _span(date: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    if len(date) == 4:
+        return pd.Timestamp(f"{date}-01-01"), pd.Timestamp(f"{date}-12-31")
+    if len(date) == 7:
+        p = pd.Period(date, freq="M")
+        return p.start_time.normalize(), p.end_time.normalize()
+    t = pd.Timestamp(date)
+    return t, t
+
+
+def simulated_values(res: Results, quantity: str, date: str) -> np.ndarray | None:
+    """The quantity on/over ``date`` for each replicate, or None when outside the simulated span."""
+    lo, hi = _span(date)
+    first, last = res.flows.date.min(), res.flows.date.max()
+    if hi < first or hi > last or lo < first:
+        return None
+    if quantity in STOCKS:
+        s = res.stocks[(res.stocks.dimension == "derived") & (res.stocks.category == STOCKS[quantity])
+                       & (res.stocks.date == hi)]
+        return s.sort_values("replicate").persons.to_numpy(float)
+    if quantity in FLOWS:
+        f = res.flows[(res.flows.flow.isin(FLOWS[quantity])) & (res.flows.date >= lo) & (res.flows.date <= hi)]
+        return f.groupby("replicate", observed=True).persons.sum().sort_index().to_numpy(float)
+    if quantity == "ind_avg_decision_time_weeks":
+        j = res.journeys
+        if lo == hi:  # a day: use its month
+            lo, hi = _span(date[:7])
+        m = (j.decision_date >= lo) & (j.decision_date <= hi) & j.stream.isin(["first", "subsequent"]) \
+            & j.outcome.isin(["granted", "rejected", "granted_on_appeal"])
+        sel = j[m]
+        if sel.empty:
+            return None
+        w = (sel.decision_date - sel.registration_date).dt.days / 7.0 * sel.persons
+        return (w.groupby(sel.replicate).sum() / sel.persons.groupby(sel.replicate).sum()).to_numpy(float)
+    return None
+
+
+def backtest(facts: pd.DataFrame, res: Results) -> Backtest:
+    """Compare observed facts with the simulation (all replicates)."""
+    rows, skipped = [], []
+    for r in facts.itertuples(index=False):
+        if r.quantity not in KNOWN:
+            skipped.append((r.date, r.quantity, "unknown quantity"))
+            continue
+        vals = simulated_values(res, r.quantity, r.date)
+        if vals is None or len(vals) == 0:
+            skipped.append((r.date, r.quantity, "outside the simulated span"))
+            continue
+        sim = float(np.mean(vals))
+        err = (sim - r.value) / r.value * 100 if r.value else float("nan")
+        rows.append((r.date, r.quantity, r.value, round(sim, 1), round(float(np.quantile(vals, 0.1)), 1),
+                     round(float(np.quantile(vals, 0.9)), 1), round(err, 1)))
+    table = pd.DataFrame(rows, columns=["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct"])
+    summary = (table.assign(ape=table.error_pct.abs()).groupby("quantity", sort=False)
+               .agg(rows=("ape", "size"), mdape_pct=("ape", "median")).reset_index()) if len(table) else \
+        pd.DataFrame(columns=["quantity", "rows", "mdape_pct"])
+    return Backtest(table, summary, pd.DataFrame(skipped, columns=["date", "quantity", "reason"]))

@@ -1,0 +1,290 @@
+"""Rolling-origin backtest of the inflow models on the shipped monthly series.
+
+Protocol (fixed in advance, nothing is tuned on the evaluation):
+
+* Origins are the ends of March, June, September and December. At each origin every model
+  is refitted on the data up to that month only and forecasts steps 1..24.
+* A country enters once it has 36 months of history (2010-12 for most, 2015-12 for Croatia).
+* Origins before ``first_eval`` (default 2012-12) are a burn-in: their errors feed the
+  prediction intervals of later origins but are not scored.
+* Prediction intervals are empirical: at origin T the log-scale errors of the same model at
+  the same step, from all earlier origins whose outcome was known at T (all countries
+  pooled), are divided by each country's scale (mean absolute 12-month log difference over
+  the last 60 training months) and their 2.5/10/90/97.5% quantiles are rescaled to the
+  country. With fewer than 25 such errors at a step, the quantiles of the longest step with
+  enough errors are widened by sqrt(step ratio); with no step having enough (early origins of a
+  backtest on few countries) the row has no interval and is left out of the coverage, which
+  is reported beside the count of rows that have one (``n_interval``).
+* Scores per model and step h: MASE (absolute error over the in-sample mean absolute
+  seasonal difference of the training window), sMAPE [%], coverage of the 80% and 95%
+  intervals, and for h >= 12 the error of the 12-month total ending at step h (weighted
+  absolute percentage error over all countries and the median APE).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ketenplan.errors import DataError
+from ketenplan.forecast import data as fdata
+from ketenplan.forecast import models as fm
+
+log = logging.getLogger(__name__)
+
+H_MAX = 24
+ORIGIN_MONTHS = (3, 6, 9, 12)
+FIRST_EVAL = "2012-12"
+QUANTILES = (0.025, 0.10, 0.90, 0.975)
+MIN_POOL = 25
+SIGMA_WINDOW = 60
+SIGMA_FLOOR = 0.05
+
+
+@dataclass
+class Panel:
+    """All shipped monthly series on one grid, on the log scale."""
+
+    Y: np.ndarray
+    X: np.ndarray
+    months: pd.PeriodIndex
+    codes: list[str]
+    moy: np.ndarray
+    agg: np.ndarray
+
+    @classmethod
+    def load(cls, through: str | None = None, Y: np.ndarray | None = None,
+             months: pd.PeriodIndex | None = None, codes: list[str] | None = None) -> "Panel":
+        if Y is None:
+            Y, months, codes = fdata.panel()
+        if through is not None:
+            keep = months <= pd.Period(through, freq="M")
+            Y, months = Y[:, keep], months[keep]
+        X = fm.to_log(Y)
+        full = ~np.isnan(Y).any(axis=1)
+        agg = np.log1p(Y[full].sum(axis=0))
+        return cls(Y=Y, X=X, months=months, codes=list(codes), moy=np.asarray(months.month) - 1, agg=agg)
+
+
+def sigma_scale(x: np.ndarray) -> float:
+    """Scale of a log series for standardising errors: mean |x_t - x_{t-12}| over the last 60 months."""
+    d = np.abs(x[12:] - x[:-12])[-SIGMA_WINDOW:]
+    return float(max(d.mean() if d.size else SIGMA_FLOOR, SIGMA_FLOOR))
+
+
+def mase_scale(y: np.ndarray) -> float:
+    """In-sample MASE scale: mean |y_t - y_{t-12}| over the training window [persons/month]."""
+    d = np.abs(y[12:] - y[:-12])
+    return float(d.mean()) if d.size else float("nan")
+
+
+_PANEL: Panel | None = None
+_ROWS: list[int] | None = None
+_MODELS: tuple[str, ...] = fm.MODELS
+
+
+def _task(T: int) -> tuple[int, dict[str, np.ndarray]]:
+    assert _PANEL is not None
+    return T, fm.forecast_origin(_PANEL.X, _PANEL.moy, T, H_MAX, _PANEL.agg, models=_MODELS, rows=_ROWS)
+
+
+def origins(p: Panel, rows: list[int]) -> list[int]:
+    """Origin columns: quarter ends with 36 months of history for at least one selected country."""
+    first = min(int(np.argmax(~np.isnan(p.X[r]))) for r in rows) + 35
+    return [t for t in range(first, len(p.months) - 1) if p.months[t].month in ORIGIN_MONTHS]
+
+
+@dataclass
+class BacktestResult:
+    """Forecast rows (one per model, country, origin and step) and the scores."""
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+    metrics_by_country: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def ratio(self, model: str, h: int, baseline: str = "snaive") -> float:
+        """MASE of ``model`` over the MASE of ``baseline`` at step h."""
+        m = self.metrics.set_index(["model", "h"])["mase"]
+        return float(m.loc[(model, h)] / m.loc[(baseline, h)])
+
+
+def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray) -> np.ndarray:
+    """Empirical quantiles [origin, step, 4] of standardised errors U [country, origin, step]."""
+    J, H = U.shape[1], U.shape[2]
+    Q = np.full((J, H, len(QUANTILES)), np.nan)
+    for j in range(J):
+        counts = np.zeros(H, int)
+        qs = np.full((H, len(QUANTILES)), np.nan)
+        for k in range(1, H + 1):
+            prev = orig_t + k <= orig_t[j]
+            pool = U[:, prev, k - 1].ravel()
+            pool = pool[np.isfinite(pool)]
+            counts[k - 1] = pool.size
+            if pool.size >= MIN_POOL:
+                qs[k - 1] = np.quantile(pool, QUANTILES)
+        for k in range(1, H + 1):
+            if counts[k - 1] >= MIN_POOL:
+                Q[j, k - 1] = qs[k - 1]
+            else:
+                ok = np.flatnonzero(counts[:k - 1] >= MIN_POOL)
+                if ok.size:
+                    k2 = ok[-1] + 1
+                    Q[j, k - 1] = qs[k2 - 1] * np.sqrt(k / k2)
+    return Q
+
+
+def run_backtest(countries: list[str] | str | None = "all", horizons=(1, 3, 6, 12, 24), *,
+                 models=fm.MODELS, first_eval: str = FIRST_EVAL, n_jobs: int = 2,
+                 progress: Callable[[int, int], None] | None = None, panel: Panel | None = None) -> BacktestResult:
+    """Run the rolling-origin backtest (protocol in the module docstring).
+
+    ``countries``: ``"all"``/None or a list of Eurostat codes to score (the pooled model always
+    learns from all shipped countries). ``horizons``: steps (1..24) to report. ``n_jobs``:
+    worker processes (1 runs in this process). ``progress(done, total)`` is called per origin.
+    """
+    global _PANEL, _ROWS, _MODELS
+    t0 = time.perf_counter()
+    horizons = sorted({int(h) for h in horizons})
+    if not horizons or horizons[0] < 1 or horizons[-1] > H_MAX:
+        raise DataError(f"backtest horizons {horizons}: expected steps between 1 and {H_MAX} months")
+    models = tuple(models)
+    unknown = set(models) - set(fm.MODELS)
+    if unknown:
+        raise DataError(f"backtest models: unknown {sorted(unknown)}; expected some of {', '.join(fm.MODELS)}")
+    for base in fm.BASELINES:
+        if base not in models:
+            models = models + (base,)
+    p = panel or Panel.load()
+    if countries in (None, "all") or countries == ["all"]:
+        codes = list(p.codes)
+    else:
+        codes = [fdata.normalise_country(c) for c in countries]
+    rows = [p.codes.index(c) for c in codes]
+    orig = origins(p, rows)
+    _PANEL, _ROWS, _MODELS = p, rows, models
+    results: dict[int, dict[str, np.ndarray]] = {}
+    try:
+        if n_jobs > 1 and len(orig) > 1:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as ex:
+                for i, (T, res) in enumerate(ex.map(_task, orig, chunksize=1)):
+                    results[T] = res
+                    if progress:
+                        progress(i + 1, len(orig))
+        else:
+            for i, T in enumerate(orig):
+                results[T] = _task(T)[1]
+                if progress:
+                    progress(i + 1, len(orig))
+    finally:
+        _PANEL, _ROWS = None, None
+    fc = _assemble(p, rows, orig, results, models)
+    metrics, by_country = _score(fc, horizons, first_eval)
+    secs = time.perf_counter() - t0
+    settings = {"countries": codes, "horizons": horizons, "models": list(models), "first_eval": first_eval,
+                "origins": [str(p.months[t]) for t in orig], "origin_months": list(ORIGIN_MONTHS),
+                "data_end": str(p.months[-1])}
+    log.info("backtest: %d countries, %d origins, %d models in %.1f s", len(codes), len(orig), len(models), secs)
+    return BacktestResult(forecasts=fc, metrics=metrics, metrics_by_country=by_country, settings=settings,
+                          seconds=secs)
+
+
+def _assemble(p: Panel, rows: list[int], orig: list[int], results, models) -> pd.DataFrame:
+    N = len(p.months)
+    orig_t = np.asarray(orig)
+    frames = []
+    sig = np.full((len(rows), len(orig)), np.nan)
+    scl = np.full((len(rows), len(orig)), np.nan)
+    for i, r in enumerate(rows):
+        for j, T in enumerate(orig):
+            x = p.X[r, :T + 1]
+            ok = ~np.isnan(x)
+            if ok.sum() >= 36:
+                sig[i, j] = sigma_scale(x[ok])
+                scl[i, j] = mase_scale(p.Y[r, :T + 1][ok])
+    tgt = orig_t[None, :, None] + np.arange(1, H_MAX + 1)[None, None, :]  # 1, J, H
+    inside = tgt < N
+    act_x = np.where(inside, p.X[np.asarray(rows)][:, np.minimum(tgt[0], N - 1)], np.nan)  # C, J, H
+    for name in models:
+        F = np.stack([results[T][name][rows] for T in orig], axis=1)  # C, J, H
+        U = (act_x - F) / sig[:, :, None]
+        Q = _interval_quantiles(U, orig_t)  # J, H, 4
+        bounds = F[..., None] + sig[:, :, None, None] * Q[None]
+        C, J, H = F.shape
+        ci, ji, hi = np.meshgrid(np.arange(C), np.arange(J), np.arange(H), indexing="ij")
+        df = pd.DataFrame({
+            "model": name,
+            "geo": np.asarray(p.codes)[np.asarray(rows)][ci.ravel()],
+            "origin": np.asarray([str(p.months[t]) for t in orig])[ji.ravel()],
+            "h": hi.ravel() + 1,
+            "month": np.asarray([str(m) for m in p.months] + [""] * (H_MAX + 1))[tgt[0][ji.ravel(), hi.ravel()]],
+            "actual": fm.from_log(act_x.ravel()),
+            "point": fm.from_log(F.ravel()),
+            "lo95": fm.from_log(bounds[..., 0].ravel()),
+            "lo80": fm.from_log(bounds[..., 1].ravel()),
+            "hi80": fm.from_log(bounds[..., 2].ravel()),
+            "hi95": fm.from_log(bounds[..., 3].ravel()),
+            "u": U.ravel(),
+            "sigma": sig[ci.ravel(), ji.ravel()],
+            "scale": scl[ci.ravel(), ji.ravel()],
+        })
+        df.loc[~np.isfinite(F.ravel()), ["point", "lo95", "lo80", "hi80", "hi95"]] = np.nan
+        frames.append(df[np.isfinite(F.ravel())])
+    out = pd.concat(frames, ignore_index=True)
+    out.loc[~np.isfinite(out["u"]), "actual"] = np.nan
+    return out
+
+
+def _smape(a: np.ndarray, f: np.ndarray) -> np.ndarray:
+    den = np.abs(a) + np.abs(f)
+    return np.where(den > 0, 200.0 * np.abs(a - f) / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _score(fc: pd.DataFrame, horizons: list[int], first_eval: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ev = fc[(fc["origin"] >= first_eval) & fc["actual"].notna()].copy()
+    ev["ae"] = (ev["actual"] - ev["point"]).abs()
+    ev["ase"] = np.where(ev["scale"] > 0, ev["ae"] / ev["scale"].where(ev["scale"] > 0), np.nan)
+    ev["smape"] = _smape(ev["actual"].to_numpy(), ev["point"].to_numpy())
+    has = ev["lo80"].notna()
+    ev["in80"] = ((ev["actual"] >= ev["lo80"]) & (ev["actual"] <= ev["hi80"])).where(has)
+    ev["in95"] = ((ev["actual"] >= ev["lo95"]) & (ev["actual"] <= ev["hi95"])).where(has)
+    # 12-month totals ending at step h
+    key = ["model", "geo", "origin"]
+    ev = ev.sort_values(key + ["h"])
+    g = ev.groupby(key)
+    ev["tot_a"] = g["actual"].transform(lambda s: s.rolling(12).sum())
+    ev["tot_f"] = g["point"].transform(lambda s: s.rolling(12).sum())
+    ev["tot_n"] = g["h"].transform(lambda s: s.rolling(12).count())
+    ev.loc[ev["tot_n"] < 12, ["tot_a", "tot_f"]] = np.nan
+    sel = ev[ev["h"].isin(horizons)]
+    rows = []
+    for (model, h), d in sel.groupby(["model", "h"]):
+        tot = d.dropna(subset=["tot_a"])
+        tot = tot[tot["tot_a"] > 0]
+        ape = (tot["tot_f"] - tot["tot_a"]).abs() / tot["tot_a"]
+        rows.append({"model": model, "h": h, "n": len(d), "n_interval": int(d["in80"].notna().sum()), "mase": d["ase"].mean(), "smape": d["smape"].mean(),
+                     "coverage80": d["in80"].astype(float).mean(), "coverage95": d["in95"].astype(float).mean(),
+                     "annual_total_wape": (tot["tot_f"] - tot["tot_a"]).abs().sum() / tot["tot_a"].sum()
+                     if len(tot) else np.nan,
+                     "annual_total_mdape": ape.median() if len(tot) else np.nan})
+    metrics = pd.DataFrame(rows)
+    base = metrics[metrics["model"] == "snaive"].set_index("h")["mase"]
+    metrics["mase_ratio_snaive"] = metrics["mase"] / metrics["h"].map(base)
+    rw = metrics[metrics["model"] == "naive"].set_index("h")["mase"]
+    metrics["mase_ratio_naive"] = metrics["mase"] / metrics["h"].map(rw)
+    order = {m: i for i, m in enumerate(fm.MODELS)}
+    metrics = metrics.sort_values(["h", "model"], key=lambda s: s.map(order) if s.name == "model" else s)
+    by_country = (sel.groupby(["model", "geo", "h"])
+                  .assign(in80=lambda d: d["in80"].astype(float))
+                  .agg(n=("ase", "size"), mase=("ase", "mean"), coverage80=("in80", "mean"))
+                  .reset_index())
+    return metrics.reset_index(drop=True), by_country

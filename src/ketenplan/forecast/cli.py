@@ -1,0 +1,71 @@
+"""Commands ``forecast`` and ``forecast-backtest`` (registered on the main app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ketenplan._cli import console, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the forecast commands to ``app``."""
+
+    @app.command("forecast")
+    @handle_errors
+    def forecast_cmd(
+        country: str = typer.Option("NL", "--country", help="Eurostat country code (NL, DE, EL, ...)."),
+        horizon: int = typer.Option(24, "--horizon", help="Months ahead."),
+        paths: int = typer.Option(1000, "--paths", help="Number of sample paths."),
+        seed: int = typer.Option(0, "--seed", help="Random seed of the sample paths."),
+        origin: str = typer.Option(None, "--origin", help="Last month the model sees (YYYY-MM); default the last month."),
+        out: Path = typer.Option(Path("out/forecast"), "--out", help="Output folder."),
+    ) -> None:
+        """Monthly forecast of asylum applicants with 80%/95% intervals, sample paths, plot and table."""
+        from ketenplan.forecast.api import forecast
+        from ketenplan.forecast.report import write_forecast
+
+        fc = forecast(country, horizon, n_paths=paths, seed=seed, origin=origin)
+        written = write_forecast(fc, out)
+        t = fc.table
+        year_total = t["point"].iloc[:12].sum()
+        console.print(f"[bold]{fc.country}[/]: forecast from {fc.origin}, next 12 months {year_total:,.0f} applicants "
+                      f"(Eurostat definition); files: {', '.join(str(p) for p in written)}")
+
+    @app.command("forecast-backtest")
+    @handle_errors
+    def backtest_cmd(
+        countries: str = typer.Option("all", "--countries", help="'all' or comma-separated Eurostat codes."),
+        horizons: str = typer.Option("1,3,6,12,24", "--horizons", help="Comma-separated steps (months, 1..24)."),
+        jobs: int = typer.Option(2, "--jobs", help="Worker processes."),
+        nl_table: bool = typer.Option(True, "--nl-table/--no-nl-table", help="Add the Dutch yearly table."),
+        out: Path = typer.Option(Path("out/forecast-backtest"), "--out", help="Output folder."),
+    ) -> None:
+        """Rolling-origin backtest on the shipped series: MASE, sMAPE, annual-total error, coverage."""
+        from rich.progress import Progress
+        from rich.table import Table
+
+        from ketenplan.errors import ScenarioError
+        from ketenplan.forecast.api import nl_annual_table
+        from ketenplan.forecast.backtest import run_backtest
+        from ketenplan.forecast.report import write_backtest
+
+        try:
+            hs = [int(h) for h in horizons.split(",") if h.strip()]
+        except ValueError:
+            raise ScenarioError(f"--horizons {horizons!r}: expected comma-separated integers, e.g. 1,3,6,12,24") from None
+        cs = "all" if countries.strip().lower() == "all" else [c.strip() for c in countries.split(",") if c.strip()]
+        with Progress(console=console, transient=True) as prog:
+            task = prog.add_task("backtest origins", total=None)
+            res = run_backtest(cs, hs, n_jobs=jobs, progress=lambda d, n: prog.update(task, completed=d, total=n))
+        table = nl_annual_table() if nl_table else None
+        written = write_backtest(res, out, table)
+        tab = Table(title=f"Backtest ({len(res.settings['countries'])} countries, {res.seconds:.1f} s)")
+        for col in ("model", "h", "mase", "ratio vs snaive", "cov80", "cov95"):
+            tab.add_column(col)
+        for r in res.metrics.itertuples():
+            tab.add_row(r.model, str(r.h), f"{r.mase:.3f}", f"{r.mase_ratio_snaive:.3f}", f"{r.coverage80:.2f}",
+                        f"{r.coverage95:.2f}")
+        console.print(tab)
+        console.print(f"files: {', '.join(str(p) for p in written)}")

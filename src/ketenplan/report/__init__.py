@@ -1,0 +1,159 @@
+"""The HTML report: one section per pillar (P1-P6), plots with replicate bands, assumptions last.
+
+Plots read Results only, never engine internals. The page is self-contained: plotly.js is
+embedded once, so it opens without a network.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from jinja2 import Environment, StrictUndefined
+
+from ketenplan._io import write_text
+from ketenplan.engine.results import KPI_TABLE, Results
+from ketenplan.scenario import parameters_table, scenario_toml
+
+PILLARS = {
+    "P1": "Prevent irregular migration: inflow",
+    "P2": "Reception and protection in the region",
+    "P3": "A solid and flexible asylum system: registration, procedure, reception",
+    "P4": "Less illegality, more return",
+    "P5": "Legal migration routes",
+    "P6": "Integration and participation: housing of permit holders",
+}
+NOT_YET = {
+    "P2": "Responsibility-sharing indicators and EU keys are computed by <code>ketenplan solidarity</code> "
+          "(indicators, key, allocate, simulate); they are not yet linked into the chain report.",
+    "P5": "Regular migration routes (work, study, family) are not modelled yet; resettlement is part of the "
+          "chain and shown here.",
+}
+
+
+def _fan(res: Results, dimension: str, category: str, title: str, ytitle: str = "persons") -> go.Figure:
+    w = res.stock(dimension, category)
+    w = w.resample("W").last() if len(w) > 800 else w
+    q = w.quantile([0.1, 0.5, 0.9], axis=1).T
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=q.index, y=q[0.9], line=dict(width=0), showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=q.index, y=q[0.1], fill="tonexty", line=dict(width=0), name="p10-p90",
+                             fillcolor="rgba(31,119,180,0.25)"))
+    fig.add_trace(go.Scatter(x=q.index, y=q[0.5], name="median", line=dict(color="rgb(31,119,180)")))
+    fig.update_layout(title=title, yaxis_title=ytitle, height=340, margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def _locations(res: Results) -> go.Figure:
+    s = res.stocks[res.stocks.dimension == "location"]
+    m = s.groupby(["date", "category"], observed=True).persons.mean().unstack()
+    m = m.resample("W").last() if len(m) > 800 else m
+    fig = go.Figure()
+    for c in ["central", "regular", "small_scale", "freedom_restricting", "emergency"]:
+        if c in m:
+            fig.add_trace(go.Scatter(x=m.index, y=m[c], stackgroup="one", name=c))
+    fig.update_layout(title="Reception occupancy by location type (mean of replicates)", yaxis_title="persons",
+                      height=340, margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def _flows_per_month(res: Results, names: list[str], title: str) -> go.Figure:
+    f = res.flows[res.flows.flow.isin(names)]
+    f = f.assign(month=f.date.dt.to_period("M").dt.to_timestamp())
+    m = f.groupby(["replicate", "month", "flow"], observed=True).persons.sum().groupby(["month", "flow"],
+                                                                                     observed=True).mean()
+    m = m.unstack()
+    fig = go.Figure()
+    for c in names:
+        if c in m:
+            fig.add_trace(go.Scatter(x=m.index, y=m[c], name=c))
+    fig.update_layout(title=title, yaxis_title="persons/month", height=340, margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def _throughput(res: Results) -> go.Figure:
+    j = res.journeys
+    j = j[j.decision_date.notna() & ~j.warmup & j.stream.isin(["first", "subsequent"])]
+    fig = go.Figure()
+    for tr in ["general", "safe_country", "dublin"]:
+        s = j[j.track == tr]
+        if len(s):
+            weeks = (s.decision_date - s.registration_date).dt.days / 7
+            fig.add_trace(go.Histogram(x=np.repeat(weeks.to_numpy(), s.persons.to_numpy()), name=tr, opacity=0.6,
+                                       histnorm="probability", xbins=dict(size=4)))
+    fig.update_layout(barmode="overlay", title="Registration to first-instance decision, by track (replicate 0)",
+                      xaxis_title="weeks", yaxis_title="share of persons", height=340,
+                      margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def _housing(res: Results) -> go.Figure:
+    h = res.housing.groupby("period")[["task", "backlog_in", "realised"]].mean()
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=h.index, y=h.task, name="task"))
+    fig.add_trace(go.Bar(x=h.index, y=h.backlog_in, name="backlog carried in"))
+    fig.add_trace(go.Bar(x=h.index, y=h.realised, name="realised"))
+    fig.update_layout(barmode="group", title="Housing task (taakstelling) per half-year, mean of replicates",
+                      yaxis_title="persons", height=340, margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def _departures(res: Results) -> go.Figure:
+    names = ["departures_independent", "departures_forced", "departures_unsupervised", "dublin_transfers"]
+    f = res.flows[res.flows.flow.isin(names)]
+    y = f.groupby([f.date.dt.year, "flow", "replicate"], observed=True).persons.sum().groupby(
+        level=[0, 1], observed=True).mean().unstack()
+    fig = go.Figure()
+    for c in names:
+        if c in y:
+            fig.add_trace(go.Bar(x=y.index, y=y[c], name=c))
+    fig.update_layout(barmode="stack", title="Departures per year (mean of replicates)", yaxis_title="persons",
+                      height=340, margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def figures(res: Results) -> dict[str, list[go.Figure]]:
+    """The plots of each pillar."""
+    return {
+        "P1": [_flows_per_month(res, ["arrivals", "nareis_arrivals", "registrations"],
+                                "Arrivals, nareis and registrations per month (mean of replicates)")],
+        "P2": [],
+        "P3": [_fan(res, "derived", "coa_occupancy", "COA reception occupancy (emergency included)"),
+               _locations(res), _fan(res, "derived", "ind_pending", "First-instance applications without a decision"),
+               _fan(res, "stage", "waiting_registration", "Waiting for registration"), _throughput(res)],
+        "P4": [_departures(res), _fan(res, "stage", "return_outside_reception",
+                                      "Rejected, awaiting departure outside reception")],
+        "P5": [_flows_per_month(res, ["resettled"], "Resettled refugees per month (mean of replicates)")],
+        "P6": [_fan(res, "derived", "permit_holders_in_reception", "Permit holders waiting in reception"),
+               _housing(res)],
+    }
+
+
+def render_report(res: Results, path: str | Path, *, title: str | None = None) -> Path:
+    """Write the self-contained HTML report for one scenario run."""
+    summary = res.kpi_summary()
+    desc = {k: d for k, _, _, d in KPI_TABLE}
+    figs = figures(res)
+    first = True
+    sections = []
+    for p, name in PILLARS.items():
+        html_figs = []
+        for f in figs[p]:
+            html_figs.append(f.to_html(full_html=False, include_plotlyjs="inline" if first else False))
+            first = False
+        rows = summary[summary.pillar == p]
+        sections.append({"id": p, "name": name, "figures": html_figs, "note": NOT_YET.get(p),
+                         "kpis": [dict(kpi=r.kpi, unit=r.unit, desc=desc[r.kpi], mean=r.mean, p10=r.p10, p90=r.p90)
+                                  for r in rows.itertuples()]})
+    params = parameters_table()
+    assumptions = params[params.source.str.startswith("assumption")]
+    env = Environment(autoescape=True, undefined=StrictUndefined)
+    env.filters["num"] = lambda v: "n/a" if pd.isna(v) else (f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}")
+    tpl = env.from_string(resources.files("ketenplan.report").joinpath("report.html.j2").read_text("utf-8"))
+    html = tpl.render(title=title or f"ketenplan: {res.scenario.name}", meta=res.metadata, sections=sections,
+                      assumptions=assumptions.to_dict("records"), scenario_toml=scenario_toml(res.scenario),
+                      description=res.scenario.description)
+    return write_text(path, html)

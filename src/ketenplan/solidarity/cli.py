@@ -1,0 +1,160 @@
+"""Command line for EU solidarity: ``ketenplan solidarity key|allocate|simulate|indicators``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ketenplan._cli import console, handle_errors
+
+DEFAULT_OUT = Path("out/solidarity")
+
+_SCHEME_HELP = "relocation-2015 | dublin-2016 | pact-2024"
+
+
+def _codes(text: Optional[str]) -> Optional[list[str]]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else None
+
+
+def _write(out: Path, stem: str, df, fig) -> None:
+    from ketenplan._io import write_csv, write_text
+    from ketenplan.solidarity.plots import to_html
+
+    csv_path = write_csv(out / f"{stem}.csv", df)
+    html_path = write_text(out / f"{stem}.html", to_html(fig))
+    console.print(f"wrote {csv_path} and {html_path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``solidarity`` sub-app to the main application."""
+    sub = typer.Typer(no_args_is_help=True,
+                      help="EU solidarity: distribution keys, relocation, indicators (P3.1, P3.2, P2.1).")
+
+    @sub.command("key")
+    @handle_errors
+    def key_cmd(
+        scheme: str = typer.Option("relocation-2015", "--scheme", help=_SCHEME_HELP),
+        year: Optional[int] = typer.Option(None, "--year", help="year of the inputs (relocation-2015: default 2014, "
+                                           "the figures of 2015; others: required, 2010-2023)"),
+        proposal: Optional[str] = typer.Option(None, "--proposal", help="relocation-2015 only: may-2015 | sep-2015"),
+        states: Optional[str] = typer.Option(None, "--states", help="ISO3 codes, comma separated (default: the "
+                                             "scheme's participants)"),
+        exclude: Optional[str] = typer.Option(None, "--exclude", help="ISO3 codes to leave out"),
+        out: Path = typer.Option(DEFAULT_OUT, "--out", help="output folder"),
+    ) -> None:
+        """The key per state with its inputs; table, CSV and bar chart."""
+        from ketenplan.solidarity.keys import distribution_key
+        from ketenplan.solidarity.plots import key_bar
+
+        if scheme != "relocation-2015" and year is None:
+            from ketenplan.errors import ScenarioError
+            raise ScenarioError(f"--year is required for scheme {scheme} (a year in 2010-2023)")
+        k = distribution_key(scheme, year, variant=proposal, states=_codes(states), exclude=_codes(exclude))
+        y = k.attrs.get("year")
+        t = Table(title=f"{scheme} key, inputs of {y} (GDP in {k.attrs.get('gdp_unit')})")
+        for c in ("state", "population", "GDP", "unemployment %", "past appl./million", "share %"):
+            t.add_column(c, justify="right" if c != "state" else "left")
+        for iso, r in k.sort_values("share", ascending=False).iterrows():
+            t.add_row(f"{iso} {r['name']}", f"{r.population:,.0f}", f"{r.gdp:,.4g}", f"{r.unemployment_rate:.1f}",
+                      f"{r.past_applications_per_million:,.0f}", f"{100 * r.share:.3f}")
+        console.print(t)
+        _write(out, f"key_{scheme}_{y}", k.reset_index(), key_bar(k, f"{scheme} key ({y})"))
+
+    @sub.command("allocate")
+    @handle_errors
+    def allocate_cmd(
+        scheme: str = typer.Option("relocation-2015", "--scheme", help=_SCHEME_HELP),
+        total: int = typer.Option(..., "--total", help="persons to allocate"),
+        year: Optional[int] = typer.Option(None, "--year", help="year of the inputs (see `key`)"),
+        proposal: Optional[str] = typer.Option(None, "--proposal", help="relocation-2015 only: may-2015 | sep-2015"),
+        rounding: str = typer.Option("largest-remainder", "--rounding", help="largest-remainder | per-state"),
+        states: Optional[str] = typer.Option(None, "--states", help="ISO3 codes, comma separated"),
+        exclude: Optional[str] = typer.Option(None, "--exclude", help="ISO3 codes to leave out"),
+        out: Path = typer.Option(DEFAULT_OUT, "--out", help="output folder"),
+    ) -> None:
+        """Integer allocation of --total persons by the key."""
+        from ketenplan.errors import ScenarioError
+        from ketenplan.solidarity.allocate import allocate
+        from ketenplan.solidarity.keys import distribution_key
+        from ketenplan.solidarity.plots import allocation_bar
+
+        if scheme != "relocation-2015" and year is None:
+            raise ScenarioError(f"--year is required for scheme {scheme} (a year in 2010-2023)")
+        k = distribution_key(scheme, year, variant=proposal, states=_codes(states), exclude=_codes(exclude))
+        a = allocate(k, total, rounding)  # type: ignore[arg-type]
+        t = Table(title=f"{scheme}: {total:,} persons, {rounding} rounding (allocated {a.attrs['allocated']:,})")
+        for c in ("state", "share %", "quota", "persons"):
+            t.add_column(c, justify="right" if c != "state" else "left")
+        for iso, r in a.sort_values("persons", ascending=False).iterrows():
+            t.add_row(f"{iso} {r['name']}", f"{100 * r.share:.3f}", f"{r.quota:,.2f}", f"{r.persons:,}")
+        console.print(t)
+        _write(out, f"allocation_{scheme}_{total}_{rounding}", a.reset_index(),
+               allocation_bar(a, f"{scheme}: {total:,} persons ({rounding})"))
+
+    @sub.command("simulate")
+    @handle_errors
+    def simulate_cmd(
+        scheme: str = typer.Option("dublin-2016", "--scheme", help="dublin-2016 | pact-2024"),
+        years: str = typer.Option("2015-2024", "--years", help="e.g. 2015-2024"),
+        opt_out: Optional[str] = typer.Option(None, "--opt-out", help="dublin-2016: ISO3 codes of states that "
+                                              "opt out and pay per applicant"),
+        pledge_fraction: Optional[float] = typer.Option(None, "--pledge-fraction", help="pact-2024: share of the "
+                                                        "relocation fair share pledged as relocations"),
+        focus: str = typer.Option("NLD", "--focus", help="state shown in the table and the lower chart"),
+        out: Path = typer.Option(DEFAULT_OUT, "--out", help="output folder"),
+    ) -> None:
+        """Replay the real annual applications through the mechanism of --scheme."""
+        from ketenplan.solidarity.plots import simulation_figure
+        from ketenplan.solidarity.simulate import simulate
+
+        kwargs = {}
+        if scheme == "dublin-2016" and opt_out:
+            kwargs["opt_out"] = _codes(opt_out)
+        if scheme == "pact-2024" and pledge_fraction is not None:
+            kwargs["relocation_pledge_fraction"] = pledge_fraction
+        res = simulate(scheme, years, **kwargs)
+        f = res[res.iso3 == focus.upper()]
+        t = Table(title=f"{scheme} replay, {focus.upper()}")
+        money = "solidarity_contribution_eur" if scheme == "dublin-2016" else "contribution_eur"
+        for c in ("year", "key %", "applications", "reference", "actual %", "reloc. in", "reloc. out", "EUR paid"):
+            t.add_column(c, justify="right")
+        for r in f.itertuples():
+            t.add_row(str(r.year), f"{100 * r.key:.2f}", f"{r.applications:,}", f"{r.reference_number:,.0f}",
+                      f"{r.actual_share_pct:.0f}", f"{r.relocations_in:,}", f"{r.relocations_out:,}",
+                      f"{getattr(r, money):,.0f}")
+        console.print(t)
+        tot = res.groupby("year")[["relocations_out"]].sum()
+        console.print(f"relocations per year (all states): "
+                      + ", ".join(f"{y}: {int(v):,}" for y, v in tot.relocations_out.items()))
+        _write(out, f"simulate_{scheme}_{years}", res,
+               simulation_figure(res, f"{scheme} replay {years}", focus=focus.upper()))
+
+    @sub.command("indicators")
+    @handle_errors
+    def indicators_cmd(
+        year: int = typer.Option(2023, "--year", help="year (2000-2023)"),
+        measure: str = typer.Option("refugees_and_oip", "--measure",
+                                    help="refugees | refugees_and_oip | refugees_oip_and_asylum_seekers"),
+        top: int = typer.Option(20, "--top", help="rows shown"),
+        out: Path = typer.Option(DEFAULT_OUT, "--out", help="output folder"),
+    ) -> None:
+        """Refugees hosted per 1,000 inhabitants, per USD GDP per capita, per USD 1 million GDP, ranked."""
+        from ketenplan.solidarity.indicators import host_indicators
+        from ketenplan.solidarity.plots import indicators_bar
+
+        ind = host_indicators(year, measure)
+        t = Table(title=f"Responsibility-sharing indicators {year} ({measure})")
+        for c in ("rank", "country", "hosted", "per 1,000 inh.", "per USD GDP pc (PPP)", "per USD 1 m GDP (PPP)"):
+            t.add_column(c, justify="right" if c != "country" else "left")
+        for r in ind.head(top).itertuples():
+            t.add_row(str(r.rank_per_1000_inhabitants), f"{r.iso3} {r.name}", f"{r.hosted:,}",
+                      f"{r.per_1000_inhabitants:.1f}", f"{r.per_usd_gdp_pc_ppp:,.1f}",
+                      f"{r.per_usd_million_gdp_ppp:.2f}")
+        console.print(t)
+        _write(out, f"indicators_{year}_{measure}", ind,
+               indicators_bar(ind, "per_1000_inhabitants", f"Hosted per 1,000 inhabitants, {year}"))
+
+    app.add_typer(sub, name="solidarity")

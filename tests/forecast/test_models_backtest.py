@@ -1,0 +1,58 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from ketenplan.errors import DataError
+from ketenplan.forecast import models as fm
+from ketenplan.forecast.backtest import Panel, run_backtest
+
+
+def test_snaive_and_naive_exact():
+    x = np.arange(36.0)
+    assert fm.snaive(x, 13).tolist() == list(np.r_[x[24:36], x[24]])
+    assert fm.naive(x, 3).tolist() == [35.0, 35.0, 35.0]
+
+
+def test_single_models_finite_on_real_series_with_zeros():
+    p = Panel.load()
+    li = p.X[p.codes.index("LI")]  # Liechtenstein: small counts, many zeros
+    for name in fm.SINGLE_MODELS:
+        out = fm.single(name, li[~np.isnan(li)], 24)
+        assert out.shape == (24,) and np.all(np.isfinite(out))
+
+
+def test_backtest_uses_only_past_data():
+    """Forecasts at an origin must not change when later data are removed."""
+    full = Panel.load()
+    cut = Panel.load(through="2014-06")
+    T = list(full.months).index(pd.Period("2014-06", freq="M"))
+    a = fm.forecast_origin(full.X, full.moy, T, 6, full.agg, rows=[full.codes.index("NL")])
+    b = fm.forecast_origin(cut.X, cut.moy, T, 6, cut.agg, rows=[cut.codes.index("NL")])
+    for name in fm.MODELS:
+        np.testing.assert_allclose(a[name][full.codes.index("NL")], b[name][cut.codes.index("NL")], rtol=1e-9)
+
+
+def test_small_backtest_scores(small_backtest):
+    m = small_backtest.metrics.set_index(["model", "h"])
+    assert set(m.index.get_level_values("model")) == set(fm.MODELS)
+    assert np.isfinite(m["mase"]).all() and (m["n"] > 0).all()
+    # at h=12 seasonal naive and random walk are the same forecast
+    assert m.loc[("snaive", 12), "mase"] == pytest.approx(m.loc[("naive", 12), "mase"])
+    # intervals are neither empty nor trivially wide
+    cov = m.loc[("combo", 6), "coverage80"]
+    assert 0.6 <= cov <= 0.95
+    assert (m["coverage95"] >= m["coverage80"]).all()
+    # the combination beats seasonal naive one month ahead on these countries
+    assert small_backtest.ratio("combo", 1) < 0.8
+    fc = small_backtest.forecasts
+    ev = fc[fc["actual"].notna() & fc["lo95"].notna()]
+    assert (m["n_interval"] > 0.8 * m["n"]).all()
+    assert (ev["lo95"] <= ev["lo80"] + 1e-9).all() and (ev["hi80"] <= ev["hi95"] + 1e-9).all()
+    assert not fc["point"].isna().any()
+
+
+def test_backtest_bad_arguments():
+    with pytest.raises(DataError, match="horizons"):
+        run_backtest(["NL"], horizons=(0, 30), n_jobs=1)
+    with pytest.raises(DataError, match="unknown"):
+        run_backtest(["NL"], models=("magic",), n_jobs=1)
