@@ -50,6 +50,8 @@ PHASE_UPGRADE = 0.8125
 PHASE_RECORD = 0.875
 PHASE_PLAN = 0.9375  # sets the housing budget of the next day
 
+F_RESETTLED = K.FLOW_NAMES.index("resettled")
+
 
 class LastScheduledFirst(simpy.Environment):
     """A SimPy environment whose events of equal time and priority run last-scheduled-first."""
@@ -123,9 +125,12 @@ class ReferenceChain:
         self.q_housing = simpy.Store(env)
         self.q_upgrade = simpy.Store(env)
 
+        # one process per case; nareis cases start when their sponsor is granted. The arrivals are
+        # booked in reverse case order, so that (last scheduled first) same-day arrivals queue in
+        # case order, as in the kernel
         arrival = cs["arrival_day"].tolist()
-        for i in range(n):
-            if arrival[i] >= 0:  # nareis cases start when their sponsor is granted
+        for i in range(n - 1, -1, -1):
+            if arrival[i] >= 0:
                 env.process(self.journey(i, env.timeout(arrival[i] - env.now)))
         env.process(self.registration_desk())
         for tq in range(3):
@@ -189,6 +194,7 @@ class ReferenceChain:
             self.housed_day[i] = self.exit_day[i] = d
             self.exit_reason[i] = K.EXIT_HOUSED
             today[K.F_HOUSED] += sz
+            today[F_RESETTLED] += sz
             self.activate_nareis(i, d)
             return
 

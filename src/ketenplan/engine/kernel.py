@@ -109,7 +109,8 @@ def simulate_kernel(
     budget = np.zeros(5, np.float64)  # reg, general, safe, dublin, housing
     err = 0
 
-    for i in range(C):
+    # scheduled in reverse so that same-day arrivals pop (and queue) in case order
+    for i in range(C - 1, -1, -1):
         loc[i] = LOC_NONE
         if arrival_day[i] >= 0:
             _schedule(i, arrival_day[i], T, head, nxt)

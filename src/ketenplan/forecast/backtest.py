@@ -283,8 +283,7 @@ def _score(fc: pd.DataFrame, horizons: list[int], first_eval: str) -> tuple[pd.D
     metrics["mase_ratio_naive"] = metrics["mase"] / metrics["h"].map(rw)
     order = {m: i for i, m in enumerate(fm.MODELS)}
     metrics = metrics.sort_values(["h", "model"], key=lambda s: s.map(order) if s.name == "model" else s)
-    by_country = (sel.groupby(["model", "geo", "h"])
-                  .assign(in80=lambda d: d["in80"].astype(float))
+    by_country = (sel.assign(in80=sel["in80"].astype(float)).groupby(["model", "geo", "h"])
                   .agg(n=("ase", "size"), mase=("ase", "mean"), coverage80=("in80", "mean"))
                   .reset_index())
     return metrics.reset_index(drop=True), by_country

@@ -302,15 +302,12 @@ def _build_highs(types: _Types, capacities: np.ndarray, require_all: bool, integ
     return h, et, ej, T
 
 
-def _round_and_fill(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: np.ndarray,
-                    y: np.ndarray) -> np.ndarray:
-    """Floor the LP counts, then place the left-over cases greedily (largest weight first)."""
-    yi = np.floor(y + _INT_TOL).astype(np.int64)
-    used = np.zeros_like(capacities)
-    np.add.at(used, ej, types.sizes[et] * yi[:, None])
-    remaining = capacities - used
-    left = types.count - np.bincount(et, weights=yi, minlength=len(types.count)).astype(np.int64)
-    # candidate edges of types with cases left, best weight first (ties: input order)
+def _greedy_fill(types: _Types, et: np.ndarray, ej: np.ndarray, yi: np.ndarray, remaining: np.ndarray,
+                 left: np.ndarray) -> np.ndarray:
+    """Add the ``left`` cases per type greedily (largest weight first, ties in input order)."""
+    yi = yi.copy()
+    remaining = remaining.copy()
+    left = left.copy()
     cand = np.flatnonzero(left[et] > 0)
     cand = cand[np.lexsort((ej[cand], et[cand], -types.weights[et[cand], ej[cand]]))]
     for e in cand:
@@ -320,6 +317,23 @@ def _round_and_fill(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: n
             left[t] -= 1
             remaining[j] -= types.sizes[t]
     return yi
+
+
+def _state(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: np.ndarray,
+           yi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(remaining capacity, cases left per type) for integer counts ``yi``."""
+    used = np.zeros_like(capacities)
+    np.add.at(used, ej, types.sizes[et] * yi[:, None])
+    left = types.count - np.bincount(et, weights=yi, minlength=len(types.count)).astype(np.int64)
+    return capacities - used, left
+
+
+def _round_and_fill(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: np.ndarray,
+                    y: np.ndarray) -> np.ndarray:
+    """Floor the LP counts, then place the left-over cases greedily (largest weight first)."""
+    yi = np.floor(y + _INT_TOL).astype(np.int64)
+    remaining, left = _state(types, capacities, et, ej, yi)
+    return _greedy_fill(types, et, ej, yi, remaining, left)
 
 
 def _binding(h: highspy.Highs, problem: PlacementProblem, T: int) -> list[str]:
@@ -383,6 +397,52 @@ def _lp_by_flow(types: _Types, capacities: np.ndarray) -> tuple[np.ndarray, np.n
     value = float(types.weights[et, ej] @ y)
     bound = value + P * (1.0 / scale)  # |rounding| <= 0.5/scale per person, counted twice
     return et, ej, y, bound
+
+
+def _round_by_flow(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: np.ndarray, y: np.ndarray,
+                   rounds: int = 8) -> np.ndarray:
+    """Rounding for one-dimensional instances: fix the whole-household parts of the LP, re-solve
+    the rest (left-over households plus all single persons, who fill any hole) as a min-cost
+    flow, repeat; then place what is left greedily and let the single persons fill the rest."""
+    single = types.sizes[:, 0] <= 1
+    fixed = np.where(single[et], 0, np.floor(y + _INT_TOL)).astype(np.int64)
+    cur_y = y
+    for _ in range(rounds):
+        used = np.zeros_like(capacities)
+        np.add.at(used, ej, types.sizes[et] * fixed[:, None])
+        left = types.count - np.bincount(et, weights=fixed, minlength=len(types.count)).astype(np.int64)
+        left[single] = types.count[single]
+        frac = (~single[et]) & (np.abs(cur_y - np.round(cur_y)) > _INT_TOL)
+        if not frac.any() or not (left[~single] > 0).any():
+            break
+        sub = _Types(np.zeros(0, np.int64), left, types.sizes, types.weights, types.first_case)
+        _, _, ys, _ = _lp_by_flow(sub, capacities - used)
+        add = np.where(single[et], 0, np.floor(ys + _INT_TOL)).astype(np.int64)
+        cur_y = ys
+        if add.sum() == 0:
+            break
+        fixed = fixed + add
+    # greedy for left-over households, then the single persons by flow (integral)
+    remaining, left = _state(types, capacities, et, ej, fixed)
+    left[single] = 0
+    # round up the LP's fractional households, largest fraction first (single persons make room)
+    frac = np.where(single[et], 0.0, cur_y - np.floor(cur_y + _INT_TOL))
+    for e in np.lexsort((np.arange(len(et)), -frac)):
+        if frac[e] <= _INT_TOL:
+            break
+        t, j = et[e], ej[e]
+        if left[t] > 0 and (remaining[j] >= types.sizes[t]).all():
+            fixed[e] += 1
+            left[t] -= 1
+            remaining[j] -= types.sizes[t]
+    fixed = _greedy_fill(types, et, ej, fixed, remaining, left)
+    if single.any():
+        remaining, _ = _state(types, capacities, et, ej, fixed)
+        sub = _Types(np.zeros(0, np.int64), np.where(single, types.count, 0), types.sizes, types.weights,
+                     types.first_case)
+        _, _, ys, _ = _lp_by_flow(sub, remaining)
+        fixed = fixed + np.where(single[et], np.round(ys), 0).astype(np.int64)
+    return fixed
 
 
 def _residual_milp(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: np.ndarray, yi: np.ndarray,
@@ -504,7 +564,12 @@ def solve_placement(problem: PlacementProblem, *, relax: bool = False, require_a
         floor = np.floor(y + _INT_TOL).astype(np.int64)
         yi = _round_and_fill(types, problem.capacities, et, ej, y)
         how = f"{lp_how} rounded down, remainder filled greedily"
-        if _rel_gap(float(types.weights[et, ej] @ yi), bound) > mip_rel_gap:
+        if one_dim and _rel_gap(float(types.weights[et, ej] @ yi), bound) > mip_rel_gap:
+            yf = _round_by_flow(types, problem.capacities, et, ej, y)
+            if float(types.weights[et, ej] @ yf) > float(types.weights[et, ej] @ yi):
+                yi = yf
+                how = f"{lp_how}, households fixed in rounds with single persons re-solved"
+        if (not one_dim or len(et) <= max_bb_variables) and _rel_gap(float(types.weights[et, ej] @ yi), bound) > mip_rel_gap:
             spent = time.perf_counter() - t0
             # release the single-person types too: they fill the holes that whole households leave
             floor[types.sizes[et].sum(axis=1) <= 1] = 0

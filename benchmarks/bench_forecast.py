@@ -1,0 +1,63 @@
+"""Speed of the inflow backtest, measured against statsmodels' ETS on the same series.
+
+Prints (never asserts):
+* the wall time of the full rolling-origin backtest (all shipped countries, all models, 2 workers);
+* the time a single ETS(A,N,A) fit takes in statsforecast and in statsmodels on the same
+  training windows (log scale, every origin of every country, in one process);
+* the ratios: statsmodels ETS over statsforecast ETS per fit, and the statsmodels time for the
+  ETS fits alone over the whole ketenplan backtest.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+
+def main() -> None:
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from ketenplan.forecast import models as fm
+    from ketenplan.forecast.backtest import Panel, origins, run_backtest
+
+    run_backtest(["NL"], horizons=(1,), n_jobs=1)  # warm-up (imports, first calls)
+    t0 = time.perf_counter()
+    res = run_backtest("all", horizons=(1, 3, 6, 12, 24), n_jobs=2)
+    full = time.perf_counter() - t0
+
+    p = Panel.load()
+    rows = list(range(len(p.codes)))
+    windows = []
+    for T in origins(p, rows):
+        for r in rows:
+            x = p.X[r, :T + 1]
+            x = x[~np.isnan(x)]
+            if len(x) >= 36:
+                windows.append(x)
+    t0 = time.perf_counter()
+    for x in windows:
+        fm.single("ets", x, 24)
+    t_sf = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for x in windows:
+            ExponentialSmoothing(x, trend=None, seasonal="add", seasonal_periods=12).fit().forecast(24)
+    t_sm = time.perf_counter() - t0
+    n = len(windows)
+    print(f"full backtest: {len(res.settings['countries'])} countries, {len(res.settings['origins'])} origins, "
+          f"{len(res.settings['models'])} models, 2 workers: {full:.1f} s")
+    print(f"ETS fits on the same {n} training windows (one process): statsforecast {t_sf:.2f} s "
+          f"({1000 * t_sf / n:.1f} ms/fit), statsmodels {t_sm:.2f} s ({1000 * t_sm / n:.1f} ms/fit)")
+    print(f"ratio statsmodels ETS / statsforecast ETS per fit: {t_sm / t_sf:.2f}")
+    print(f"ratio statsmodels ETS fits alone / full ketenplan backtest (all models): {t_sm / full:.2f}")
+    m = res.metrics.set_index(["model", "h"])
+    for h in (6, 12):
+        print(f"h={h}: MASE combo / snaive = {m.loc[('combo', h), 'mase_ratio_snaive']:.3f}, "
+              f"coverage80 = {m.loc[('combo', h), 'coverage80']:.3f}, coverage95 = {m.loc[('combo', h), 'coverage95']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

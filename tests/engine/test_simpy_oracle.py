@@ -1,0 +1,124 @@
+"""The numba kernel against the SimPy reference (benchmarks/simpy_chain.py) on the same compiled inputs.
+
+The reference is a separate, process-per-case SimPy model of the same chain. With SimPy's
+same-time tie rule set to the kernel's (last scheduled first) both must give identical arrays;
+with SimPy's own rule (first scheduled first) key statistics must agree within 2%.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ketenplan.engine import kernel as K
+from ketenplan.engine.compile import compile_replicate
+from ketenplan.engine.run import run_compiled
+
+pytest.importorskip("simpy")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from simpy_chain import array_differences, key_statistics, relative_difference, run_simpy  # noqa: E402
+
+TOLERANCE_FIFO = 0.02  # plain SimPy tie order: key statistics within 2%
+
+
+def _base():
+    try:
+        from ketenplan.scenario import load_scenario
+
+        return load_scenario("nl_baseline")
+    except ImportError:
+        from ketenplan.scenario.schema import Scenario
+
+        return Scenario()
+
+
+def stressed_scenario():
+    """Two years (+1 warm-up) at 3,000 first applications/year with every constraint binding:
+    registration and IND capacity short, too few regular places (emergency reception and
+    upgrades), small-scale routing with a small capacity, given housing tasks, a capacity step."""
+    y0 = dt.date(2025, 1, 1)
+    return _base().replace(**{
+        "simulation.start": y0, "simulation.end": dt.date(2026, 12, 31), "simulation.warmup_years": 1,
+        "simulation.replicates": 1,
+        "inflow.first.per_year": [{"start": y0, "value": 3000}],
+        "inflow.subsequent.per_year": [{"start": y0, "value": 150}],
+        "inflow.resettlement.per_year": [{"start": y0, "value": 80}],
+        "registration.capacity_per_day": [{"start": y0, "value": 9}],
+        "decision_capacity.general": [{"start": y0, "value": 25}, {"start": dt.date(2025, 9, 1), "value": 40}],
+        "decision_capacity.safe": [{"start": y0, "value": 8}],
+        "decision_capacity.dublin": [{"start": y0, "value": 12}],
+        "reception.capacity_regular": [{"start": y0, "value": 1800}, {"start": dt.date(2026, 3, 1), "value": 1500}],
+        "reception.capacity_small": [{"start": y0, "value": 120}],
+        "levers.routing_small_scale": True,
+        "housing.tasks": [{"period": "2025-H2", "value": 400}, {"period": "2026-H1", "value": 250}],
+    })
+
+
+LEVER_VARIANTS = {
+    "levers": {"levers.triage": False, "levers.legal_aid_after_intended_rejection": True,
+               "levers.no_hearing_repeat_without_chance": True, "housing.task_scale": 1.3,
+               "inflow.nareis.mode": "given", "inflow.nareis.per_year": [{"start": dt.date(2025, 1, 1), "value": 500}]},
+    "tight_reception": {"reception.capacity_regular": [{"start": dt.date(2024, 1, 1), "value": 900}],
+                        "registration.capacity_per_day": [{"start": dt.date(2024, 1, 1), "value": 7}]},
+}
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    return compile_replicate(stressed_scenario(), np.random.default_rng(20250101))
+
+
+@pytest.mark.parametrize("variant", sorted(LEVER_VARIANTS))
+def test_simpy_reference_identical_variants(variant):
+    c = compile_replicate(stressed_scenario().replace(**LEVER_VARIANTS[variant]), np.random.default_rng(7))
+    eng = run_compiled(copy.deepcopy(c))
+    assert array_differences(eng, run_simpy(copy.deepcopy(c))) == {}
+
+
+@pytest.fixture(scope="module")
+def engine_out(compiled):
+    return run_compiled(copy.deepcopy(compiled))
+
+
+def test_scenario_exercises_the_whole_chain(compiled, engine_out):
+    """Guard against a vacuous comparison: every mechanism must be active in this scenario."""
+    ls, ss, fl, r = engine_out.loc_stock, engine_out.stage_stock, engine_out.flows, engine_out.case
+    assert ls[:, K.LOC_EMERGENCY].max() > 0 and ls[:, K.LOC_SMALL].max() > 0
+    assert ss[:, K.WAIT_REG].max() > 0 and ss[:, K.WAIT_DECISION].max() > 0
+    assert ss[:, K.HOUSING_QUEUE].max() > 0 and ss[:, K.VA].max() > 0 and ss[:, K.RETURN_RESTRICTED].max() > 0
+    assert fl[:, K.F_NAREIS_ARRIVALS].sum() > 0 and fl[:, K.F_DUBLIN_TRANSFERS].sum() > 0
+    assert (r["outcome"] == K.OUT_GRANTED_APPEAL).any() and fl[:, K.F_BREACHES].sum() > 0
+    # emergency -> regular upgrades happened: more moves than the central->place and AA->AZC moves
+    assert fl[:, K.F_DEP_FORCED].sum() > 0 and fl[:, K.F_MOVES].sum() > 0
+
+
+def test_simpy_reference_identical(compiled, engine_out):
+    ref = run_simpy(copy.deepcopy(compiled))
+    assert array_differences(engine_out, ref) == {}
+    ks, kr = key_statistics(engine_out), key_statistics(ref)
+    for k in ks:
+        assert ks[k] == kr[k] or (math.isnan(ks[k]) and math.isnan(kr[k])), k
+
+
+def test_simpy_plain_tie_rule_agrees(compiled, engine_out):
+    """SimPy's own same-time order (first scheduled first) reorders same-day events only."""
+    ref = run_simpy(copy.deepcopy(compiled), tie="fifo")
+    ks, kr = key_statistics(engine_out), key_statistics(ref)
+    for k in ("coa_occupancy_mean", "decision_wait_general_days", "decision_wait_safe_days",
+              "decision_wait_dublin_days", "housing_wait_days", "grants", "departures"):
+        assert relative_difference(ks[k], kr[k]) <= TOLERANCE_FIFO, (k, ks[k], kr[k])
+
+
+def test_comparison_detects_a_difference(compiled, engine_out):
+    """The oracle can fail: one case's longer central stay must show up in the comparison."""
+    c = copy.deepcopy(compiled)
+    i = int(np.flatnonzero((c.case["stream"] == K.STREAM_FIRST) & (c.case["arrival_day"] > 30))[0])
+    c.case["dur_col"][i] += 3
+    diff = array_differences(engine_out, run_simpy(c))
+    assert diff.get("stage_stock", 0) > 0 and diff.get("exit_day", 0) > 0

@@ -1,0 +1,60 @@
+"""Backtest: facts parsing, errors, and the in-sample fit of nl_history on 2014-2019 facts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ketenplan.backtest import backtest, read_facts
+from ketenplan.data import data_path
+from ketenplan.engine import simulate
+from ketenplan.errors import DataError
+from ketenplan.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def history():
+    sc = load_scenario("nl_history")
+    sc = sc.replace(**{"simulation.end": pd.Timestamp("2019-12-31").date()})
+    return simulate(sc, replicates=3, keep_journeys="all")
+
+
+def test_shipped_facts_are_in_sample_only():
+    f = read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv"))
+    assert (f.date.str[:4].astype(int) <= 2019).all()
+
+
+def test_in_sample_fit(history):
+    f = read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv"))
+    bt = backtest(f, history)
+    assert set(bt.table.columns) == {"date", "quantity", "observed", "simulated", "p10", "p90", "error_pct"}
+    assert bt.skipped.empty
+    s = bt.summary.set_index("quantity").mdape_pct
+    # calibrated on these facts: occupancy, IND stock and permits within the stated tolerance
+    assert s["coa_occupancy"] < 25
+    assert s["ind_pending_asylum"] < 40
+    assert s["permits_granted_asylum"] < 30
+    assert (bt.table.p10 <= bt.table.simulated + 1e-9).all() and (bt.table.simulated <= bt.table.p90 + 1e-9).all()
+
+
+def test_unknown_and_out_of_span_rows_are_skipped(tmp_path, history):
+    p = tmp_path / "f.csv"
+    p.write_text("date,quantity,value\n2016,coa_occupancy,27028\n2016,bananas,3\n2030,coa_occupancy,1\n")
+    bt = backtest(read_facts(p), history)
+    assert len(bt.table) == 1
+    assert set(bt.skipped.reason) == {"unknown quantity", "outside the simulated span"}
+
+
+@pytest.mark.parametrize("text, must", [
+    ("date,value\n2016,3\n", "missing column(s) quantity"),
+    ("date,quantity,value\n2016-13,coa_occupancy,3\n", "row 2, column 'date'"),
+    ("date,quantity,value\n2016,coa_occupancy,abc\n", "row 2, column 'value'"),
+    ("date,quantity,value\n2016,coa_occupancy,-4\n", "finite number >= 0"),
+])
+def test_malformed_facts_are_clear_errors(tmp_path, text, must):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(DataError) as e:
+        read_facts(p)
+    assert must in str(e.value) and "bad.csv" in str(e.value)

@@ -1,0 +1,66 @@
+"""Smoke tests of every chain command through the real CLI app."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from ketenplan.cli import app
+
+runner = CliRunner()
+
+
+def short_scenario(tmp_path):
+    p = tmp_path / "short.toml"
+    p.write_text('base = "nl_baseline"\nname = "short"\n[simulation]\nend = 2026-06-30\nwarmup_years = 1\n'
+                 'replicates = 2\n')
+    return p
+
+
+def test_run_writes_report_tables_and_summary(tmp_path):
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(short_scenario(tmp_path)), "--seed", "5", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "coa_occupancy_peak" in r.output and "report.html" in r.output
+    html = (out / "report.html").read_text()
+    for p in ("P1", "P2", "P3", "P4", "P5", "P6", "Assumptions", "seed 5"):
+        assert p in html
+    assert not re.search(r"<script[^>]*\bsrc=", html)  # nothing fetched: plotly.js is embedded
+    assert "Plotly.newPlot" in html
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["seed"] == 5 and meta["replicates"] == 2
+    k = pd.read_parquet(out / "kpis.parquet")
+    assert set(k.replicate) == {0, 1}
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_validate_show_list(tmp_path):
+    r = runner.invoke(app, ["validate", str(short_scenario(tmp_path))])
+    assert r.exit_code == 0 and "valid" in r.output
+    r = runner.invoke(app, ["scenario", "show", "nl_baseline"])
+    assert r.exit_code == 0 and "[decision_capacity]" in r.output and "[levers]" in r.output
+    r = runner.invoke(app, ["scenario", "list"])
+    assert "nl_history" in r.output
+
+
+def test_bad_scenario_exit_code_and_message(tmp_path):
+    p = tmp_path / "bad.toml"
+    p.write_text("[levers]\ntriagee = true\n")
+    r = runner.invoke(app, ["validate", str(p)])
+    assert r.exit_code == 2
+    assert "triagee" in r.output and "did you mean" in r.output
+
+
+def test_backtest_command(tmp_path):
+    facts = tmp_path / "facts.csv"
+    facts.write_text("date,quantity,value\n2014,coa_occupancy,24929\n2014,unknown_thing,1\n")
+    sc = tmp_path / "h.toml"
+    sc.write_text('base = "nl_history"\n[simulation]\nend = 2014-12-31\nreplicates = 2\n')
+    r = runner.invoke(app, ["backtest", "--facts", str(facts), "--scenario", str(sc), "--out", str(tmp_path / "bt")])
+    assert r.exit_code == 0, r.output
+    t = pd.read_csv(tmp_path / "bt" / "backtest.csv")
+    assert list(t.columns) == ["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct"]
+    assert len(t) == 1 and "unknown_thing" in r.output
