@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from ketenplan.cli import app
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})
 
 
 def short_scenario(tmp_path):

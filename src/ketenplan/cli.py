@@ -73,7 +73,7 @@ def run_cmd(
         r = s.loc[k]
         t.add_row(k, f"{r['mean']:,.1f}", f"{r.p10:,.1f}", f"{r.p90:,.1f}", r.unit)
     console.print(t)
-    console.print(f"report: [bold]{report}[/]  tables: {out}/*.parquet")
+    console.print(f"report: [bold]{report}[/]  tables: {out}/*.parquet", soft_wrap=True)
 
 
 @app.command("validate")
@@ -149,7 +149,7 @@ def backtest_cmd(
     console.print(t)
     for r in bt.skipped.itertuples():
         err_console.print(f"[yellow]skipped[/] {r.date} {r.quantity}: {r.reason}")
-    console.print(f"table: [bold]{path}[/]")
+    console.print(f"table: [bold]{path}[/]", soft_wrap=True)
 
 
 def _register_modules() -> None:
