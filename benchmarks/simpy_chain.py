@@ -25,6 +25,10 @@ same-day events last-scheduled-first. ``LastScheduledFirst`` is an ``Environment
 zero-length stays, which run depth-first). With it the reference gives identical arrays; with
 ``tie="fifo"`` (plain SimPy order) results differ only by same-day reordering.
 
+A stay of zero days handed out by a server (e.g. ``registration.col_stay`` fixed at 0) ends in
+that same phase here; the kernel schedules it on the current day after that day's timed events
+have run, so it never ends there (the case stays in its stage). Scenarios with such stays differ.
+
 Benchmark and test material only; the library never imports SimPy.
 """
 
@@ -508,7 +512,7 @@ def run_simpy(c: Compiled, replicate: int = 0, check: bool = True, tie: str = "l
 
 
 # ----------------------------------------------------------------------------------------------
-# comparison helpers (used by the benchmark and the test)
+# comparison functions (used by the benchmark and the test)
 # ----------------------------------------------------------------------------------------------
 ARRAYS = ("stage_stock", "loc_stock", "flows", "half_book")
 CASE_ARRAYS = ("arrival_day", "reg_day", "decision_day", "outcome", "housed_day", "exit_day", "exit_reason",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import small
+from chainkit import small
 from ketenplan.engine import kernel as K
 from ketenplan.engine import simulate
 from ketenplan.engine.run import run_replicate

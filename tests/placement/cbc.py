@@ -37,3 +37,39 @@ def _cbc(problem, relax, time_limit):
         kw["timeLimit"] = time_limit
     m.solve(pulp.PULP_CBC_CMD(**kw))
     return float(pulp.value(m.objective) or 0.0), pulp.LpStatus[m.status]
+
+
+def cbc_aggregated(problem, *, relax: bool = False, time_limit: float | None = None) -> tuple[float, str]:
+    """Same model with interchangeable cases aggregated into integer counts per type (for large
+    one-dimensional instances, where one binary per case and location is too large for PuLP)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        usable = problem.usable()
+        w = np.where(usable, problem.weights, np.nan)
+        key = np.hstack([problem.sizes.astype(float), np.nan_to_num(w, nan=-np.inf)])
+        uniq, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        count = np.bincount(inv.reshape(-1))
+        m = pulp.LpProblem("placement_aggregated", pulp.LpMaximize)
+        cat = "Continuous" if relax else "Integer"
+        y = {}
+        for t, i in enumerate(first):
+            for j in np.flatnonzero(usable[i]):
+                y[t, j] = pulp.LpVariable(f"y_{t}_{j}", 0, int(count[t]), cat=cat)
+        m += pulp.lpSum(float(w[first[t], j]) * v for (t, j), v in y.items())
+        by_t: dict[int, list] = {}
+        by_j: dict[int, list] = {}
+        for (t, j), v in y.items():
+            by_t.setdefault(t, []).append(v)
+            by_j.setdefault(j, []).append((t, v))
+        for t, vs in by_t.items():
+            m += pulp.lpSum(vs) <= int(count[t])
+        for j, tvs in by_j.items():
+            for d in range(problem.sizes.shape[1]):
+                m += pulp.lpSum(int(problem.sizes[first[t], d]) * v for t, v in tvs) <= int(problem.capacities[j, d])
+        kw = {"msg": False}
+        if not relax:
+            kw["gapRel"] = 1e-9
+        if time_limit:
+            kw["timeLimit"] = time_limit
+        m.solve(pulp.PULP_CBC_CMD(**kw))
+        return float(pulp.value(m.objective) or 0.0), pulp.LpStatus[m.status]

@@ -209,7 +209,7 @@ def test_cli_taakstelling(tmp_path):
     t = pd.read_csv(tmp_path / "taakstelling_2026-H1.csv")
     assert t["quota"].sum() == 10000
     html = (tmp_path / "taakstelling_2026-H1_by_province.html").read_text()
-    assert "plotly" in html and "cdn.plot.ly" not in html
+    assert "plotly" in html and "<script src=\"http" not in html and len(html) > 1_000_000
 
 
 def test_cli_place(tmp_path, toy_files):
