@@ -58,6 +58,8 @@ def test_backends_give_identical_numbers(backend):
     assert ref.stocks.persons.equals(other.stocks.persons)
     assert ref.flows.persons.equals(other.flows.persons)
     assert np.array_equal(ref.kpis.value.to_numpy(), other.kpis.value.to_numpy(), equal_nan=True)
+    assert len(ref.journeys) > 0
+    assert ref.journeys.equals(other.journeys)  # workers send back slimmed outputs: same journeys
 
 
 def test_capacity_binds_and_emergency_takes_the_overflow():
@@ -103,3 +105,18 @@ def test_inflow_from_forecast_gives_one_replicate_per_sample_path():
     assert first.nunique() == 3 and (first > 0).all()  # each replicate follows its own path
     again = simulate(sc, seed=5, replicates=3)
     assert r.kpis.value.equals(again.kpis.value)
+
+
+def test_zero_day_desk_stays_still_end():
+    """Stays that start at a desk (registration, an IND slot) with a drawn length of 0 days must
+    still end: the desks work after the day's timed events, so such a stay lasts one day."""
+    zero = {"name": "fixed", "mean": 0.0}
+    sc = small(**{"registration.col_stay": zero, "procedure.rvt": zero, "procedure.aa": zero,
+                  "procedure.safe_track": zero, "procedure.va_share": 0.0, "dublin.duration": zero,
+                  "simulation.end": dt.date(2025, 12, 31)})
+    out = run_replicate(sc, 0, np.random.SeedSequence(5))
+    assert out.flows[:, K.F_REGISTERED].sum() > 0
+    # at the end of each day central reception holds exactly the persons registered that day
+    np.testing.assert_array_equal(out.stage_stock[:, K.CENTRAL], out.flows[:, K.F_REGISTERED])
+    # and the procedure holds no more than one day of decisions' worth of persons
+    assert out.stage_stock[:, K.PROCEDURE].max() <= out.flows[:, K.F_DECISIONS].max()

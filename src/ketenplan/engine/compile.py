@@ -284,18 +284,20 @@ def compile_replicate(scenario: Scenario, rng: np.random.Generator,
 
     # ---- outcomes and durations, in a fixed draw order (unused draws of a case are ignored) ----
     grant = rng.random(n) < rate
-    dur_col = draw_days(sc.registration.col_stay, n, rng)
+    # A stay that starts at a desk (registration, an IND slot) lasts at least one day: the desks
+    # work after the day's timed events, so a stay of 0 days would end on a day already processed.
+    dur_col = np.maximum(draw_days(sc.registration.col_stay, n, rng), 1)
     u = rng.random(n)
     acc, tr, ab = sc.dublin.accept_rate, sc.dublin.transfer_rate, sc.dublin.abscond_rate
     dub_outcome = np.where(u < acc * tr, K.DUB_TRANSFER,
                            np.where(u < acc * tr + acc * (1 - tr) * ab, K.DUB_ABSCOND, K.DUB_LAPSE)).astype(np.int8)
-    dur_dublin = draw_days(sc.dublin.duration, n, rng)
+    dur_dublin = np.maximum(draw_days(sc.dublin.duration, n, rng), 1)
     rvt = draw_days(sc.procedure.rvt, n, rng)
     aa = draw_days(sc.procedure.aa, n, rng)
     safe_days = draw_days(sc.procedure.safe_track, n, rng)
     if sc.levers.legal_aid_after_intended_rejection:
         rvt = np.where(grant, 0, rvt)  # no preparation period where no rejection is intended
-    dur_proc = np.where(track == K.TRACK_SAFE, safe_days, rvt + aa)
+    dur_proc = np.maximum(np.where(track == K.TRACK_SAFE, safe_days, rvt + aa), 1)
     repeat_without_chance = (stream == K.STREAM_SUBSEQUENT) & ~grant
     if sc.levers.no_hearing_repeat_without_chance:
         dur_proc = np.where(repeat_without_chance, 1, dur_proc)

@@ -335,7 +335,7 @@ def simulate_kernel(
             rec_entry[i] = d
             reg_day[i] = d
             flows[d, F_REGISTERED] += sz
-            _schedule(i, d + dur_col[i], T, head, nxt)
+            _schedule(i, d + max(dur_col[i], 1), T, head, nxt)  # desks run after the day's events
         if qhead[Q_REG] == qtail[Q_REG]:
             budget[0] = 0.0
 
@@ -350,12 +350,12 @@ def simulate_kernel(
                 qhead[q] += 1
                 budget[1 + tq] -= size[i]
                 if q == Q_DUBLIN:
-                    _schedule(i, d + dur_dublin[i], T, head, nxt)
+                    _schedule(i, d + max(dur_dublin[i], 1), T, head, nxt)
                 else:
                     stock[WAIT_DECISION] -= size[i]
                     stage[i] = PROCEDURE
                     stock[PROCEDURE] += size[i]
-                    _schedule(i, d + dur_proc[i], T, head, nxt)
+                    _schedule(i, d + max(dur_proc[i], 1), T, head, nxt)
             if qhead[q] == qtail[q]:
                 budget[1 + tq] = 0.0
 

@@ -33,6 +33,11 @@ def _task(args) -> ReplicateOutput:
     return run_replicate(scenario, i, ss, first_monthly=path)
 
 
+def _remote_task(args) -> ReplicateOutput:
+    """In another process: send back only what the results need, not the compiled inputs."""
+    return _task(args).slim()
+
+
 def run_replicates(scenario: Scenario, seed: int, n: int, backend: str = "threads",
                    paths: Sequence[np.ndarray | None] | None = None, workers: int | None = None,
                    client=None, progress: Callable[[int], None] | None = None) -> list[ReplicateOutput]:
@@ -51,8 +56,9 @@ def run_replicates(scenario: Scenario, seed: int, n: int, backend: str = "thread
                 progress(1)
     elif backend in ("threads", "processes"):
         pool_cls = ThreadPoolExecutor if backend == "threads" else ProcessPoolExecutor
+        fn = _task if backend == "threads" else _remote_task
         with pool_cls(max_workers=workers) as pool:
-            for o in pool.map(_task, tasks):
+            for o in pool.map(fn, tasks):
                 outs.append(o)
                 if progress:
                     progress(1)
@@ -71,7 +77,7 @@ def _run_dask(tasks, client, workers, progress) -> list[ReplicateOutput]:
                                dashboard_address=None, silence_logs=logging.WARNING)
         client = Client(cluster)
     try:
-        futures = client.map(_task, tasks, pure=False)
+        futures = client.map(_remote_task, tasks, pure=False)
         outs = []
         for fut in as_completed(futures):
             outs.append(fut.result())
