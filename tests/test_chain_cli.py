@@ -34,6 +34,11 @@ def test_run_writes_report_tables_and_summary(tmp_path):
     assert meta["seed"] == 5 and meta["replicates"] == 2
     k = pd.read_parquet(out / "kpis.parquet")
     assert set(k.replicate) == {0, 1}
+    # the first replicate's permit holders placed per half-year of the reported period (P3.7, P6.2)
+    pl = pd.read_parquet(out / "placement_by_period.parquet")
+    assert list(pl.period) == ["2025-H1", "2025-H2", "2026-H1"]
+    assert (pl.expected_employed_optimal >= pl.expected_employed_status_quo).all()
+    assert "matching each half-year" in html
     assert not list(out.glob(".*.tmp"))
 
 

@@ -42,6 +42,21 @@ def _simulate_with_progress(sc, seed, replicates, backend, keep_journeys="first"
                         progress=lambda k: prog.advance(task, k))
 
 
+def _add_placement(res) -> None:
+    """Optimal vs status-quo placement of the kept journeys' permit holders, per half-year of decision
+    within the reported period; stored as ``res.extras["placement_by_period"]``."""
+    import pandas as pd
+
+    from ketenplan.placement.chain import chain_placement
+
+    j = res.journeys
+    j = j[j.decision_date >= pd.Timestamp(res.scenario.simulation.start)]
+    with err_console.status("placing permit holders per half-year over the municipalities (P3.7, P6.2)"):
+        po = chain_placement(j, seed=res.seed)
+    res.extras["placement_by_period"] = po.by_period
+    res.extras["placement_model"] = po.model_source
+
+
 @app.command("run")
 @handle_errors
 def run_cmd(
@@ -52,6 +67,9 @@ def run_cmd(
     backend: str = typer.Option("threads", help="serial, threads, processes or dask."),
     journeys: str = typer.Option("first", help="Keep per-case journeys of the 'first' replicate, 'all' or 'none'."),
     strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
+    placement: bool = typer.Option(True, "--placement/--no-placement",
+                                   help="Place the first replicate's permit holders per half-year over the "
+                                        "municipalities (optimal vs status quo, P3.7/P6.2) for the report."),
 ) -> None:
     """Simulate a scenario; write report.html, Parquet tables and print a short summary."""
     from rich.table import Table
@@ -60,6 +78,8 @@ def run_cmd(
 
     sc = _load(scenario, strict)
     res = _simulate_with_progress(sc, seed, replicates, backend, journeys)
+    if placement and len(res.journeys):
+        _add_placement(res)
     res.to_parquet(out)
     report = render_report(res, out / "report.html")
     s = res.kpi_summary().set_index("kpi")

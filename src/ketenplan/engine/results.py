@@ -94,6 +94,9 @@ class Results:
         paths = []
         for name in ("stocks", "flows", "housing", "journeys", "kpis"):
             paths.append(write_parquet(folder / f"{name}.parquet", getattr(self, name)))
+        for name, value in self.extras.items():  # post-processed tables, e.g. placement_by_period
+            if isinstance(value, pd.DataFrame):
+                paths.append(write_parquet(folder / f"{name}.parquet", value))
         paths.append(write_text(folder / "metadata.json", json.dumps(self.metadata, indent=2, default=str)))
         return paths
 

@@ -115,6 +115,36 @@ def _departures(res: Results) -> go.Figure:
     return fig
 
 
+def _placement(res: Results) -> go.Figure | None:
+    bp = res.extras.get("placement_by_period")
+    if bp is None or len(bp) == 0:
+        return None
+    g = bp.groupby("period")[["expected_employed_optimal", "expected_employed_status_quo", "gain_pct"]].mean()
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=g.index, y=g.expected_employed_status_quo, name="status quo (by task only)"))
+    fig.add_trace(go.Bar(x=g.index, y=g.expected_employed_optimal, name="matched on expected employment"))
+    fig.add_trace(go.Scatter(x=g.index, y=g.gain_pct, name="gain [%]", yaxis="y2", mode="lines+markers"))
+    fig.update_layout(barmode="group", title="Permit holders expected to be employed, by half-year of the permit",
+                      yaxis_title="persons", yaxis2=dict(title="gain [%]", overlaying="y", side="right",
+                                                         rangemode="tozero"),
+                      height=360, margin=dict(l=50, r=50, t=50, b=40), legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def _placement_note(res: Results) -> str | None:
+    bp = res.extras.get("placement_by_period")
+    if bp is None or len(bp) == 0:
+        return None
+    opt, sq = bp.expected_employed_optimal.sum(), bp.expected_employed_status_quo.sum()
+    moves = np.average(bp.moves_per_person, weights=bp.persons)
+    return (f"Placement (P3.7, P6.2), replicate {int(bp.replicate.min())}: matching each half-year's permit "
+            f"holders to municipalities within the housing task would employ {opt:,.0f} persons against "
+            f"{sq:,.0f} under placement by task only (+{100 * (opt / sq - 1):.1f}%); moves in reception "
+            f"{moves:.2f} per person. Employment model: {res.extras.get('placement_model', 'default')}. "
+            f"The default model's coefficients are sourced figures or named assumptions, not a fit "
+            f"(see <code>ketenplan place</code> and docs/placement.md).")
+
+
 def figures(res: Results) -> dict[str, list[go.Figure]]:
     """The plots of each pillar."""
     return {
@@ -127,8 +157,8 @@ def figures(res: Results) -> dict[str, list[go.Figure]]:
         "P4": [_departures(res), _fan(res, "stage", "return_outside_reception",
                                       "Rejected, awaiting departure outside reception")],
         "P5": [_flows_per_month(res, ["resettled"], "Resettled refugees per month (mean of replicates)")],
-        "P6": [_fan(res, "derived", "permit_holders_in_reception", "Permit holders waiting in reception"),
-               _housing(res)],
+        "P6": [f for f in (_fan(res, "derived", "permit_holders_in_reception", "Permit holders waiting in reception"),
+                           _housing(res), _placement(res)) if f is not None],
     }
 
 
@@ -145,7 +175,8 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
             html_figs.append(f.to_html(full_html=False, include_plotlyjs="inline" if first else False))
             first = False
         rows = summary[summary.pillar == p]
-        sections.append({"id": p, "name": name, "figures": html_figs, "note": NOT_YET.get(p),
+        note = _placement_note(res) if p == "P6" else NOT_YET.get(p)
+        sections.append({"id": p, "name": name, "figures": html_figs, "note": note,
                          "kpis": [dict(kpi=r.kpi, unit=r.unit, desc=desc[r.kpi], mean=r.mean, p10=r.p10, p90=r.p90)
                                   for r in rows.itertuples()]})
     params = parameters_table()
