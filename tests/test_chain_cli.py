@@ -69,3 +69,27 @@ def test_backtest_command(tmp_path):
     t = pd.read_csv(tmp_path / "bt" / "backtest.csv")
     assert list(t.columns) == ["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct"]
     assert len(t) == 1 and "unknown_thing" in r.output
+
+
+def test_compare_runs_scenarios_side_by_side(tmp_path):
+    a = short_scenario(tmp_path)
+    b = tmp_path / "more_ind.toml"
+    b.write_text('base = "nl_baseline"\nname = "more_ind"\n[simulation]\nend = 2026-06-30\nwarmup_years = 1\n'
+                 '[[decision_capacity.general]]\nstart = 2025-01-01\nvalue = 800\n')
+    out = tmp_path / "cmp"
+    r = runner.invoke(app, ["compare", str(a), str(b), "--seed", "3", "--replicates", "2", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    t = pd.read_csv(out / "compare_kpis.csv").set_index(["scenario", "kpi"])
+    assert (t.loc["short"].diff_mean == 0).all()  # the reference against itself
+    assert t.loc[("more_ind", "decision_time_general_weeks"), "diff_mean"] < 0
+    assert t.loc[("more_ind", "ind_pending_end"), "diff_mean"] < 0
+    html = (out / "compare.html").read_text()
+    assert "more_ind" in html and "Plotly.newPlot" in html and "common random numbers" in html
+
+
+def test_compare_needs_distinct_names(tmp_path):
+    a = short_scenario(tmp_path)
+    r = runner.invoke(app, ["compare", str(a), str(a), "--replicates", "1", "--out", str(tmp_path / "c")])
+    assert r.exit_code == 2
+    assert "names must differ" in r.output
+    assert not (tmp_path / "c" / "compare.html").exists()

@@ -96,6 +96,37 @@ def run_cmd(
     console.print(f"report: [bold]{report}[/]  tables: {out}/*.parquet", soft_wrap=True)
 
 
+@app.command("compare")
+@handle_errors
+def compare_cmd(
+    scenarios: list[str] = typer.Argument(..., help="Two or more presets or .toml files; the first is the reference."),
+    seed: int = typer.Option(None, "--seed", help="Root seed for all (default: the first scenario's)."),
+    replicates: int = typer.Option(None, "--replicates", "-n", min=1,
+                                   help="Replicates for all (default: the first scenario's)."),
+    out: Path = typer.Option(Path("out/compare"), "--out", help="Output folder for compare.html and compare_kpis.csv."),
+    backend: str = typer.Option("threads", help="serial, threads, processes or dask."),
+    strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
+) -> None:
+    """Run scenarios with common random numbers and compare them side by side (P0.4)."""
+    from ketenplan.report.compare import render_comparison
+
+    if len(scenarios) < 2:
+        raise typer.BadParameter(f"give at least two scenarios to compare, found {len(scenarios)}")
+    from ketenplan.errors import ScenarioError
+
+    scs = [_load(s, strict) for s in scenarios]
+    names = [sc.name for sc in scs]
+    if len(set(names)) < len(names):
+        raise ScenarioError(f"scenario names must differ to be compared side by side, found {names}; "
+                            "give each file its own 'name'")
+    seed = scs[0].simulation.seed if seed is None else seed
+    n = scs[0].simulation.replicates if replicates is None else replicates
+    results = [_simulate_with_progress(sc, seed, n, backend, "none") for sc in scs]
+    page = render_comparison(results, out)
+    console.print(f"comparison of {', '.join(sc.name for sc in scs)} (seed {seed}, {n} replicates each): "
+                  f"[bold]{page}[/]  table: {out / 'compare_kpis.csv'}", soft_wrap=True)
+
+
 @app.command("validate")
 @handle_errors
 def validate_cmd(
