@@ -136,9 +136,11 @@ class ReferenceChain:
         for i in range(n - 1, -1, -1):
             if arrival[i] >= 0:
                 env.process(self.journey(i, env.timeout(arrival[i] - env.now)))
-        env.process(self.registration_desk())
+        # registration: the end of the central stay; IND slots: the end of the procedure / Dublin claim
+        env.process(self.desk(self.q_reg, self.reg_cap, self.dur_col, PHASE_REGISTRATION))
         for tq in range(3):
-            env.process(self.decision_desk(tq))
+            env.process(self.desk(self.q_decision[tq], self.dec_cap[tq], self.dur_dublin if tq == 2 else self.dur_proc,
+                                  PHASE_DECISION[tq]))
         env.process(self.housing_desk())
         env.process(self.upgrade_desk())
         env.process(self.recorder())
@@ -361,30 +363,13 @@ class ReferenceChain:
         """A timeout that ends ``days`` after today (a same-day end runs at once)."""
         return self.env.timeout(max(d + days - self.env.now, 0))
 
-    def registration_desk(self):
-        env, q, size = self.env, self.q_reg, self.size
+    def desk(self, q, cap, dur, phase):
+        """A daily server: each day at ``phase`` it adds the day's capacity [persons] to its budget and
+        serves the queue first-in-first-out while the head case fits; the served case gets the end
+        of its next stay (``dur`` days) as appointment. An empty queue forfeits the budget."""
+        env, size = self.env, self.size
         budget = 0.0
-        yield self._at(PHASE_REGISTRATION)
-        while True:
-            d = self.day()
-            budget += self.reg_cap[d]
-            while q.items:
-                i, slot = q.items[0]
-                if size[i] > budget:
-                    break
-                yield q.get()
-                budget -= size[i]
-                slot.succeed(self.appointment(d, self.dur_col[i]))  # the end of the central stay
-            if not q.items:
-                budget = 0.0
-            yield env.timeout(1)
-
-    def decision_desk(self, tq):
-        env, q, size = self.env, self.q_decision[tq], self.size
-        dur = self.dur_dublin if tq == 2 else self.dur_proc
-        cap = self.dec_cap[tq]
-        budget = 0.0
-        yield self._at(PHASE_DECISION[tq])
+        yield self._at(phase)
         while True:
             d = self.day()
             budget += cap[d]
@@ -394,7 +379,7 @@ class ReferenceChain:
                     break
                 yield q.get()
                 budget -= size[i]
-                slot.succeed(self.appointment(d, dur[i]))  # the end of the procedure / Dublin claim
+                slot.succeed(self.appointment(d, dur[i]))
             if not q.items:
                 budget = 0.0
             yield env.timeout(1)
