@@ -33,6 +33,14 @@ def register(app: typer.Typer) -> None:
     sub = typer.Typer(no_args_is_help=True,
                       help="EU solidarity: distribution keys, relocation, indicators (P3.1, P3.2, P2.1).")
 
+    def _key(scheme, year, proposal, states, exclude):
+        from ketenplan.errors import ScenarioError
+        from ketenplan.solidarity.keys import distribution_key
+
+        if scheme != "relocation-2015" and year is None:
+            raise ScenarioError(f"--year is required for scheme {scheme} (a year in 2010-2023)")
+        return distribution_key(scheme, year, variant=proposal, states=_codes(states), exclude=_codes(exclude))
+
     @sub.command("key")
     @handle_errors
     def key_cmd(
@@ -46,13 +54,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(DEFAULT_OUT, "--out", help="output folder"),
     ) -> None:
         """The key per state with its inputs; table, CSV and bar chart."""
-        from ketenplan.solidarity.keys import distribution_key
         from ketenplan.solidarity.plots import key_bar
 
-        if scheme != "relocation-2015" and year is None:
-            from ketenplan.errors import ScenarioError
-            raise ScenarioError(f"--year is required for scheme {scheme} (a year in 2010-2023)")
-        k = distribution_key(scheme, year, variant=proposal, states=_codes(states), exclude=_codes(exclude))
+        k = _key(scheme, year, proposal, states, exclude)
         y = k.attrs.get("year")
         t = Table(title=f"{scheme} key, inputs of {y} (GDP in {k.attrs.get('gdp_unit')})")
         for c in ("state", "population", "GDP", "unemployment %", "past appl./million", "share %"):
@@ -61,7 +65,8 @@ def register(app: typer.Typer) -> None:
             t.add_row(f"{iso} {r['name']}", f"{r.population:,.0f}", f"{r.gdp:,.4g}", f"{r.unemployment_rate:.1f}",
                       f"{r.past_applications_per_million:,.0f}", f"{100 * r.share:.3f}")
         console.print(t)
-        _write(out, f"key_{scheme}_{y}", k.reset_index(), key_bar(k, f"{scheme} key ({y})"))
+        tag = f"_{proposal}" if proposal else ""
+        _write(out, f"key_{scheme}{tag}_{y}", k.reset_index(), key_bar(k, f"{scheme}{tag} key ({y})"))
 
     @sub.command("allocate")
     @handle_errors
@@ -76,14 +81,10 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(DEFAULT_OUT, "--out", help="output folder"),
     ) -> None:
         """Integer allocation of --total persons by the key."""
-        from ketenplan.errors import ScenarioError
         from ketenplan.solidarity.allocate import allocate
-        from ketenplan.solidarity.keys import distribution_key
         from ketenplan.solidarity.plots import allocation_bar
 
-        if scheme != "relocation-2015" and year is None:
-            raise ScenarioError(f"--year is required for scheme {scheme} (a year in 2010-2023)")
-        k = distribution_key(scheme, year, variant=proposal, states=_codes(states), exclude=_codes(exclude))
+        k = _key(scheme, year, proposal, states, exclude)
         a = allocate(k, total, rounding)  # type: ignore[arg-type]
         t = Table(title=f"{scheme}: {total:,} persons, {rounding} rounding (allocated {a.attrs['allocated']:,})")
         for c in ("state", "share %", "quota", "persons"):
@@ -91,7 +92,8 @@ def register(app: typer.Typer) -> None:
         for iso, r in a.sort_values("persons", ascending=False).iterrows():
             t.add_row(f"{iso} {r['name']}", f"{100 * r.share:.3f}", f"{r.quota:,.2f}", f"{r.persons:,}")
         console.print(t)
-        _write(out, f"allocation_{scheme}_{total}_{rounding}", a.reset_index(),
+        tag = f"_{proposal}" if proposal else ""
+        _write(out, f"allocation_{scheme}{tag}_{total}_{rounding}", a.reset_index(),
                allocation_bar(a, f"{scheme}: {total:,} persons ({rounding})"))
 
     @sub.command("simulate")

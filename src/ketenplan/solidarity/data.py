@@ -28,8 +28,9 @@ def relocation_2015_inputs() -> pd.DataFrame:
 
     Columns: ``geo, iso3, year, indicator, value, unit, source``; indicators
     ``population_1jan`` [persons], ``asylum_applicants`` [persons/year], ``resettled_refugees``
-    [persons/year] for 2010-2014, ``gdp_current_prices`` [million EUR] for 2014 and
-    ``unemployment_rate`` [%] for 2013-2014.
+    [persons/year] for 2010-2014, ``gdp_current_prices_2016_extract`` [million EUR] for 2013-2014
+    (Eurostat extract of 2016, used by the key), ``gdp_current_prices`` [million EUR] for 2014 (a
+    2018 extract, kept for comparison) and ``unemployment_rate`` [%] for 2013-2014.
     """
     return _read("relocation_2015_inputs.csv", ["geo", "iso3", "year", "indicator", "value", "unit", "source"])
 

@@ -22,7 +22,8 @@ INPUT_COLUMN = {"population": "population", "gdp": "gdp", "past_applications": "
                 "unemployment": "unemployment_rate"}
 
 
-def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | None = None) -> pd.Series:
+def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | None = None,
+               cap_basis: str = "sum") -> pd.Series:
     """Shares [1] of each row (state) under a weighted key.
 
     ``inputs`` has one row per state and the columns named in ``INPUT_COLUMN`` for every
@@ -32,9 +33,14 @@ def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | 
 
     Population and GDP enter as shares of the total. Past applications and unemployment enter
     inversely: a state's criterion share is (1/x_i) / sum_k (1/x_k). With ``cap`` set, each inverse
-    share is capped at ``cap`` times the state's population-and-GDP effect (the population/GDP key
-    with the relative weights of the scheme); whatever the caps leave of the inverse criteria's
-    weight is given out by that population-and-GDP effect. The shares sum to 1.
+    share is capped at ``cap`` times the state's population-and-GDP effect; whatever the caps leave
+    of the inverse criteria's weight is given out by the population/GDP key (population and GDP
+    shares with the relative weights of the scheme). The shares sum to 1.
+
+    ``cap_basis`` says what "the population and GDP effect" is: ``"sum"`` (default) = population
+    share + GDP share, the reading of the COM(2015) 450 Annex formula that reproduces the
+    Commission's September 2015 key; ``"mean"`` = the weighted mean of the two shares (the
+    population/GDP key itself), the reading ketenplan used before.
     """
     total_w = float(sum(weights.values()))
     if abs(total_w - 1.0) > 1e-9:
@@ -45,6 +51,8 @@ def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | 
         raise ScenarioError(f"unknown key criteria {sorted(unknown)}; expected some of {list(INPUT_COLUMN)}")
     if len(inputs) == 0:
         raise DataError("no states to distribute over")
+    if cap_basis not in ("sum", "mean"):
+        raise ScenarioError(f"unknown cap_basis {cap_basis!r}; expected 'sum' or 'mean'")
     arrays: dict[str, np.ndarray] = {}
     for crit, w in weights.items():
         col = INPUT_COLUMN[crit]
@@ -76,7 +84,8 @@ def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | 
         inv = 1.0 / arrays[crit]
         eff = inv / inv.sum()
         if cap is not None:
-            eff = np.minimum(eff, cap * base)
+            effect = sum(shares.values()) if (cap_basis == "sum" and shares) else base
+            eff = np.minimum(eff, cap * effect)
         key += w * eff
     key += (1.0 - key.sum()) * base
     return pd.Series(key / key.sum(), index=inputs.index, name="share")
@@ -84,11 +93,21 @@ def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | 
 
 # ----------------------------------------------------------------------------- inputs
 
-def _relocation_2015_published_inputs(states: Sequence[str]) -> pd.DataFrame:
-    """Inputs of the 2015 key as of 2015: Eurostat population 1 Jan 2014, GDP 2014 [million EUR],
-    unemployment 2014, applications + resettled 2010-2014 per million inhabitants."""
+def _relocation_2015_published_inputs(states: Sequence[str], variant: str = "sep-2015") -> pd.DataFrame:
+    """Inputs of the 2015 key as the Commission computed them (ERR's worked example for Estonia,
+    see ``parameters.csv``): Eurostat population 1 January 2014; GDP at current prices [million EUR]
+    of 2013 (May 2015 proposal and resettlement key) or 2014 (September 2015 proposal), 2016
+    extract; unemployment rate 2014; past applications = (applications + resettled refugees
+    2010-2014) / 5 / population 1 January 2014, per million inhabitants."""
+    sch = get_scheme("relocation-2015")
+    key_suffix = variant.replace("-", "_")
+    gdp_year = int(sch.figure(f"gdp_year_{key_suffix}"))
+    pop_year = int(sch.figure("population_year"))
+    unemp_year = int(sch.figure("unemployment_year"))
+    window = int(sch.figure("past_applications_window_years"))
     raw = sdata.relocation_2015_inputs()
     name = "relocation_2015_inputs.csv"
+    gdp_indicator = "gdp_current_prices_2016_extract"
     rows = []
     for iso in states:
         d = raw[raw.iso3 == iso]
@@ -102,25 +121,28 @@ def _relocation_2015_published_inputs(states: Sequence[str]) -> pd.DataFrame:
                 raise data_error(name, f"{ind} {year} missing for {iso}", column="value",
                                  expected="a number", found=None if v.empty else v.iloc[0])
             return float(v.iloc[0])
-        per_million = []
-        for y in range(2010, 2015):
+        years = range(pop_year - window + 1, pop_year + 1)
+        total, reported = 0.0, 0
+        for y in years:
             a = d[(d.indicator == "asylum_applicants") & (d.year == y)].value
             if a.empty or not np.isfinite(a.iloc[0]):
-                continue  # state not yet reporting (HR before accession)
+                continue  # state not yet reporting (HR before accession): counts as none
             r = d[(d.indicator == "resettled_refugees") & (d.year == y)].value
-            per_million.append((a.iloc[0] + (r.iloc[0] if not r.empty else 0.0)) / one("population_1jan", y) * 1e6)
-        if not per_million:
-            raise data_error(name, f"no asylum applications 2010-2014 for {iso}", column="value")
-        rows.append({"iso3": iso, "population": one("population_1jan", 2014), "gdp": one("gdp_current_prices", 2014),
-                     "unemployment_rate": one("unemployment_rate", 2014),
-                     "past_applications_per_million": float(np.mean(per_million))})
+            total += float(a.iloc[0]) + (float(r.iloc[0]) if not r.empty else 0.0)
+            reported += 1
+        if not reported:
+            raise data_error(name, f"no asylum applications {years[0]}-{years[-1]} for {iso}", column="value")
+        population = one("population_1jan", pop_year)
+        rows.append({"iso3": iso, "population": population, "gdp": one(gdp_indicator, gdp_year),
+                     "unemployment_rate": one("unemployment_rate", unemp_year),
+                     "past_applications_per_million": total / window / population * 1e6})
     df = pd.DataFrame(rows).set_index("iso3")
-    df.attrs.update(year=2014, gdp_unit="million EUR (current prices)",
-                    population_source="Eurostat demo_pjan, 1 January 2014",
-                    gdp_source="Eurostat nama_10_gdp 2014, current prices",
-                    unemployment_source="Eurostat une_rt_a 2014",
-                    past_applications_source="Eurostat migr_asyappctzm 2010-2014 + UNHCR resettlement, "
-                                             "per million inhabitants, mean of the yearly ratios")
+    df.attrs.update(year=pop_year, gdp_year=gdp_year, gdp_unit="million EUR (current prices)",
+                    population_source=f"Eurostat demo_pjan, 1 January {pop_year}",
+                    gdp_source=f"Eurostat nama_10_gdp {gdp_year}, current prices (2016 extract)",
+                    unemployment_source=f"Eurostat une_rt_a {unemp_year}",
+                    past_applications_source=f"Eurostat migr_asyappctzm {years[0]}-{years[-1]} + UNHCR resettlement: "
+                                             f"total / {window} / population 1 January {pop_year}, per million")
     return df
 
 
@@ -172,6 +194,14 @@ def _annual_inputs(states: Sequence[str], year: int, window: int = 5, need_past:
     return df
 
 
+def _relocation_variant(variant: str | None) -> str:
+    """The 2015 proposal (``may-2015`` or ``sep-2015``, default the September one)."""
+    v = variant or "sep-2015"
+    if v not in ("may-2015", "sep-2015"):
+        raise ScenarioError(f"unknown relocation-2015 proposal {v!r}; expected 'may-2015' or 'sep-2015'")
+    return v
+
+
 def _select_states(scheme: str, variant: str | None, states: Sequence[str] | None,
                    exclude: Sequence[str] | None) -> list[str]:
     chosen = list(states) if states else participants(scheme, variant)
@@ -196,7 +226,7 @@ def key_inputs(scheme: str, year: int | None = None, *, variant: str | None = No
     sch = get_scheme(scheme)
     chosen = _select_states(scheme, variant, states, exclude)
     if scheme == "relocation-2015" and year in (None, 2014):
-        return _relocation_2015_published_inputs(chosen)
+        return _relocation_2015_published_inputs(chosen, _relocation_variant(variant))
     if year is None:
         raise ScenarioError(f"scheme '{scheme}' needs a year (the year of the population and GDP figures)")
     window = int(sch.figures.get("past_applications_window_years", 5))
@@ -208,13 +238,14 @@ def key_inputs(scheme: str, year: int | None = None, *, variant: str | None = No
 def distribution_key(scheme: str | Scheme, year: int | None = None, *, variant: str | None = None,
                      states: Sequence[str] | None = None, exclude: Sequence[str] | None = None,
                      weights: Mapping[str, float] | None = None, cap: float | None | str = "scheme",
-                     inputs: pd.DataFrame | None = None) -> pd.DataFrame:
+                     inputs: pd.DataFrame | None = None, cap_basis: str = "sum") -> pd.DataFrame:
     """The key of ``scheme`` per state, with its inputs.
 
     Returns a DataFrame indexed by ISO3 with ``name, population, gdp, unemployment_rate,
     past_applications_per_million, share`` and ``attrs`` (scheme, year, units, sources).
     ``weights`` overrides the scheme's weights (they must sum to 1); ``cap`` overrides the
-    2015 cap (``None`` = no cap).
+    2015 cap (``None`` = no cap; by default the cap applies to the September 2015 proposal only,
+    see ``cap_applies_*`` in ``parameters.csv``); ``cap_basis`` see ``key_shares``.
     """
     sch = scheme if not isinstance(scheme, str) else get_scheme(scheme)
     if weights is not None:
@@ -223,13 +254,16 @@ def distribution_key(scheme: str | Scheme, year: int | None = None, *, variant: 
         inputs = key_inputs(sch.name, year, variant=variant, states=states, exclude=exclude)
     if cap == "scheme":
         cap = sch.figures.get("cap_share_of_population_gdp_effect")
-    share = key_shares(inputs, sch.weights, cap=cap)
+        if sch.name == "relocation-2015":
+            applies = sch.figures.get(f"cap_applies_{_relocation_variant(variant).replace('-', '_')}", 1.0)
+            cap = cap if applies else None
+    share = key_shares(inputs, sch.weights, cap=cap, cap_basis=cap_basis)
     out = inputs.copy()
     out.insert(0, "name", [state_names().get(i, i) for i in out.index])
     out["share"] = share
     out.attrs = dict(inputs.attrs)
-    out.attrs.update(scheme=sch.name, weights=dict(sch.weights), cap=cap,
-                     variant=variant if sch.name == "relocation-2015" else None)
+    out.attrs.update(scheme=sch.name, weights=dict(sch.weights), cap=cap, cap_basis=cap_basis,
+                     variant=_relocation_variant(variant) if sch.name == "relocation-2015" else None)
     out.index.name = "iso3"
     log.debug("key %s %s over %d states", sch.name, out.attrs.get("year"), len(out))
     return out
