@@ -56,3 +56,20 @@ def test_backtest_bad_arguments():
         run_backtest(["NL"], horizons=(0, 30), n_jobs=1)
     with pytest.raises(DataError, match="unknown"):
         run_backtest(["NL"], models=("magic",), n_jobs=1)
+
+
+def test_long_horizon_intervals_never_narrow():
+    from ketenplan.forecast.backtest import widen_long_horizons
+
+    H = 24
+    k = np.arange(1, H + 1)
+    Q = np.stack([-2 * np.ones(H), -1 * np.ones(H), np.ones(H), 2 * np.ones(H)], axis=1)
+    Q[5] = [-3, -1.5, 1.5, 3]  # a wide step 6 carries over to later steps
+    W = widen_long_horizons(Q)
+    assert (np.diff(W[:, 2]) >= 0).all() and (np.diff(W[:, 1]) <= 0).all()
+    np.testing.assert_allclose(W[:5], Q[:5])
+    np.testing.assert_allclose(W[11, 2], 1.5)
+    flat = widen_long_horizons(np.tile([-2.0, -1.0, 1.0, 2.0], (H, 1)))
+    np.testing.assert_allclose(flat[:12, 2], 1.0)
+    np.testing.assert_allclose(flat[:, 2], np.maximum(1.0, np.sqrt(k / 12)))  # random-walk growth after a year
+    assert np.isnan(widen_long_horizons(np.full((H, 4), np.nan))).all()

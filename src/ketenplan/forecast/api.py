@@ -84,7 +84,24 @@ def _trajectories(origin: pd.Period, H: int) -> np.ndarray:
         wide = wide[known]
     else:
         log.info("fewer than %d error trajectories known at %s; using the whole error library", bt.MIN_POOL, origin)
-    return wide.to_numpy(float)
+    return _widen_trajectories(wide.to_numpy(float))
+
+
+def _widen_trajectories(traj: np.ndarray) -> np.ndarray:
+    """Scale step k of the error trajectories so their quantiles follow :func:`backtest.widen_long_horizons`.
+
+    Each step is multiplied by the largest factor (>= 1) by which the widening moved one of its
+    2.5/10/90/97.5% quantiles, so the paths carry the same intervals as the backtest while
+    keeping each trajectory's shape across months.
+    """
+    if traj.shape[0] == 0:
+        return traj
+    Q = np.quantile(traj, bt.QUANTILES, axis=0).T  # step, 4
+    W = bt.widen_long_horizons(Q)
+    with np.errstate(all="ignore"):
+        r = np.where(np.abs(Q) > 1e-12, W / Q, 1.0)
+    f = np.clip(np.nan_to_num(r, nan=1.0), 1.0, None).max(axis=1)
+    return traj * f[None, :]
 
 
 # --------------------------------------------------------------------------- forecast

@@ -14,7 +14,10 @@ Protocol (fixed in advance, nothing is tuned on the evaluation):
   country. With fewer than 25 such errors at a step, the quantiles of the longest step with
   enough errors are widened by sqrt(step ratio); with no step having enough (early origins of a
   backtest on few countries) the row has no interval and is left out of the coverage, which
-  is reported beside the count of rows that have one (``n_interval``).
+  is reported beside the count of rows that have one (``n_interval``). Intervals never narrow
+  with the step, and beyond 12 months they are at least the 12-month quantiles times
+  sqrt(step / 12) (:func:`widen_long_horizons`; the 24-month error pool lags a year behind the
+  12-month pool).
 * Scores per model and step h: MASE (absolute error over the in-sample mean absolute
   seasonal difference of the training window), sMAPE [%], coverage of the 80% and 95%
   intervals, and for h >= 12 the error of the 12-month total ending at step h (weighted
@@ -46,6 +49,7 @@ QUANTILES = (0.025, 0.10, 0.90, 0.975)
 MIN_POOL = 25
 SIGMA_WINDOW = 60
 SIGMA_FLOOR = 0.05
+ANCHOR_STEP = 12  # intervals beyond this step grow at least like sqrt(k / ANCHOR_STEP) times its quantiles
 
 
 @dataclass
@@ -139,6 +143,31 @@ def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray) -> np.ndarray:
                 if ok.size:
                     k2 = ok[-1] + 1
                     Q[j, k - 1] = qs[k2 - 1] * np.sqrt(k / k2)
+    return widen_long_horizons(Q)
+
+
+def widen_long_horizons(Q: np.ndarray) -> np.ndarray:
+    """Intervals that never narrow with the step, and beyond ``ANCHOR_STEP`` grow at least like a random walk.
+
+    ``Q`` [..., step, 4] quantiles (2.5/10/90/97.5%). At every step the lower quantiles become the
+    lowest of steps 1..k and the upper the highest; for k > ``ANCHOR_STEP`` they are moreover at
+    least the (unwidened) step-12 quantiles times sqrt(k / 12). Reason: the pool of k-step errors
+    known at an origin ends k months before it, so the 24-month pool is a year staler than the
+    12-month pool (before 2017 it held no surge), and a 24-month error is the sum of two yearly
+    changes. Uses only quantiles already computed from errors known at the origin.
+    """
+    Q = np.array(Q, dtype=float, copy=True)
+    E = Q.copy()
+    H = Q.shape[-2]
+    with np.errstate(all="ignore"):
+        for k in range(2, H + 1):
+            lo = np.fmin(Q[..., k - 1, :2], Q[..., k - 2, :2])
+            hi = np.fmax(Q[..., k - 1, 2:], Q[..., k - 2, 2:])
+            if k > ANCHOR_STEP:
+                f = np.sqrt(k / ANCHOR_STEP)
+                lo = np.fmin(lo, f * E[..., ANCHOR_STEP - 1, :2])
+                hi = np.fmax(hi, f * E[..., ANCHOR_STEP - 1, 2:])
+            Q[..., k - 1, :2], Q[..., k - 1, 2:] = lo, hi
     return Q
 
 
