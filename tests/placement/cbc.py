@@ -72,4 +72,7 @@ def cbc_aggregated(problem, *, relax: bool = False, time_limit: float | None = N
         if time_limit:
             kw["timeLimit"] = time_limit
         m.solve(pulp.PULP_CBC_CMD(**kw))
-        return float(pulp.value(m.objective) or 0.0), pulp.LpStatus[m.status]
+        status = pulp.LpStatus[m.status]
+        if status == "Optimal" and m.sol_status == pulp.LpSolutionIntegerFeasible:
+            status = "Feasible (time limit)"  # PuLP reports a stopped CBC run as 'Optimal'
+        return float(pulp.value(m.objective) or 0.0), status

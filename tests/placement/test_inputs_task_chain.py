@@ -177,6 +177,28 @@ def test_chain_placement_shapes_and_gain():
     assert out.summary()["gain_pct"].notna().all()
 
 
+def test_chain_placement_houses_children_only_cases_too():
+    """The employment objective gains nothing from a case without adults; it is housed anyway
+    (every permit holder needs a home), without lowering the objective or exceeding a task."""
+    j = journeys(n=80, replicates=1, seed=3)
+    j.loc[j.index[:15], ["adults", "persons"]] = [0, 2]
+    j.loc[j.index[:15], "children"] = 2
+    j.loc[j.index[:15], "outcome"] = "granted"
+    m = load_municipalities().nlargest(10, "population_2025")
+    out = chain_placement(j, m, seed=2)
+    a = out.assignment
+    kids_only = a[a["adults"] == 0]
+    assert len(kids_only) >= 15 and (kids_only["municipality_optimal"] != "").mean() > 0.8
+    for (period,), g in a.groupby(["period"]):
+        task = housing_task(int(g["persons"].sum()), period, municipalities=m).set_index("municipality")["quota"]
+        used = g[g["municipality_optimal"] != ""].groupby("municipality_optimal")["persons"].sum()
+        left = task - used.reindex(task.index, fill_value=0)
+        assert (left >= 0).all()  # no task exceeded
+        # maximal: a household still without a home fits in no municipality's remaining task
+        unplaced = g[g["municipality_optimal"] == ""]
+        assert (unplaced["persons"] > left.max()).all()
+
+
 def test_chain_placement_no_granted_and_bad_input():
     j = journeys(n=5)
     j["outcome"] = "rejected"

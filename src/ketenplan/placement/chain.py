@@ -20,7 +20,7 @@ is not placed. Both use the same seed-derived random numbers, so the result is r
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,48 @@ def status_quo_placement(problem: PlacementProblem, rng: np.random.Generator) ->
         loc[i] = j
         remaining[j] -= size[i]
     return loc
+
+
+def fill_remaining(problem: PlacementProblem, location_of_case: np.ndarray) -> np.ndarray:
+    """Place the cases an optimal solution left out into the capacity left over.
+
+    Every permit holder has to be housed, while the employment objective has no reason to place a
+    case whose expected number employed is 0 (children only, say). Weights are >= 0, so this never
+    lowers the objective. Largest households first (then input order), each to its compatible
+    location with room and the highest weight (ties: most room left, then input order); a case that
+    fits nowhere stays unplaced. Deterministic.
+    """
+    loc = np.asarray(location_of_case, dtype=np.int64).copy()
+    size = problem.sizes[:, 0]
+    remaining = problem.capacities[:, 0].astype(float).copy()
+    np.subtract.at(remaining, loc[loc >= 0], size[loc >= 0])
+    compatible = ~np.isnan(problem.weights)
+    for i in sorted(np.flatnonzero(loc < 0), key=lambda k: (-size[k], k)):
+        room = compatible[i] & (remaining >= size[i])
+        if not room.any():
+            continue
+        w = np.where(room, problem.weights[i], -np.inf)
+        best = np.flatnonzero(w == w.max())
+        j = int(best[np.argmax(remaining[best])])  # argmax takes the first of equal rooms
+        loc[i] = j
+        remaining[j] -= size[i]
+    return loc
+
+
+def _housing_everyone(problem: PlacementProblem, opt):
+    """The optimal result with the left-out cases placed by :func:`fill_remaining`; objective,
+    counts and gap (against the same bound) recomputed."""
+    index = {lid: j for j, lid in enumerate(problem.location_ids)}
+    row = {cid: i for i, cid in enumerate(problem.case_ids)}
+    loc = np.full(problem.n_cases, -1, dtype=np.int64)
+    for cid, lid in zip(opt.assignment["case_id"].to_numpy(), opt.assignment["location_id"].to_numpy()):
+        loc[row[cid]] = index[lid]
+    if (loc >= 0).all():
+        return opt
+    filled = evaluate_assignment(problem, fill_remaining(problem, loc), method=opt.method)
+    gap = (opt.bound - filled.objective) / abs(opt.bound) if opt.bound and np.isfinite(opt.bound) else opt.gap
+    return replace(filled, status=opt.status, bound=opt.bound, gap=max(float(gap), 0.0),
+                   solve_time_s=opt.solve_time_s)
 
 
 def _persons_of_cases(cases: pd.DataFrame, rng: np.random.Generator, params: dict[str, float]) -> pd.DataFrame:
@@ -166,7 +208,7 @@ def chain_placement(journeys: pd.DataFrame, municipalities: pd.DataFrame | None 
                                                W.to_numpy(), case_ids=cases["case_id"].to_numpy(),
                                                location_ids=locations["location_id"].to_numpy(),
                                                dimensions=("persons",))
-        opt = solve_placement(problem, time_limit=time_limit)
+        opt = _housing_everyone(problem, solve_placement(problem, time_limit=time_limit))
         sq_loc = status_quo_placement(problem, rng)
         sq = evaluate_assignment(problem, sq_loc, method="status_quo")
         opt_loc = pd.Series(opt.assignment["location_id"].to_numpy(), index=opt.assignment["case_id"].to_numpy())

@@ -13,10 +13,14 @@ Problem (build -> solve -> extract)::
 
 Method: cases with identical sizes, compatible set and weights are interchangeable, so they are
 aggregated into *types* with an integer count per type and location. The LP relaxation of the
-aggregated model is solved with HiGHS; if its solution is integral it is proven optimal. If not,
-it is rounded down and the remainder is filled greedily, which gives a feasible solution and a
-proven gap against the LP bound. If that gap exceeds ``mip_rel_gap`` the aggregated integer
-program is solved by HiGHS branch-and-bound, warm-started from the rounded solution.
+aggregated model is solved with HiGHS, or, with one size dimension and every case at least one
+person, as a min-cost flow in persons (OR-Tools); if its solution is integral it is proven
+optimal. If not, it is rounded: down with a greedy fill, and (one dimension) by a *flow dive*
+that fixes the whole households of the LP and re-solves the left-over households plus the
+single persons as a flow on the remaining capacity, rounding up the fractional households
+(:func:`_dive_by_flow`). That gives a feasible solution and a proven gap against the LP bound.
+If that gap exceeds ``mip_rel_gap`` and the model is small enough (``max_bb_variables``), the
+aggregated integer program is solved by HiGHS branch-and-bound, warm-started from the rounding.
 
 Solver status is returned as :class:`SolveStatus`, never raised. Ties are broken
 deterministically: the same input gives the same assignment (types are numbered in order of
@@ -363,85 +367,121 @@ def _infeasibility_reason(problem: PlacementProblem, usable: np.ndarray) -> str:
     return "; ".join(reasons)
 
 
-def _lp_by_flow(types: _Types, capacities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """LP relaxation of a one-dimensional instance as a min-cost flow (OR-Tools).
-
-    With one size dimension the aggregated LP is a transportation problem in persons
-    (z_tj = s_t y_tj, weight per person w_tj / s_t). Costs are scaled to integers; the returned
-    bound adds the largest possible effect of that rounding, so it is a proven upper bound.
-    """
+def _flow(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: np.ndarray, count: np.ndarray,
+          scale: float) -> np.ndarray:
+    """Min-cost flow in persons (OR-Tools) over the edges ``(et, ej)``: type ``t`` supplies
+    ``s_t * count_t`` persons, location ``j`` takes at most ``capacities[j, 0]``, a person of type
+    ``t`` at ``j`` is worth ``w_tj / s_t`` (scaled by ``scale`` and rounded to an integer cost).
+    Persons that are not placed take a zero-cost bypass. Returns the persons per edge (integers)."""
     from ortools.graph.python import min_cost_flow
 
-    T, M = types.weights.shape
-    et, ej = np.nonzero(~np.isnan(types.weights))
+    M = capacities.shape[0]
+    if not len(et):
+        return np.zeros(0, np.int64)
+    used_t, tmap = np.unique(et, return_inverse=True)
+    nT = len(used_t)
     s = types.sizes[:, 0].astype(np.int64)
-    supply = s * types.count
+    supply = s[used_t] * count[used_t]
     P = int(supply.sum())
-    per_person = types.weights[et, ej] / s[et]
-    top = float(np.max(np.abs(per_person))) if len(per_person) else 0.0
-    scale = 1e9 / top if top > 0 else 1.0
-    cost = -np.round(per_person * scale).astype(np.int64)
-    src, snk = T + M, T + M + 1
+    cost = -np.round(types.weights[et, ej] / s[et] * scale).astype(np.int64)
+    src, snk = nT + M, nT + M + 1
+    tails = np.concatenate([np.full(nT, src), tmap, nT + np.arange(M), [src]]).astype(np.int64)
+    heads = np.concatenate([np.arange(nT), nT + ej, np.full(M, snk), [snk]]).astype(np.int64)
+    caps = np.concatenate([supply, np.minimum(supply[tmap], capacities[ej, 0]), capacities[:, 0], [P]]).astype(np.int64)
+    costs = np.concatenate([np.zeros(nT, np.int64), cost, np.zeros(M + 1, np.int64)])
     f = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([np.full(T, src), et, T + np.arange(M), [src]]).astype(np.int64)
-    heads = np.concatenate([np.arange(T), T + ej, np.full(M, snk), [snk]]).astype(np.int64)
-    caps = np.concatenate([supply, supply[et], capacities[:, 0], [P]]).astype(np.int64)
-    costs = np.concatenate([np.zeros(T, np.int64), cost, np.zeros(M, np.int64), [0]]).astype(np.int64)
     f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     f.set_nodes_supplies(np.array([src, snk], dtype=np.int64), np.array([P, -P], dtype=np.int64))
     status = f.solve()
     if status != min_cost_flow.SimpleMinCostFlow.OPTIMAL:  # pragma: no cover - cannot happen with a bypass arc
         raise RuntimeError(f"min-cost flow ended with status {status}")
-    z = np.asarray(f.flows(np.arange(T, T + len(et))), dtype=float)
+    return np.asarray(f.flows(np.arange(nT, nT + len(et))), dtype=np.int64)
+
+
+def _flow_scale(types: _Types) -> float:
+    """Integer-cost scale for the flows: the largest weight per person becomes 1e9."""
+    per_person = np.abs(types.weights) / types.sizes[:, :1]
+    top = float(np.nanmax(per_person)) if np.isfinite(per_person).any() else 0.0
+    return 1e9 / top if top > 0 else 1.0
+
+
+def _lp_by_flow(types: _Types, capacities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """LP relaxation of a one-dimensional instance (all sizes >= 1) as a min-cost flow.
+
+    With one size dimension the aggregated LP is a transportation problem in persons
+    (z_tj = s_t y_tj, weight per person w_tj / s_t); its optimum is integral in persons. Costs
+    are scaled to integers; the returned bound adds the largest possible effect of that
+    rounding (0.5/scale per person, counted twice), so it is a proven upper bound.
+    """
+    et, ej = np.nonzero(~np.isnan(types.weights))
+    s = types.sizes[:, 0].astype(np.int64)
+    scale = _flow_scale(types)
+    z = _flow(types, capacities, et, ej, types.count, scale)
     y = z / s[et]
     value = float(types.weights[et, ej] @ y)
-    bound = value + P * (1.0 / scale)  # |rounding| <= 0.5/scale per person, counted twice
+    bound = value + float((s * types.count).sum()) / scale
     return et, ej, y, bound
 
 
-def _round_by_flow(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: np.ndarray, y: np.ndarray,
-                   rounds: int = 8) -> np.ndarray:
-    """Rounding for one-dimensional instances: fix the whole-household parts of the LP, re-solve
-    the rest (left-over households plus all single persons, who fill any hole) as a min-cost
-    flow, repeat; then place what is left greedily and let the single persons fill the rest."""
-    single = types.sizes[:, 0] <= 1
+def _dive_by_flow(types: _Types, capacities: np.ndarray, et: np.ndarray, ej: np.ndarray, y: np.ndarray,
+                  max_rounds: int = 200) -> np.ndarray:
+    """Rounding for one-dimensional instances (all sizes >= 1) by an LP dive on min-cost flows.
+
+    Households (size >= 2) keep the whole-case part of the LP; the left-over households and all
+    single persons (size 1, they fill any hole exactly) are re-solved as a min-cost flow on the
+    remaining capacities. Each round fixes the whole-case parts of that flow and rounds up its
+    fractional households, largest fraction first (those >= 0.5, at most one per type and per
+    location, at least one), then re-solves. When no household is fractional, the single persons'
+    flow is integral and is taken as is. A fractional household that does not fit where the flow
+    put it is barred from that location (so every round makes progress); after ``max_rounds``
+    the rest is placed greedily. Deterministic: OR-Tools' flow is, and ties go by edge order.
+    """
+    s = types.sizes[:, 0].astype(np.int64)
+    single = s <= 1
+    scale = _flow_scale(types)
     fixed = np.where(single[et], 0, np.floor(y + _INT_TOL)).astype(np.int64)
-    cur_y = y
-    for _ in range(rounds):
-        used = np.zeros_like(capacities)
-        np.add.at(used, ej, types.sizes[et] * fixed[:, None])
-        left = types.count - np.bincount(et, weights=fixed, minlength=len(types.count)).astype(np.int64)
+    barred = np.zeros(len(et), bool)
+    for _ in range(max_rounds):
+        remaining, left = _state(types, capacities, et, ej, fixed)
         left[single] = types.count[single]
-        frac = (~single[et]) & (np.abs(cur_y - np.round(cur_y)) > _INT_TOL)
-        if not frac.any() or not (left[~single] > 0).any():
-            break
-        sub = _Types(np.zeros(0, np.int64), left, types.sizes, types.weights, types.first_case)
-        _, _, ys, _ = _lp_by_flow(sub, capacities - used)
-        add = np.where(single[et], 0, np.floor(ys + _INT_TOL)).astype(np.int64)
-        cur_y = ys
-        if add.sum() == 0:
-            break
-        fixed = fixed + add
-    # greedy for left-over households, then the single persons by flow (integral)
+        sel = np.flatnonzero((left[et] > 0) & (s[et] <= remaining[ej, 0]) & ~barred)
+        ys = _flow(types, remaining, et[sel], ej[sel], left, scale) / s[et[sel]]
+        hh = ~single[et[sel]]
+        whole = np.where(hh, np.floor(ys + _INT_TOL), 0).astype(np.int64)
+        fixed[sel] += whole
+        frac = np.where(hh, ys - np.floor(ys + _INT_TOL), 0.0)
+        frac[frac <= _INT_TOL] = 0.0
+        if not frac.any():
+            fixed[sel] += np.where(hh, 0, np.round(ys)).astype(np.int64)
+            return fixed
+        room = remaining[:, 0] - np.bincount(ej[sel], weights=whole * s[et[sel]],
+                                             minlength=capacities.shape[0]).astype(np.int64)
+        done_t: set[int] = set()
+        done_j: set[int] = set()
+        up = 0
+        for k in np.lexsort((sel, -frac)):
+            if frac[k] <= 0 or (up and frac[k] < 0.5):
+                break
+            e = sel[k]
+            t, j = int(et[e]), int(ej[e])
+            if t in done_t or j in done_j:
+                continue
+            if room[j] >= s[t]:
+                fixed[e] += 1
+                room[j] -= s[t]
+                done_t.add(t)
+                done_j.add(j)
+                up += 1
+            elif not up:
+                barred[e] = True
+    # not reached in practice (each round fixes or bars at least one edge): greedy, then single persons
     remaining, left = _state(types, capacities, et, ej, fixed)
     left[single] = 0
-    # round up the LP's fractional households, largest fraction first (single persons make room)
-    frac = np.where(single[et], 0.0, cur_y - np.floor(cur_y + _INT_TOL))
-    for e in np.lexsort((np.arange(len(et)), -frac)):
-        if frac[e] <= _INT_TOL:
-            break
-        t, j = et[e], ej[e]
-        if left[t] > 0 and (remaining[j] >= types.sizes[t]).all():
-            fixed[e] += 1
-            left[t] -= 1
-            remaining[j] -= types.sizes[t]
     fixed = _greedy_fill(types, et, ej, fixed, remaining, left)
-    if single.any():
-        remaining, _ = _state(types, capacities, et, ej, fixed)
-        sub = _Types(np.zeros(0, np.int64), np.where(single, types.count, 0), types.sizes, types.weights,
-                     types.first_case)
-        _, _, ys, _ = _lp_by_flow(sub, remaining)
-        fixed = fixed + np.where(single[et], np.round(ys), 0).astype(np.int64)
+    remaining, left = _state(types, capacities, et, ej, fixed)
+    left[~single] = 0
+    sel = np.flatnonzero((left[et] > 0) & (s[et] <= remaining[ej, 0]))
+    fixed[sel] += _flow(types, remaining, et[sel], ej[sel], left, scale)
     return fixed
 
 
@@ -512,7 +552,8 @@ def solve_placement(problem: PlacementProblem, *, relax: bool = False, require_a
 
     types = _aggregate(problem, usable)
     T = len(types.count)
-    one_dim = problem.sizes.shape[1] == 1 and not require_all
+    # one size dimension, every case at least one person: the LP is a min-cost flow in persons
+    one_dim = problem.sizes.shape[1] == 1 and not require_all and bool((problem.sizes >= 1).all())
     if one_dim:
         et, ej, y, bound = _lp_by_flow(types, problem.capacities)
         full = np.zeros_like(problem.capacities)
@@ -565,10 +606,10 @@ def solve_placement(problem: PlacementProblem, *, relax: bool = False, require_a
         yi = _round_and_fill(types, problem.capacities, et, ej, y)
         how = f"{lp_how} rounded down, remainder filled greedily"
         if one_dim and _rel_gap(float(types.weights[et, ej] @ yi), bound) > mip_rel_gap:
-            yf = _round_by_flow(types, problem.capacities, et, ej, y)
+            yf = _dive_by_flow(types, problem.capacities, et, ej, y)
             if float(types.weights[et, ej] @ yf) > float(types.weights[et, ej] @ yi):
                 yi = yf
-                how = f"{lp_how}, households fixed in rounds with single persons re-solved"
+                how = f"{lp_how}, rounded by a flow dive (households fixed, single persons re-solved)"
         if (not one_dim or len(et) <= max_bb_variables) and _rel_gap(float(types.weights[et, ej] @ yi), bound) > mip_rel_gap:
             spent = time.perf_counter() - t0
             # release the single-person types too: they fill the holes that whole households leave
