@@ -49,6 +49,15 @@ def test_small_backtest_scores(small_backtest):
     assert (m["n_interval"] > 0.8 * m["n"]).all()
     assert (ev["lo95"] <= ev["lo80"] + 1e-9).all() and (ev["hi80"] <= ev["hi95"] + 1e-9).all()
     assert not fc["point"].isna().any()
+    # the path MASE (M4 convention) at step 1 is the step-1 MASE; later it is the mean over steps 1..h
+    assert m.loc[("combo", 1), "mase_path"] == pytest.approx(m.loc[("combo", 1), "mase"])
+    assert m.loc[("snaive", 6), "mase_path_ratio_snaive"] == pytest.approx(1.0)
+    ev = fc[(fc["origin"] >= small_backtest.settings["first_eval"]) & fc["actual"].notna()]
+    one = ev[(ev["model"] == "combo")].groupby(["geo", "origin"])
+    full6 = one.filter(lambda d: set(range(1, 7)) <= set(d["h"]))
+    by = full6[full6["h"] <= 6].assign(ase=lambda d: (d["actual"] - d["point"]).abs() / d["scale"])
+    expected = by.groupby(["geo", "origin"])["ase"].mean().mean()
+    assert m.loc[("combo", 6), "mase_path"] == pytest.approx(expected)
 
 
 def test_backtest_bad_arguments():

@@ -294,13 +294,18 @@ def _score(fc: pd.DataFrame, horizons: list[int], first_eval: str) -> tuple[pd.D
     ev["tot_f"] = g["point"].transform(lambda s: s.rolling(12).sum())
     ev["tot_n"] = g["h"].transform(lambda s: s.rolling(12).count())
     ev.loc[ev["tot_n"] < 12, ["tot_a", "tot_f"]] = np.nan
+    # MASE of the forecast path 1..h (the M4 convention: mean of the scaled errors over the steps up
+    # to h), beside the per-step MASE; only where every step 1..h is known
+    ev["path_ase"] = g["ase"].transform(lambda s: s.expanding().mean())
+    ev.loc[g["h"].cumcount() + 1 != ev["h"], "path_ase"] = np.nan
     sel = ev[ev["h"].isin(horizons)]
     rows = []
     for (model, h), d in sel.groupby(["model", "h"]):
         tot = d.dropna(subset=["tot_a"])
         tot = tot[tot["tot_a"] > 0]
         ape = (tot["tot_f"] - tot["tot_a"]).abs() / tot["tot_a"]
-        rows.append({"model": model, "h": h, "n": len(d), "n_interval": int(d["in80"].notna().sum()), "mase": d["ase"].mean(), "smape": d["smape"].mean(),
+        rows.append({"model": model, "h": h, "n": len(d), "n_interval": int(d["in80"].notna().sum()), "mase": d["ase"].mean(),
+                     "mase_path": d["path_ase"].mean(), "smape": d["smape"].mean(),
                      "coverage80": d["in80"].astype(float).mean(), "coverage95": d["in95"].astype(float).mean(),
                      "annual_total_wape": (tot["tot_f"] - tot["tot_a"]).abs().sum() / tot["tot_a"].sum()
                      if len(tot) else np.nan,
@@ -308,6 +313,8 @@ def _score(fc: pd.DataFrame, horizons: list[int], first_eval: str) -> tuple[pd.D
     metrics = pd.DataFrame(rows)
     base = metrics[metrics["model"] == "snaive"].set_index("h")["mase"]
     metrics["mase_ratio_snaive"] = metrics["mase"] / metrics["h"].map(base)
+    base_path = metrics[metrics["model"] == "snaive"].set_index("h")["mase_path"]
+    metrics["mase_path_ratio_snaive"] = metrics["mase_path"] / metrics["h"].map(base_path)
     rw = metrics[metrics["model"] == "naive"].set_index("h")["mase"]
     metrics["mase_ratio_naive"] = metrics["mase"] / metrics["h"].map(rw)
     order = {m: i for i, m in enumerate(fm.MODELS)}

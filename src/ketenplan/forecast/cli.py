@@ -62,10 +62,10 @@ def register(app: typer.Typer) -> None:
         table = nl_annual_table() if nl_table else None
         written = write_backtest(res, out, table)
         tab = Table(title=f"Backtest ({len(res.settings['countries'])} countries, {res.seconds:.1f} s)")
-        for col in ("model", "h", "mase", "ratio vs snaive", "cov80", "cov95"):
+        for col in ("model", "h", "mase (step h)", "ratio vs snaive", "path 1..h ratio", "cov80", "cov95"):
             tab.add_column(col)
         for r in res.metrics.itertuples():
-            tab.add_row(r.model, str(r.h), f"{r.mase:.3f}", f"{r.mase_ratio_snaive:.3f}", f"{r.coverage80:.2f}",
-                        f"{r.coverage95:.2f}")
+            tab.add_row(r.model, str(r.h), f"{r.mase:.3f}", f"{r.mase_ratio_snaive:.3f}",
+                        f"{r.mase_path_ratio_snaive:.3f}", f"{r.coverage80:.2f}", f"{r.coverage95:.2f}")
         console.print(tab)
         console.print(f"files: {', '.join(str(p) for p in written)}")
