@@ -117,3 +117,81 @@ def test_groups_come_from_the_shipped_table():
     assert [g.name for g in sc.groups] == ["high", "medium", "low", "very_low"]
     assert sum(g.share for g in sc.groups) == pytest.approx(1, abs=1e-3)
     assert [g.safe_country for g in sc.groups] == [False, False, False, True]
+
+
+# --- what-if shocks of the first-application inflow ([[inflow.shocks]]) -------------------------
+
+SHOCKS = '''base = "nl_baseline"
+name = "surge_2026"
+[simulation]
+start = 2025-01-01
+end = 2027-12-31
+warmup_years = 0
+replicates = 1
+[[inflow.shocks]]
+kind = "surge"
+onset = 2026-06-01
+group_shares = { high = 1.0 }
+[[inflow.shocks]]
+kind = "level_shift"
+onset = 2027-01-01
+size = -0.25
+'''
+
+
+def test_shocks_fill_defaults_roundtrip_and_name_bad_values(tmp_path):
+    sc = load_scenario(write(tmp_path, SHOCKS))
+    surge, shift = sc.inflow.shocks
+    # defaults from the forecast module's sourced 2015 surge; the stored scenario states them
+    assert (surge.size, surge.duration_months, surge.ramp_months) == (4.96, 8, 4)
+    assert shift.size == -0.25 and shift.ramp_months == 0
+    again = load_scenario(write(tmp_path, scenario_toml(sc)))
+    assert again.digest() == sc.digest()
+    for text, must in [("[[inflow.shocks]]\nkind = 'level_shift'\nonset = 2026-01-01\n", "needs 'size'"),
+                       ("[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\nsize = 1.5\n", "between 0.0 and 1.0"),
+                       ("[[inflow.shocks]]\nkind = 'surge'\nonset = 2026-01-01\ngroup_shares = {top = 1.0}\n",
+                        "unknown group(s) ['top']"),
+                       ("[[inflow.shocks]]\nkind = 'quake'\nonset = 2026-01-01\n", "inflow.shocks.0.kind")]:
+        with pytest.raises(ScenarioError) as e:
+            load_scenario(write(tmp_path, 'base = "nl_baseline"\n' + text))
+        assert must in str(e.value), (must, str(e.value))
+
+
+def test_shocked_first_parts_add_up_to_the_product_of_factors(tmp_path):
+    import numpy as np
+
+    from ketenplan.engine.compile import monthly_persons, shocked_first, time_grid
+
+    sc = load_scenario(write(tmp_path, SHOCKS))
+    grid = time_grid(sc)
+    base = monthly_persons(sc.inflow.first.per_year, sc.inflow.first.monthly, grid, np.array(sc.inflow.monthly_profile))
+    parts = shocked_first(base, sc.inflow.shocks, grid)
+    assert [k for _, k in parts] == [-1, 0]  # the surge's extra persons form their own part
+    months = grid.months()
+    f = np.ones(len(months))
+    for shock in sc.inflow.shocks:
+        on = pd.Period(shock.onset, freq="M")
+        f *= shock.factor(np.asarray((months.year - on.year) * 12 + months.month - on.month))
+    np.testing.assert_allclose(sum(a for a, _ in parts), base * f)
+    oct26 = list(months.astype(str)).index("2026-10")  # the peak, four months after the onset
+    assert parts[1][0][oct26] == pytest.approx(base[oct26] * 3.96)
+    assert parts[1][0][:list(months.astype(str)).index("2026-06")].sum() == 0
+
+
+def test_surge_with_its_own_group_mix_reaches_the_chain(tmp_path):
+    from ketenplan.engine import simulate
+
+    sc = load_scenario(write(tmp_path, SHOCKS))
+    calm = sc.replace(**{"inflow.shocks": []})
+    a = simulate(sc, seed=4, replicates=1, keep_journeys="first").journeys
+    b = simulate(calm, seed=4, replicates=1, keep_journeys="first").journeys
+
+    def first(j, lo, hi):
+        return j[(j.stream == "first") & (j.arrival_date >= lo) & (j.arrival_date < hi)]
+
+    peak_a, peak_b = first(a, "2026-08-01", "2026-12-01"), first(b, "2026-08-01", "2026-12-01")
+    assert peak_a.persons.sum() > 2.5 * peak_b.persons.sum()
+    # the extra arrivals are all from the high-recognition group
+    assert (peak_a.group == "high").mean() > 0.8 > (peak_b.group == "high").mean()
+    late_a, late_b = first(a, "2027-03-01", "2028-01-01"), first(b, "2027-03-01", "2028-01-01")
+    assert late_a.persons.sum() == pytest.approx(0.75 * late_b.persons.sum(), rel=0.05)

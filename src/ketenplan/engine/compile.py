@@ -125,6 +125,31 @@ def draw_days(spec: Duration, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.ceil(x - 1e-9).astype(np.int64)
 
 
+def shocked_first(expected: np.ndarray, shocks, grid: TimeGrid) -> list[tuple[np.ndarray, int]]:
+    """Apply the scenario's shocks, in order, to the expected first applications [persons/month].
+
+    Returns ``[(base, -1), (extra_k, k), ...]``: every shock multiplies what is there; where a shock
+    with its own ``group_shares`` raises the level, the persons it adds form a separate part ``k``
+    (drawn with that group mix), while the existing parts keep their level. Without such shocks the
+    list has one element. The parts add up to the shocked total.
+    """
+    parts: list[tuple[np.ndarray, int]] = [(np.asarray(expected, float), -1)]
+    if not shocks:
+        return parts
+    months = grid.months()
+    for k, shock in enumerate(shocks):
+        on = pd.Period(shock.onset, freq="M")
+        offsets = (months.year - on.year) * 12 + (months.month - on.month)
+        f = shock.factor(np.asarray(offsets))
+        if shock.group_shares:
+            down = np.minimum(f, 1.0)
+            total = sum(a for a, _ in parts)
+            parts = [(a * down, src) for a, src in parts] + [(total * np.maximum(f - 1.0, 0.0), k)]
+        else:
+            parts = [(a * f, src) for a, src in parts]
+    return parts
+
+
 # ----------------------------------------------------------------------------------------------
 # cases
 # ----------------------------------------------------------------------------------------------
@@ -227,7 +252,9 @@ def compile_replicate(scenario: Scenario, rng: np.random.Generator,
     streams = []
     exp_first = first_monthly if first_monthly is not None else monthly_persons(
         sc.inflow.first.per_year, sc.inflow.first.monthly, grid, profile)
-    streams.append((K.STREAM_FIRST, exp_first))
+    # what-if shocks; the extra arrivals of a shock with its own group mix form a stream of their own
+    first_parts = shocked_first(exp_first, sc.inflow.shocks, grid)
+    streams.append((K.STREAM_FIRST, first_parts[0][0]))
     streams.append((K.STREAM_SUBSEQUENT, monthly_persons(sc.inflow.subsequent.per_year,
                                                          sc.inflow.subsequent.monthly, grid, profile)))
     streams.append((K.STREAM_RESETTLEMENT, monthly_persons(sc.inflow.resettlement.per_year,
@@ -235,19 +262,26 @@ def compile_replicate(scenario: Scenario, rng: np.random.Generator,
     if sc.inflow.nareis.mode == "given":
         streams.append((K.STREAM_NAREIS, monthly_persons(sc.inflow.nareis.per_year, sc.inflow.nareis.monthly,
                                                          grid, None)))
-    sizes, kids, days, strm = [], [], [], []
-    for code, expected in streams:
+    sources = [-1] * len(streams)  # -1: the scenario's group shares; k: those of shock k
+    for expected, k in first_parts[1:]:
+        streams.append((K.STREAM_FIRST, expected))
+        sources.append(k)
+    sizes, kids, days, strm, srcs = [], [], [], [], []
+    for (code, expected), src in zip(streams, sources):
         s, c, d = _arrivals(expected, grid, sc.household, rng)
         sizes.append(s)
         kids.append(c)
         days.append(d)
         strm.append(np.full(s.shape[0], code, np.int8))
+        srcs.append(np.full(s.shape[0], src, np.int16))
     size = np.concatenate(sizes)
     children = np.concatenate(kids)
     arrival = np.concatenate(days)
     stream = np.concatenate(strm)
+    source = np.concatenate(srcs)
     order = np.argsort(arrival, kind="stable")
-    size, children, arrival, stream = size[order], children[order], arrival[order], stream[order]
+    size, children, arrival, stream, source = size[order], children[order], arrival[order], stream[order], \
+        source[order]
     n = size.shape[0]
 
     # ---- nareis: potential follow-up cases, activated by the kernel when the sponsor is granted ----
@@ -272,6 +306,12 @@ def compile_replicate(scenario: Scenario, rng: np.random.Generator,
     # ---- nationality group (nareis: the sponsor's), track, routing ----
     shares = np.array([g.share for g in sc.groups])
     group = rng.choice(len(sc.groups), size=n, p=shares / shares.sum()).astype(np.int16)
+    names = [g.name for g in sc.groups]
+    for k, shock in enumerate(sc.inflow.shocks):
+        idx = np.flatnonzero(source == k)
+        if idx.size:
+            mix = np.array([shock.group_shares.get(nm, 0.0) for nm in names])
+            group[idx] = rng.choice(len(names), size=idx.size, p=mix / mix.sum())
     group[n_primary:] = group[parents]
     safe = np.array([g.safe_country for g in sc.groups])[group]
     rate = np.array([g.grant_rate for g in sc.groups])[group]

@@ -95,6 +95,84 @@ class Nareis(_Frozen):
     monthly: tuple[MonthValue, ...] = Field((), description="arrivals [persons/month] when mode = given")
 
 
+SHOCK_DEFAULTS = {  # parameter names in ketenplan/forecast/parameters.csv (sources there)
+    "surge": {"size": "surge_2015_peak_factor", "duration_months": "surge_2015_duration_months",
+              "ramp_months": "surge_2015_ramp_up_months"},
+    "dip": {"size": "dip_2020_depth", "duration_months": "dip_2020_duration_months"},
+    "level_shift": {},
+}
+
+
+class Shock(_Frozen):
+    """A what-if change of the first-application inflow (P1.1, P3.8), applied as a factor on top of
+    the given stream or of every forecast sample path; see ``ketenplan.forecast.scenarios``.
+
+    ``surge``: a triangular bump peaking at ``size`` x the level after ``ramp_months`` and back at
+    ``duration_months`` (defaults: the Dutch 2015 surge); ``dip``: ``1 - size`` for
+    ``duration_months`` (defaults: 2020); ``level_shift``: ``1 + size`` from the onset on, built up
+    over ``ramp_months`` (``size`` required: it is the user's lever). Months count from the onset's
+    month (its day is ignored). The extra arrivals of a surge or a rise take their nationality group
+    from ``group_shares`` when given (e.g. the 2015 surge was mostly high-recognition origins).
+    Missing values are filled from the defaults when the scenario is read, so the stored scenario
+    states every number it uses.
+    """
+
+    kind: Literal["surge", "dip", "level_shift"] = Field(description="surge | dip | level_shift")
+    onset: dt.date = Field(description="first month of the shock (day ignored)")
+    size: float = Field(None, description="surge: peak factor [x level]; dip: depth [fraction]; "  # type: ignore[assignment]
+                                          "level_shift: relative change [fraction], e.g. -0.2")
+    duration_months: int = Field(0, ge=0, description="surge: months from onset back to the level; dip: months")
+    ramp_months: int = Field(0, ge=0, description="surge: months to the peak; level_shift: months to build up")
+    group_shares: dict[str, float] = Field(default_factory=dict,
+                                           description="group mix of the extra arrivals [-]; empty: the groups' shares")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data):
+        if not isinstance(data, dict) or data.get("kind") not in SHOCK_DEFAULTS:
+            return data
+        data = dict(data)
+        if data.get("size") is None and data["kind"] == "level_shift":
+            raise ValueError("a level_shift needs 'size' (relative change, e.g. -0.2 for a fifth less)")
+        missing = {k: v for k, v in SHOCK_DEFAULTS[data["kind"]].items() if data.get(k) is None}
+        if missing:
+            from ketenplan.forecast.scenarios import param
+
+            for key, name in missing.items():
+                data[key] = param(name) if key == "size" else int(param(name))
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> "Shock":
+        import numpy as np
+
+        from ketenplan.errors import ScenarioError
+
+        try:
+            self.factor(np.arange(-1, 2))
+        except ScenarioError as exc:
+            raise ValueError(str(exc)) from None
+        if self.group_shares:
+            v = list(self.group_shares.values())
+            if any(x < 0 for x in v) or abs(sum(v) - 1) > 1e-3:
+                raise ValueError(f"group_shares must be >= 0 and sum to 1, found {self.group_shares}")
+        return self
+
+    def factor(self, offsets) -> "np.ndarray":  # noqa: F821
+        """Multiplicative factor for months ``offsets`` after the onset (negative: before)."""
+        import numpy as np
+
+        from ketenplan.forecast import scenarios as fs
+
+        ones = np.ones(len(offsets))
+        onset = -int(offsets[0])  # offsets are consecutive months: index of the onset
+        if self.kind == "surge":
+            return fs.surge(ones, onset, self.size, self.duration_months, self.ramp_months)
+        if self.kind == "dip":
+            return fs.dip(ones, onset, self.size, self.duration_months)
+        return fs.level_shift(ones, onset, self.size, self.ramp_months)
+
+
 class Inflow(_Frozen):
     """Inflow streams and the source of the first-application stream."""
 
@@ -109,6 +187,8 @@ class Inflow(_Frozen):
     subsequent: Stream = Field(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=1590),)))
     resettlement: Stream = Field(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=760),)))
     nareis: Nareis = Field(Nareis())
+    shocks: tuple[Shock, ...] = Field((), description="what-if changes of the first-application inflow, "
+                                                     "applied in order ([[inflow.shocks]])")
 
     @field_validator("monthly_profile")
     @classmethod
@@ -319,6 +399,16 @@ class Scenario(_Frozen):
         if len(set(names)) != len(names):
             raise ValueError(f"group names must be unique, found {names}")
         return v
+
+    @model_validator(mode="after")
+    def _shock_groups(self) -> "Scenario":
+        names = {g.name for g in self.groups}
+        for k, sh in enumerate(self.inflow.shocks):
+            unknown = sorted(set(sh.group_shares) - names)
+            if unknown:
+                raise ValueError(f"inflow.shocks[{k}].group_shares: unknown group(s) {unknown}; "
+                                 f"the scenario's groups are {sorted(names)}")
+        return self
 
     # ------------------------------------------------------------------------------------------
     def replace(self, **changes: object) -> "Scenario":
