@@ -14,7 +14,7 @@ import cbc
 from instances import households_instance
 from ketenplan.placement import PlacementProblem, SolveStatus, greedy_placement, solve_placement
 
-GAP_BAR = 1e-3  # the bar for the LP-bound gap of the rounded solution
+GAP_BAR = 1e-3  # required LP-bound gap of the rounded solution (0.1%)
 
 
 def _check_feasible(p: PlacementProblem, r) -> None:
