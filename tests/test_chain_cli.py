@@ -39,6 +39,12 @@ def test_run_writes_report_tables_and_summary(tmp_path):
     assert list(pl.period) == ["2025-H1", "2025-H2", "2026-H1"]
     assert (pl.expected_employed_optimal >= pl.expected_employed_status_quo).all()
     assert "matching each half-year" in html
+    # views per chain partner and per municipality (P0.6), shortage probability (P0.5)
+    for partner in ("IND (decisions)", "COA (reception)", "DT&amp;V (return)", "Municipalities (housing)"):
+        assert partner in html
+    assert "Probability of a bed shortage" in html
+    muni = pd.read_parquet(out / "placement_by_municipality.parquet")
+    assert len(muni) == 342 and muni.persons_optimal.sum() == pl.persons_placed_optimal.sum()
     assert not list(out.glob(".*.tmp"))
 
 

@@ -54,7 +54,25 @@ def _add_placement(res) -> None:
     with err_console.status("placing permit holders per half-year over the municipalities (P3.7, P6.2)"):
         po = chain_placement(j, seed=res.seed)
     res.extras["placement_by_period"] = po.by_period
+    res.extras["placement_by_municipality"] = _by_municipality(po.assignment)
     res.extras["placement_model"] = po.model_source
+
+
+def _by_municipality(a):
+    """Persons placed and expected employed per municipality, matched and status quo."""
+    import pandas as pd
+
+    from ketenplan.placement import load_municipalities
+
+    m = load_municipalities()[["municipality", "province"]]
+    parts = []
+    for col, w, tag in (("municipality_optimal", "weight_optimal", "optimal"),
+                        ("municipality_status_quo", "weight_status_quo", "status_quo")):
+        g = a[a[col] != ""].groupby(col).agg(persons=("persons", "sum"), employed=(w, "sum"))
+        parts.append(g.rename(columns=lambda c: f"{c}_{tag}"))
+    out = m.set_index("municipality").join(parts, how="left").fillna(0.0).reset_index()
+    return out[["municipality", "province", "persons_optimal", "persons_status_quo", "employed_optimal",
+                "employed_status_quo"]]
 
 
 @app.command("run")

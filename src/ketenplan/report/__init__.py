@@ -60,6 +60,17 @@ def _locations(res: Results) -> go.Figure:
     return fig
 
 
+def _shortage_probability(res: Results) -> go.Figure:
+    """Share of replicates with anyone in an emergency place (no regular bed) at some day of the month."""
+    e = res.stock("location", "emergency")
+    p = (e > 0).groupby(e.index.to_period("M")).any().mean(axis=1)
+    fig = go.Figure(go.Bar(x=p.index.to_timestamp(), y=p.values, name="P(shortage)"))
+    fig.update_layout(title=f"Probability of a bed shortage in the month (share of {e.shape[1]} replicates "
+                            "with anyone in an emergency place)", yaxis_title="probability",
+                      yaxis_range=[0, 1], height=320, margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
 def _flows_per_month(res: Results, names: list[str], title: str) -> go.Figure:
     f = res.flows[res.flows.flow.isin(names)]
     f = f.assign(month=f.date.dt.to_period("M").dt.to_timestamp())
@@ -115,6 +126,51 @@ def _departures(res: Results) -> go.Figure:
     return fig
 
 
+# Views per chain partner (P0.6): the key figures each partner plans with
+PARTNERS = {
+    "IND (decisions)": ["first_applications_per_year", "ind_pending_end", "decision_time_general_weeks",
+                        "decision_time_safe_weeks", "decision_time_dublin_weeks", "statutory_breach_share",
+                        "permits_per_year"],
+    "COA (reception)": ["coa_occupancy_peak", "coa_occupancy_mean", "emergency_occupancy_peak", "shortage_days",
+                        "reception_cost_per_year", "moves_per_person", "moves_per_school_child",
+                        "permit_holders_in_reception_mean"],
+    "DT&V (return)": ["departures_independent_per_year", "departures_forced_per_year",
+                      "departures_unsupervised_per_year", "without_residence_right_mean"],
+    "Police and KMar (registration)": ["arrivals_per_year", "waiting_registration_peak"],
+    "Municipalities (housing)": ["housed_per_year", "housing_wait_weeks", "housing_backlog_end",
+                                 "resettled_per_year", "nareis_per_year"],
+}
+
+
+def partner_views(res: Results) -> list[dict]:
+    """Per chain partner: its key figures (mean, p10, p90 over replicates)."""
+    summary = res.kpi_summary().set_index("kpi")
+    desc = {k: d for k, _, _, d in KPI_TABLE}
+    views = []
+    for partner, names in PARTNERS.items():
+        rows = [dict(kpi=k, unit=summary.loc[k, "unit"], desc=desc[k], mean=summary.loc[k, "mean"],
+                     p10=summary.loc[k, "p10"], p90=summary.loc[k, "p90"]) for k in names if k in summary.index]
+        views.append({"partner": partner, "kpis": rows})
+    return views
+
+
+def _municipalities(res: Results) -> tuple[go.Figure | None, list[dict]]:
+    """Permit holders placed per province (figure) and the municipalities with the largest task (rows)."""
+    m = res.extras.get("placement_by_municipality")
+    if m is None or len(m) == 0:
+        return None, []
+    prov = m.groupby("province")[["persons_optimal", "persons_status_quo", "employed_optimal",
+                                  "employed_status_quo"]].sum().sort_values("persons_optimal", ascending=False)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=prov.index, y=prov.employed_status_quo, name="expected employed, status quo"))
+    fig.add_trace(go.Bar(x=prov.index, y=prov.employed_optimal, name="expected employed, matched"))
+    fig.update_layout(barmode="group", title="Permit holders expected to be employed, by province "
+                                             "(first replicate, reported period)", yaxis_title="persons",
+                      height=340, margin=dict(l=50, r=20, t=50, b=80))
+    top = m.sort_values("persons_optimal", ascending=False).head(15)
+    return fig, top.to_dict("records")
+
+
 def _placement(res: Results) -> go.Figure | None:
     bp = res.extras.get("placement_by_period")
     if bp is None or len(bp) == 0:
@@ -152,7 +208,8 @@ def figures(res: Results) -> dict[str, list[go.Figure]]:
                                 "Arrivals, nareis and registrations per month (mean of replicates)")],
         "P2": [],
         "P3": [_fan(res, "derived", "coa_occupancy", "COA reception occupancy (emergency included)"),
-               _locations(res), _fan(res, "derived", "ind_pending", "First-instance applications without a decision"),
+               _locations(res), _shortage_probability(res),
+               _fan(res, "derived", "ind_pending", "First-instance applications without a decision"),
                _fan(res, "stage", "waiting_registration", "Waiting for registration"), _throughput(res)],
         "P4": [_departures(res), _fan(res, "stage", "return_outside_reception",
                                       "Rejected, awaiting departure outside reception")],
@@ -179,6 +236,8 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
         sections.append({"id": p, "name": name, "figures": html_figs, "note": note,
                          "kpis": [dict(kpi=r.kpi, unit=r.unit, desc=desc[r.kpi], mean=r.mean, p10=r.p10, p90=r.p90)
                                   for r in rows.itertuples()]})
+    muni_fig, muni_rows = _municipalities(res)
+    muni_html = muni_fig.to_html(full_html=False, include_plotlyjs=False) if muni_fig is not None else ""
     params = parameters_table()
     assumptions = params[params.source.str.startswith("assumption")]
     env = Environment(autoescape=True, undefined=StrictUndefined)
@@ -186,5 +245,6 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
     tpl = env.from_string(resources.files("ketenplan.report").joinpath("report.html.j2").read_text("utf-8"))
     html = tpl.render(title=title or f"ketenplan: {res.scenario.name}", meta=res.metadata, sections=sections,
                       assumptions=assumptions.to_dict("records"), scenario_toml=scenario_toml(res.scenario),
-                      description=res.scenario.description)
+                      description=res.scenario.description, partners=partner_views(res),
+                      municipality_figure=muni_html, municipalities=muni_rows)
     return write_text(path, html)
