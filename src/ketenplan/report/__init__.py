@@ -198,7 +198,10 @@ def _placement_note(res: Results) -> str | None:
             f"{sq:,.0f} under placement by task only (+{100 * (opt / sq - 1):.1f}%); moves in reception "
             f"{moves:.2f} per person. Employment model: {res.extras.get('placement_model', 'default')}. "
             f"The default model's coefficients are sourced figures or named assumptions, not a fit "
-            f"(see <code>ketenplan place</code> and docs/placement.md).")
+            f"(see <code>ketenplan place</code> and docs/placement.md). The objective weighs employment only: it "
+            f"sends the adults most likely to find work to the municipalities with the best prospects and "
+            f"households without employable adults elsewhere, which the per-municipality view below shows; "
+            f"spread or fairness between municipalities is not part of it.")
 
 
 def figures(res: Results) -> dict[str, list[go.Figure]]:
