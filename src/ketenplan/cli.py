@@ -88,6 +88,8 @@ def run_cmd(
     placement: bool = typer.Option(True, "--placement/--no-placement",
                                    help="Place the first replicate's permit holders per half-year over the "
                                         "municipalities (optimal vs status quo, P3.7/P6.2) for the report."),
+    store: Path = typer.Option(None, "--store", help="Also save the run in this DuckDB results store "
+                                                     "(e.g. out/runs.duckdb; see `ketenplan store`)."),
 ) -> None:
     """Simulate a scenario; write report.html, Parquet tables and print a short summary."""
     from rich.table import Table
@@ -100,6 +102,11 @@ def run_cmd(
         _add_placement(res)
     res.to_parquet(out)
     report = render_report(res, out / "report.html")
+    if store is not None:
+        from ketenplan.ensemble.store import ResultStore
+
+        run_id = ResultStore(store).save(res)
+        console.print(f"stored as run [bold]{run_id}[/] in {store}", soft_wrap=True)
     s = res.kpi_summary().set_index("kpi")
     t = Table(title=f"{sc.name}: {res.metadata['start']} to {res.metadata['end']}, "
                     f"{res.metadata['replicates']} replicates, seed {res.seed}")
@@ -124,6 +131,7 @@ def compare_cmd(
     out: Path = typer.Option(Path("out/compare"), "--out", help="Output folder for compare.html and compare_kpis.csv."),
     backend: str = typer.Option("threads", help="serial, threads, processes or dask."),
     strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
+    store: Path = typer.Option(None, "--store", help="Also save every run in this DuckDB results store."),
 ) -> None:
     """Run scenarios with common random numbers and compare them side by side (P0.4)."""
     from ketenplan.report.compare import render_comparison
@@ -141,6 +149,11 @@ def compare_cmd(
     n = scs[0].simulation.replicates if replicates is None else replicates
     results = [_simulate_with_progress(sc, seed, n, backend, "none") for sc in scs]
     page = render_comparison(results, out)
+    if store is not None:
+        from ketenplan.ensemble.store import ResultStore
+
+        ids = [ResultStore(store).save(r) for r in results]
+        console.print(f"stored runs {', '.join(ids)} in {store}", soft_wrap=True)
     console.print(f"comparison of {', '.join(sc.name for sc in scs)} (seed {seed}, {n} replicates each): "
                   f"[bold]{page}[/]  table: {out / 'compare_kpis.csv'}", soft_wrap=True)
 
@@ -163,6 +176,50 @@ def validate_cmd(
     for m in msgs:
         err_console.print(f"[yellow]warning:[/] {m}")
     console.print(f"[green]valid[/]: scenario '{sc.name}' (hash {sc.digest()})")
+
+
+store_app = typer.Typer(help="The DuckDB results store: runs saved with --store.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("list")
+@handle_errors
+def store_list(path: Path = typer.Argument(..., help="Store file (e.g. out/runs.duckdb).")) -> None:
+    """One line per stored run."""
+    from rich.table import Table
+
+    from ketenplan.ensemble.store import ResultStore
+
+    if not path.exists():
+        from ketenplan.errors import DataError
+        raise DataError(f"{path}: no such store; save runs with `ketenplan run ... --store {path}`")
+    runs = ResultStore(path).runs()
+    t = Table(title=f"{path}: {len(runs)} runs")
+    for c in ("run_id", "scenario", "seed", "replicates", "version", "created"):
+        t.add_column(c)
+    for r in runs.itertuples():
+        t.add_row(r.run_id, r.scenario, str(r.seed), str(r.replicates), r.version, r.created)
+    console.print(t)
+
+
+@store_app.command("kpis")
+@handle_errors
+def store_kpis(path: Path = typer.Argument(..., help="Store file."),
+               out: Path = typer.Option(None, "--out", help="Write the table as CSV here."),
+               ) -> None:
+    """Key figures of every stored run side by side: mean over replicates, one column per run."""
+    from ketenplan._io import write_csv
+    from ketenplan.ensemble.store import ResultStore
+
+    if not path.exists():
+        from ketenplan.errors import DataError
+        raise DataError(f"{path}: no such store; save runs with `ketenplan run ... --store {path}`")
+    k = ResultStore(path).query("SELECT k.run_id, k.pillar, k.kpi, k.unit, avg(k.value) AS mean FROM kpis k "
+                                "GROUP BY ALL ORDER BY k.pillar, k.kpi")
+    wide = k.pivot_table(index=["pillar", "kpi", "unit"], columns="run_id", values="mean", sort=False)
+    console.print(wide.to_string(float_format=lambda v: f"{v:,.2f}"))
+    if out is not None:
+        write_csv(out, wide.reset_index())
 
 
 scenario_app = typer.Typer(help="Built-in scenarios.", no_args_is_help=True)

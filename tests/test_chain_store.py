@@ -1,0 +1,93 @@
+"""The DuckDB results store: runs saved, queried, replaced, and never half-written."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from chainkit import small
+from ketenplan.cli import app
+from ketenplan.engine import simulate
+from ketenplan.ensemble.store import ResultStore, run_id_of
+from ketenplan.errors import DataError
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+def test_save_query_and_replace(tmp_path):
+    store = ResultStore(tmp_path / "runs.duckdb")
+    a = simulate(small(name="base"), seed=1, replicates=2)
+    b = simulate(small(name="more_ind", **{"decision_capacity.general": [{"start": "2025-01-01", "value": 800}]}),
+                 seed=1, replicates=2)
+    ids = [store.save(a), store.save(b)]
+    assert ids == [run_id_of(a), run_id_of(b)] and ids[0] != ids[1]
+    runs = store.runs()
+    assert set(runs.run_id) == set(ids) and set(runs.seed) == {1}
+    # the tables come back as they went in
+    k = store.kpis([ids[0]]).drop(columns=["scenario", "seed", "run_id"])
+    pd.testing.assert_frame_equal(k.sort_values(["replicate", "kpi"]).reset_index(drop=True),
+                                  a.kpis.astype({"pillar": str, "kpi": str, "unit": str})
+                                  .sort_values(["replicate", "kpi"]).reset_index(drop=True), check_dtype=False)
+    stocks = store.table("stocks", [ids[1]])
+    assert len(stocks) == len(b.stocks) and stocks.persons.sum() == b.stocks.persons.sum()
+    # SQL across runs: more IND capacity, shorter decision times
+    q = store.query("SELECT scenario, avg(value) AS v FROM kpis JOIN runs USING (run_id) "
+                    "WHERE kpi = 'decision_time_general_weeks' GROUP BY scenario")
+    v = q.set_index("scenario").v
+    assert v["more_ind"] < v["base"]
+    # saving the same run again replaces it instead of doubling it
+    store.save(a)
+    assert len(store.runs()) == 2
+    assert len(store.table("kpis", [ids[0]])) == len(a.kpis)
+    # the stored scenario is the run's scenario
+    from ketenplan.scenario import load_scenario
+    p = tmp_path / "back.toml"
+    p.write_text(store.scenario_toml(ids[0]))
+    assert load_scenario(p).digest() == a.metadata["scenario_hash"]
+
+
+def test_failed_save_leaves_the_store_unchanged(tmp_path):
+    store = ResultStore(tmp_path / "runs.duckdb")
+    a = simulate(small(name="base"), seed=2, replicates=1)
+    store.save(a)
+    before = store.table("kpis")
+    # a run whose KPI values are not numbers cannot be inserted into the numeric column
+    bad = dataclasses.replace(a, kpis=a.kpis.assign(value="not a number"))
+    with pytest.raises(DataError, match="not saved, the store is unchanged"):
+        store.save(bad)
+    pd.testing.assert_frame_equal(store.table("kpis"), before)
+    assert len(store.runs()) == 1
+
+
+def test_bad_store_files_and_names(tmp_path):
+    junk = tmp_path / "junk.duckdb"
+    junk.write_text("this is not a database")
+    with pytest.raises(DataError, match="cannot be opened as a DuckDB database"):
+        ResultStore(junk).runs()
+    with pytest.raises(DataError, match="is a folder"):
+        ResultStore(tmp_path)
+    store = ResultStore(tmp_path / "runs.duckdb")
+    with pytest.raises(DataError, match="no table 'stonks'"):
+        store.table("stonks")
+    with pytest.raises(DataError, match="no run 'x'"):
+        store.scenario_toml("x")
+
+
+def test_cli_run_with_store_then_list_and_kpis(tmp_path):
+    sc = tmp_path / "short.toml"
+    sc.write_text('base = "nl_baseline"\nname = "short"\n[simulation]\nend = 2025-12-31\nwarmup_years = 0\n'
+                  'replicates = 2\n')
+    db = tmp_path / "runs.duckdb"
+    r = runner.invoke(app, ["run", str(sc), "--out", str(tmp_path / "o"), "--no-placement", "--store", str(db)])
+    assert r.exit_code == 0, r.output
+    assert "stored as run short-" in r.output
+    r = runner.invoke(app, ["store", "list", str(db)])
+    assert r.exit_code == 0 and "short" in r.output
+    r = runner.invoke(app, ["store", "kpis", str(db), "--out", str(tmp_path / "k.csv")])
+    assert r.exit_code == 0 and "coa_occupancy_peak" in r.output
+    assert len(pd.read_csv(tmp_path / "k.csv")) == 26
+    r = runner.invoke(app, ["store", "list", str(tmp_path / "none.duckdb")])
+    assert r.exit_code == 2 and "no such store" in r.output
