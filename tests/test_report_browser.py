@@ -1,0 +1,64 @@
+"""The report in a real browser: headless Chromium runs the embedded plotly.js and draws every
+figure, with no JavaScript error. Needs Debian's ``chromium`` (``.ci/run`` installs it and sets
+KETENPLAN_REQUIRE_BROWSER=1, which turns a missing browser into a failure instead of a skip)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from typer.testing import CliRunner
+
+from ketenplan.cli import app
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--enable-logging=stderr", "--v=0", "--virtual-time-budget=15000"]
+
+
+def _browser() -> str:
+    for name in BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    if os.environ.get("KETENPLAN_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"no browser found (looked for {', '.join(BROWSERS)}) but KETENPLAN_REQUIRE_BROWSER=1")
+    pytest.skip("no Chromium on this machine; install Debian's 'chromium' to run the browser test")
+
+
+def render(page, tmp_path) -> tuple[str, str]:
+    """The DOM after the page's scripts ran, and the browser's console log."""
+    proc = subprocess.run([_browser(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+                           page.resolve().as_uri()], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    console = "\n".join(line for line in proc.stderr.splitlines() if ":CONSOLE" in line)
+    return proc.stdout, console
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_reports_draw_every_figure_in_a_real_browser(tmp_path, command):
+    sc = tmp_path / "short.toml"
+    sc.write_text('base = "nl_baseline"\nname = "short"\n[simulation]\nend = 2026-06-30\nwarmup_years = 1\n'
+                  'replicates = 2\n')
+    out = tmp_path / "out"
+    if command == "run":
+        args, page = ["run", str(sc), "--out", str(out)], out / "report.html"
+    else:
+        other = tmp_path / "other.toml"
+        other.write_text(sc.read_text().replace('name = "short"', 'name = "other"') +
+                         '[[inflow.shocks]]\nkind = "surge"\nonset = 2025-09-01\n')
+        args, page = ["compare", str(sc), str(other), "--out", str(out)], out / "compare.html"
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    source = page.read_text()
+    n_figures = len(re.findall(r'class="plotly-graph-div"', source))
+    assert n_figures >= (12 if command == "run" else 5)
+    dom, console = render(page, tmp_path)
+    # plotly.js marks a div it has drawn with js-plotly-plot and fills it with its SVG layers
+    assert len(re.findall(r'class="plotly-graph-div js-plotly-plot"', dom)) == n_figures
+    assert len(re.findall(r'class="main-svg"', dom)) >= 2 * n_figures
+    assert "Uncaught" not in console and "Error" not in console, console
