@@ -25,6 +25,25 @@ def test_shipped_facts_are_in_sample_only():
     assert (f.date.str[:4].astype(int) <= 2019).all()
 
 
+def test_out_of_sample_facts_are_2020_on_and_all_understood():
+    from ketenplan.backtest import KNOWN
+
+    f = read_facts(data_path("nl_chain", "facts_nl_2020_2024_oos.csv"))
+    assert (f.date.str[:4].astype(int) >= 2020).all()
+    assert set(f.quantity) <= KNOWN
+    # the in-sample file holds none of these dates: validation data never feeds calibration
+    ins = read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv"))
+    assert not set(zip(f.date, f.quantity)) & set(zip(ins.date, ins.quantity))
+
+
+def test_pending_at_all_levels_includes_appeals(history):
+    s = history.stocks[history.stocks.dimension == "derived"]
+    w = s.pivot_table(index=["replicate", "date"], columns="category", values="persons", observed=True)
+    appeal = history.stocks[(history.stocks.dimension == "stage") & (history.stocks.category == "appeal")]
+    a = appeal.set_index(["replicate", "date"]).persons
+    assert (w["asylum_pending_all_levels"] == w["ind_pending"] + a.reindex(w.index)).all()
+
+
 def test_in_sample_fit(history):
     f = read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv"))
     bt = backtest(f, history)

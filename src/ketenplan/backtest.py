@@ -21,7 +21,7 @@ DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 # quantity -> (kind, how): stocks from the derived stock table; flows from the flow table
 STOCKS = {"coa_occupancy": "coa_occupancy", "permit_holders_in_reception": "permit_holders_in_reception",
-          "ind_pending_asylum": "ind_pending"}
+          "ind_pending_asylum": "ind_pending", "asylum_pending_all_levels": "asylum_pending_all_levels"}
 FLOWS = {"permits_granted_asylum": ("grants", "nareis_arrivals", "resettled"),
          "departures_independent": ("departures_independent",),
          "departures_forced": ("departures_forced",),

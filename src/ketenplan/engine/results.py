@@ -120,7 +120,9 @@ def tidy_stocks(out: ReplicateOutput) -> pd.DataFrame:
     coa = out.loc_stock[si:, COA_LOCS].sum(axis=1)
     pend = out.stage_stock[si:, PENDING_STAGES].sum(axis=1)
     perm = out.stage_stock[si:, PERMIT_STAGES].sum(axis=1)
-    for cat, arr in (("coa_occupancy", coa), ("ind_pending", pend), ("permit_holders_in_reception", perm)):
+    pend_all = pend + out.stage_stock[si:, K.APPEAL]  # first instance or appeal (UNHCR's "asylum-seekers")
+    for cat, arr in (("coa_occupancy", coa), ("ind_pending", pend), ("permit_holders_in_reception", perm),
+                     ("asylum_pending_all_levels", pend_all)):
         frames.append(pd.DataFrame({"replicate": np.int32(out.replicate), "date": dates.values,
                                     "dimension": "derived", "category": cat, "persons": arr.astype(np.int64)}))
     df = pd.concat(frames, ignore_index=True)
