@@ -56,6 +56,25 @@ def test_relocation_2015_inputs_as_the_commission_defined_them():
     assert sep.attrs["cap"] == 0.3 and sep.attrs["gdp_year"] == 2014
 
 
+def test_relocation_2015_may_key_against_the_published_annex():
+    """External check: the published May 2015 key of all 23 states (COM(2015) 286 Annex I/II, as
+    printed by Der Spiegel, 27 May 2015; shipped in relocation_2015_published_may.csv). Nothing was
+    chosen on it. The formula reproduces most states; NL is the largest outlier (+2.5%)."""
+    import pandas as pd
+
+    from ketenplan.data import data_path
+
+    pub = pd.read_csv(data_path("solidarity", "relocation_2015_published_may.csv")).set_index("iso3")
+    assert pub.share_pct.sum() == pytest.approx(100.0)
+    assert (pub.from_italy + pub.from_greece).sum() == 40_000 - 2  # the Annex's own rounding
+    k = distribution_key("relocation-2015", variant="may-2015")
+    assert set(k.index) == set(pub.index)
+    dev = 100 * k.share.reindex(pub.index) / pub.share_pct - 1
+    assert dev.abs().median() < 0.01
+    assert (dev.abs() < 0.015).sum() >= 20
+    assert dev.abs().idxmax() == "NLD"
+
+
 @pytest.mark.xfail(strict=True, reason="May 2015 key (COM(2015) 286): the documented uncapped formula with the "
                    "inputs of the time gives NL 5.247% / 2,099 against the published 5.12% / 2,047 (+2.5%); "
                    "see docs/solidarity.md for what is missing")
