@@ -99,3 +99,55 @@ def test_compare_needs_distinct_names(tmp_path):
     assert r.exit_code == 2
     assert "names must differ" in r.output
     assert not (tmp_path / "c" / "compare.html").exists()
+
+
+def test_bad_output_places_and_options_fail_before_or_without_writing(tmp_path):
+    sc = short_scenario(tmp_path)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    twin = tmp_path / "twin.toml"
+    twin.write_text(sc.read_text().replace('name = "short"', 'name = "twin"'))
+    for args in (["run", str(sc), "--out", str(afile)],
+                 ["compare", str(sc), str(twin), "--out", str(afile)],
+                 ["backtest", "--out", str(afile)]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2 and "is a file" in r.output.replace("\n", " "), (args, r.output)
+    r = runner.invoke(app, ["run", str(sc), "--seed", "-1", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["run", str(sc), "--journeys", "some", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "'first', 'all' or 'none'" in r.output
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+    # a folder in the way of report.html: nothing of this run is moved in
+    out = tmp_path / "blocked"
+    (out / "report.html").mkdir(parents=True)
+    r = runner.invoke(app, ["run", str(sc), "--out", str(out), "--no-placement", "-n", "1"])
+    assert r.exit_code == 2 and "nothing was changed" in r.output.replace("\n", " ")
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+
+
+def test_rerun_into_the_same_folder_leaves_no_stale_files(tmp_path):
+    sc = short_scenario(tmp_path)
+    out = tmp_path / "o"
+    assert runner.invoke(app, ["run", str(sc), "--out", str(out), "-n", "1"]).exit_code == 0
+    assert (out / "placement_by_period.parquet").exists()
+    assert runner.invoke(app, ["run", str(sc), "--out", str(out), "-n", "1", "--no-placement"]).exit_code == 0
+    assert not (out / "placement_by_period.parquet").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_backtest_and_compare_refuse_what_cannot_be_compared(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    r = runner.invoke(app, ["backtest", "--facts", str(empty), "--out", str(tmp_path / "b")])
+    assert r.exit_code == 2 and "the file is empty" in r.output
+    later = tmp_path / "later.csv"
+    later.write_text("date,quantity,value\n2030,coa_occupancy,30000\n")
+    r = runner.invoke(app, ["backtest", "--facts", str(later), "--scenario", str(short_scenario(tmp_path)),
+                            "-n", "1", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 2 and "none of the 1 facts could be compared" in r.output.replace("\n", " ")
+    assert not (tmp_path / "b" / "backtest.csv").exists()
+    other = tmp_path / "longer.toml"
+    other.write_text('base = "nl_baseline"\nname = "longer"\n[simulation]\nend = 2027-06-30\nwarmup_years = 1\n')
+    r = runner.invoke(app, ["compare", str(short_scenario(tmp_path)), str(other), "-n", "1",
+                            "--out", str(tmp_path / "c")])
+    assert r.exit_code == 2 and "must cover the same period" in r.output.replace("\n", " ")

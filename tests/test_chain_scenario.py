@@ -56,7 +56,7 @@ def test_not_toml_and_missing_file(tmp_path):
 
 def test_base_preset_and_override(tmp_path):
     sc = load_scenario(write(tmp_path, 'base = "nl_history"\n[levers]\ntriage = false\n'))
-    assert sc.name == "nl_history" and sc.levers.triage is False
+    assert sc.name == "s" and sc.levers.triage is False  # a file's scenario is named after the file
     assert sc.simulation.start.year == 2014
 
 
@@ -195,3 +195,35 @@ def test_surge_with_its_own_group_mix_reaches_the_chain(tmp_path):
     assert (peak_a.group == "high").mean() > 0.8 > (peak_b.group == "high").mean()
     late_a, late_b = first(a, "2027-03-01", "2028-01-01"), first(b, "2027-03-01", "2028-01-01")
     assert late_a.persons.sum() == pytest.approx(0.75 * late_b.persons.sum(), rel=0.05)
+
+
+def test_more_bad_inputs_are_named(tmp_path):
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load_scenario(folder)
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        load_scenario(binary)
+    with pytest.raises(ScenarioError, match="within 1990-01-01 to 2100-12-31"):
+        load_scenario(write(tmp_path, "[simulation]\nstart = 3000-01-01\nend = 3000-03-31\n"))
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(write(tmp_path, "[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\nsize = 1.5\n"))
+    assert "size (the depth)" in str(e.value) and "found dict" not in str(e.value)
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(write(tmp_path, "[[inflow.shocks]]\nkind = 'quake'\nonset = 2026-01-01\n"))
+    assert "inflow.shocks.0.kind" in str(e.value) and "size" not in str(e.value)
+
+
+def test_empty_file_and_late_series_warn(tmp_path):
+    with pytest.warns(PlausibilityWarning, match="sets nothing"):
+        sc = load_scenario(write(tmp_path, ""))
+    assert sc.name == "s"
+    text = '[[decision_capacity.general]]\nstart = 2025-06-01\nvalue = 300\n'
+    with pytest.warns(PlausibilityWarning, match=r"series_starts_late.*decision_capacity.general.*2025-06-01"):
+        load_scenario(write(tmp_path, text))
+    with pytest.raises(ScenarioError, match=r"s.toml failed a plausibility check \(strict mode\)"):
+        load_scenario(write(tmp_path, text), strict=True)
+    with pytest.warns(PlausibilityWarning, match="shock_within_horizon"):
+        load_scenario(write(tmp_path, "[[inflow.shocks]]\nkind = 'surge'\nonset = 2040-01-01\n"))

@@ -70,6 +70,10 @@ def test_bad_store_files_and_names(tmp_path):
     with pytest.raises(DataError, match="is a folder"):
         ResultStore(tmp_path)
     store = ResultStore(tmp_path / "runs.duckdb")
+    with pytest.raises(DataError, match="no such store"):
+        store.runs()  # reading never creates a store
+    assert not (tmp_path / "runs.duckdb").exists()
+    store.save(simulate(small(name="base"), seed=3, replicates=1))
     with pytest.raises(DataError, match="no table 'stonks'"):
         store.table("stonks")
     with pytest.raises(DataError, match="no run 'x'"):
@@ -91,3 +95,17 @@ def test_cli_run_with_store_then_list_and_kpis(tmp_path):
     assert len(pd.read_csv(tmp_path / "k.csv")) == 26
     r = runner.invoke(app, ["store", "list", str(tmp_path / "none.duckdb")])
     assert r.exit_code == 2 and "no such store" in r.output
+    # another DuckDB database is neither read as a store nor changed
+    import duckdb
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    con.close()
+    for args in (["store", "list", str(other)], ["store", "kpis", str(other)],
+                 ["run", str(sc), "--out", str(tmp_path / "o2"), "--store", str(other)]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2 and "not a ketenplan results store" in r.output, r.output
+    assert not (tmp_path / "o2" / "report.html").exists()  # checked before simulating
+    con = duckdb.connect(str(other))
+    assert [t[0] for t in con.execute("SHOW TABLES").fetchall()] == ["t"]
+    con.close()

@@ -7,6 +7,7 @@ from typing import Callable, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ketenplan.errors import KetenplanError
 
@@ -24,7 +25,11 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KetenplanError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            err_console.print("[bold red]error:[/] " + escape(str(exc)), soft_wrap=True)
+            raise typer.Exit(code=2) from None
+        except OSError as exc:  # a file or folder the user named cannot be read or written
+            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            err_console.print("[bold red]error:[/] " + escape(f"{exc.strerror or exc}:{where}"), soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

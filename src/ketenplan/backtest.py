@@ -42,10 +42,17 @@ def read_facts(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise data_error(path, "facts file not found", fix="give the path of a CSV with columns date,quantity,value")
+    if path.is_dir():
+        raise data_error(path, "is a folder", expected="a CSV file with columns date,quantity,value")
     try:
         df = pd.read_csv(path, dtype={"date": str, "quantity": str})
+    except pd.errors.EmptyDataError:
+        raise data_error(path, "the file is empty", expected="a header date,quantity,value and at least one row") \
+            from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise data_error(path, f"not a readable CSV ({exc})") from None
+    if df.empty:
+        raise data_error(path, "no rows", expected="at least one fact below the header date,quantity,value")
     missing = [c for c in ("date", "quantity", "value") if c not in df.columns]
     if missing:
         raise data_error(path, f"missing column(s) {', '.join(missing)}", expected="columns date,quantity,value",
@@ -66,6 +73,11 @@ def read_facts(path: str | Path) -> pd.DataFrame:
     df["date"] = df["date"].str.strip()
     df["quantity"] = df["quantity"].str.strip()
     df["value"] = df["value"].astype(float)
+    dup = df.duplicated(["date", "quantity"], keep="first")
+    if dup.any():
+        i = int(dup.to_numpy().argmax())
+        raise data_error(path, "duplicate fact", row=i + 2, column="date,quantity",
+                         expected="one value per date and quantity", found=f"{df.date[i]},{df.quantity[i]}")
     return df
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.logging import RichHandler
 
 from ketenplan._cli import console, err_console, handle_errors  # noqa: F401
+from ketenplan.errors import ScenarioError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="ketenplan: planning, forecasting and scenario simulation for the Dutch migration chain.")
@@ -40,6 +41,21 @@ def _simulate_with_progress(sc, seed, replicates, backend, keep_journeys="first"
         task = prog.add_task(sc.name, total=n)
         return simulate(sc, seed=seed, replicates=n, backend=backend, keep_journeys=keep_journeys,
                         progress=lambda k: prog.advance(task, k))
+
+
+# what `run` writes into its folder (an earlier run's files of these names are replaced or removed)
+RUN_OUTPUTS = ("*.parquet", "metadata.json", "report.html")
+
+
+def _open_store(path):
+    """The results store, checked before any simulation (None when not asked for)."""
+    if path is None:
+        return None
+    from ketenplan.ensemble.store import ResultStore
+
+    store = ResultStore(path)
+    store.check(create=True)
+    return store
 
 
 def _add_placement(res) -> None:
@@ -79,7 +95,7 @@ def _by_municipality(a):
 @handle_errors
 def run_cmd(
     scenario: str = typer.Argument(..., help="Preset name (nl_baseline, nl_history) or a scenario .toml file."),
-    seed: int = typer.Option(None, "--seed", help="Root seed (default: the scenario's)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Root seed (default: the scenario's)."),
     replicates: int = typer.Option(None, "--replicates", "-n", min=1, help="Replicates (default: the scenario's)."),
     out: Path = typer.Option(Path("out/run"), "--out", help="Output folder for report.html and Parquet tables."),
     backend: str = typer.Option("threads", help="serial, threads, processes or dask."),
@@ -96,22 +112,26 @@ def run_cmd(
 
     from ketenplan.report import render_report
 
+    from ketenplan._io import ensure_folder, staged_folder
+
     sc = _load(scenario, strict)
+    ensure_folder(out)
+    db = _open_store(store)
     res = _simulate_with_progress(sc, seed, replicates, backend, journeys)
     if placement and len(res.journeys):
         _add_placement(res)
-    res.to_parquet(out)
-    report = render_report(res, out / "report.html")
-    if store is not None:
-        from ketenplan.ensemble.store import ResultStore
-
-        run_id = ResultStore(store).save(res)
+    with staged_folder(out, owned=RUN_OUTPUTS) as stage:
+        res.to_parquet(stage)
+        render_report(res, stage / "report.html")
+    report = out / "report.html"
+    if db is not None:
+        run_id = db.save(res)
         console.print(f"stored as run [bold]{run_id}[/] in {store}", soft_wrap=True)
     s = res.kpi_summary().set_index("kpi")
     t = Table(title=f"{sc.name}: {res.metadata['start']} to {res.metadata['end']}, "
                     f"{res.metadata['replicates']} replicates, seed {res.seed}")
     for c in ("key figure", "mean", "p10", "p90", "unit"):
-        t.add_column(c, justify="left" if c in ("key figure", "unit") else "right")
+        t.add_column(c, justify="left" if c in ("key figure", "unit") else "right", no_wrap=True)
     for k in ("coa_occupancy_peak", "decision_time_general_weeks", "decision_time_safe_weeks",
               "decision_time_dublin_weeks", "permit_holders_in_reception_mean", "departures_independent_per_year",
               "departures_forced_per_year", "departures_unsupervised_per_year", "reception_cost_per_year"):
@@ -125,7 +145,7 @@ def run_cmd(
 @handle_errors
 def compare_cmd(
     scenarios: list[str] = typer.Argument(..., help="Two or more presets or .toml files; the first is the reference."),
-    seed: int = typer.Option(None, "--seed", help="Root seed for all (default: the first scenario's)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Root seed for all (default: the first scenario's)."),
     replicates: int = typer.Option(None, "--replicates", "-n", min=1,
                                    help="Replicates for all (default: the first scenario's)."),
     out: Path = typer.Option(Path("out/compare"), "--out", help="Output folder for compare.html and compare_kpis.csv."),
@@ -145,14 +165,24 @@ def compare_cmd(
     if len(set(names)) < len(names):
         raise ScenarioError(f"scenario names must differ to be compared side by side, found {names}; "
                             "give each file its own 'name'")
+    periods = {(sc.simulation.start, sc.simulation.end, sc.simulation.warmup_years) for sc in scs}
+    if len(periods) > 1:
+        raise ScenarioError("scenarios compared side by side must cover the same period to be paired; found "
+                            + "; ".join(f"{sc.name}: {sc.simulation.start} to {sc.simulation.end}, warm-up "
+                                        f"{sc.simulation.warmup_years} years" for sc in scs)
+                            + ". Set the same [simulation] start, end and warmup_years in each file")
+    from ketenplan._io import ensure_folder, staged_folder
+
+    ensure_folder(out)
+    db = _open_store(store)
     seed = scs[0].simulation.seed if seed is None else seed
     n = scs[0].simulation.replicates if replicates is None else replicates
     results = [_simulate_with_progress(sc, seed, n, backend, "none") for sc in scs]
-    page = render_comparison(results, out)
-    if store is not None:
-        from ketenplan.ensemble.store import ResultStore
-
-        ids = [ResultStore(store).save(r) for r in results]
+    with staged_folder(out, owned=("compare.html", "compare_kpis.csv")) as stage:
+        render_comparison(results, stage)
+    page = out / "compare.html"
+    if db is not None:
+        ids = [db.save(r) for r in results]
         console.print(f"stored runs {', '.join(ids)} in {store}", soft_wrap=True)
     console.print(f"comparison of {', '.join(sc.name for sc in scs)} (seed {seed}, {n} replicates each): "
                   f"[bold]{page}[/]  table: {out / 'compare_kpis.csv'}", soft_wrap=True)
@@ -190,9 +220,6 @@ def store_list(path: Path = typer.Argument(..., help="Store file (e.g. out/runs.
 
     from ketenplan.ensemble.store import ResultStore
 
-    if not path.exists():
-        from ketenplan.errors import DataError
-        raise DataError(f"{path}: no such store; save runs with `ketenplan run ... --store {path}`")
     runs = ResultStore(path).runs()
     t = Table(title=f"{path}: {len(runs)} runs")
     for c in ("run_id", "scenario", "seed", "replicates", "version", "created"):
@@ -211,14 +238,21 @@ def store_kpis(path: Path = typer.Argument(..., help="Store file."),
     from ketenplan._io import write_csv
     from ketenplan.ensemble.store import ResultStore
 
-    if not path.exists():
-        from ketenplan.errors import DataError
-        raise DataError(f"{path}: no such store; save runs with `ketenplan run ... --store {path}`")
     k = ResultStore(path).query("SELECT k.run_id, k.pillar, k.kpi, k.unit, avg(k.value) AS mean FROM kpis k "
                                 "GROUP BY ALL ORDER BY k.pillar, k.kpi")
     wide = k.pivot_table(index=["pillar", "kpi", "unit"], columns="run_id", values="mean", sort=False)
-    console.print(wide.to_string(float_format=lambda v: f"{v:,.2f}"))
+    from rich.table import Table
+
+    t = Table(title=f"{path}: key figures, mean over replicates")
+    for c in ("pillar", "kpi", "unit", *wide.columns):
+        t.add_column(str(c), justify="left" if c in ("pillar", "kpi", "unit") else "right", no_wrap=True)
+    for idx, row in wide.iterrows():
+        t.add_row(*idx, *("n/a" if v != v else f"{v:,.2f}" for v in row))
+    console.print(t)
     if out is not None:
+        if out.is_dir():
+            from ketenplan.errors import DataError
+            raise DataError(f"--out {out}: is a folder; expected a CSV file name")
         write_csv(out, wide.reset_index())
 
 
@@ -251,7 +285,7 @@ def backtest_cmd(
                                                      "in-sample facts 2014-2019)."),
     scenario: str = typer.Option("nl_history", "--scenario", help="Preset or .toml driving the history."),
     replicates: int = typer.Option(None, "--replicates", "-n", min=1),
-    seed: int = typer.Option(None, "--seed"),
+    seed: int = typer.Option(None, "--seed", min=0),
     out: Path = typer.Option(Path("out/backtest"), "--out", help="Output folder for backtest.csv."),
 ) -> None:
     """Compare the simulated history with observed facts; write backtest.csv and a summary."""
@@ -261,12 +295,22 @@ def backtest_cmd(
     from ketenplan.backtest import backtest, read_facts
     from ketenplan.data import data_path
 
+    from ketenplan._io import ensure_folder, staged_folder
+
     facts_df = read_facts(facts if facts is not None else data_path("nl_chain", "facts_nl_2014_2019.csv"))
     sc = _load(scenario)
+    ensure_folder(out)
     res = _simulate_with_progress(sc, seed, replicates, "threads", keep_journeys="all")
     bt = backtest(facts_df, res)
-    path = write_csv(out / "backtest.csv", bt.table)
-    write_csv(out / "backtest_summary.csv", bt.summary)
+    if bt.table.empty:
+        from ketenplan.errors import DataError
+        reasons = "; ".join(f"{r.date} {r.quantity}: {r.reason}" for r in bt.skipped.head(5).itertuples())
+        raise DataError(f"none of the {len(facts_df)} facts could be compared with scenario '{sc.name}' "
+                        f"({sc.simulation.start} to {sc.simulation.end}): {reasons}")
+    with staged_folder(out, owned=("backtest.csv", "backtest_summary.csv")) as stage:
+        write_csv(stage / "backtest.csv", bt.table)
+        write_csv(stage / "backtest_summary.csv", bt.summary)
+    path = out / "backtest.csv"
     t = Table(title=f"backtest of {sc.name} (seed {res.seed}, {res.metadata['replicates']} replicates)")
     for c in ("quantity", "rows", "median abs. % error"):
         t.add_column(c)

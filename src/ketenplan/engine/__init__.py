@@ -42,7 +42,12 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
     ``dask``). ``keep_journeys``: ``first`` (replicate 0), ``all`` or ``none``.
     """
     from ketenplan.ensemble import run_replicates
+    from ketenplan.errors import ScenarioError
 
+    if keep_journeys not in ("first", "all", "none"):
+        raise ScenarioError(f"keep_journeys (--journeys) must be 'first', 'all' or 'none', found {keep_journeys!r}")
+    if seed is not None and int(seed) < 0:
+        raise ScenarioError(f"seed must be an integer >= 0, found {seed}")
     seed = scenario.simulation.seed if seed is None else int(seed)
     n = scenario.simulation.replicates if replicates is None else int(replicates)
     paths = _forecast_paths(scenario, seed, n) if scenario.inflow.source == "forecast" else None

@@ -217,11 +217,14 @@ def kpis(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     dt_safe = mean_weeks(in_period & (cs["track"] == K.TRACK_SAFE), dec, reg)
     dt_dublin = mean_weeks(in_period & (cs["track"] == K.TRACK_DUBLIN), dec, reg)
     decided = in_period & asylum
-    breach_share = float((r["breach"][decided] * size[decided]).sum() / max(size[decided].sum(), 1))
+    def ratio(num: float, den: float) -> float:  # n/a (NaN) when nobody is counted, like the mean times
+        return float(num / den) if den > 0 else float("nan")
+
+    breach_share = ratio((r["breach"][decided] * size[decided]).sum(), size[decided].sum())
     left = (r["exit_day"] >= si) & (r["reg_day"] >= 0)
-    moves_pp = float((r["moves"][left] * size[left]).sum() / max(size[left].sum(), 1))
+    moves_pp = ratio((r["moves"][left] * size[left]).sum(), size[left].sum())
     kids = cs["children"]
-    moves_child = float((r["moves"][left] * kids[left]).sum() / max(kids[left].sum(), 1))
+    moves_child = ratio((r["moves"][left] * kids[left]).sum(), kids[left].sum())
     housed = (r["housed_day"] >= si) & (r["decision_day"] >= 0) & (cs["stream"] != K.STREAM_RESETTLEMENT)
     hw = mean_weeks(housed, r["housed_day"], r["decision_day"])
     cost = (coa - ls[:, K.LOC_EMERGENCY]) * scenario.reception.cost_regular + \

@@ -50,16 +50,29 @@ class ResultStore:
             raise DataError(f"{self.path}: is a folder; expected a DuckDB database file (e.g. runs.duckdb)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def _connect(self):
+    def _connect(self, create: bool = False):
+        """Open the store; only ``create`` (saving) may make a new store in a new or empty file."""
         import duckdb
 
+        if not create and not self.path.exists():
+            raise DataError(f"{self.path}: no such store; save runs with `ketenplan run ... --store {self.path}`")
         try:
             con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
             raise DataError(f"{self.path}: cannot be opened as a DuckDB database ({exc}); "
                             "give a new file name or an existing ketenplan store") from None
-        con.execute(_RUNS)
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "runs" not in tables:
+            if not create or tables:
+                con.close()
+                raise DataError(f"{self.path}: not a ketenplan results store (no 'runs' table"
+                                + (f"; it holds {sorted(tables)}" if tables else "") + "); give another file")
+            con.execute(_RUNS)
         return con
+
+    def check(self, create: bool = False) -> None:
+        """Raise a DataError now if the store cannot be used (before a long simulation)."""
+        self._connect(create=create).close()
 
     # ------------------------------------------------------------------------------------------
     def save(self, results: Results, run_id: str | None = None) -> str:
@@ -70,7 +83,7 @@ class ResultStore:
         m = results.metadata
         tables = {name: getattr(results, name) for name in TABLES}
         tables.update({k: v for k, v in results.extras.items() if isinstance(v, pd.DataFrame)})
-        con = self._connect()
+        con = self._connect(create=True)
         try:
             con.execute("BEGIN TRANSACTION")
             existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}

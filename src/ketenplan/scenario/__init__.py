@@ -92,7 +92,8 @@ def _format_errors(exc: ValidationError, source: str) -> str:
             lines.append(f"'{key}': a required key is missing. Fix: add it")
         else:
             msg = e["msg"].replace("Value error, ", "")
-            lines.append(f"'{key}': {msg} (found {found_s})")
+            # a value error of a whole section already says what it found; don't append "(found dict)"
+            lines.append(f"'{key}': {msg}" + ("" if isinstance(found, (dict, list)) else f" (found {found_s})"))
     n = len(lines)
     return f"{source}: {n} problem{'s' if n != 1 else ''} in the scenario:\n  - " + "\n  - ".join(lines)
 
@@ -116,9 +117,13 @@ def scenario_from_dict(data: Mapping, source: str = "<scenario>") -> Scenario:
 
 
 def _read_toml(path: Path) -> dict:
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder; expected a scenario .toml file")
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start}); save the scenario file as UTF-8") from None
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file; give a path to a .toml file or one of the presets: "
                             f"{', '.join(preset_names())}") from None
@@ -142,6 +147,11 @@ def load_scenario(source: str | Path, overrides: Mapping | None = None, *, stric
             raise ScenarioError(f"'{src}' is neither a preset ({', '.join(preset_names())}) nor a .toml file")
         data = _read_toml(path)
         origin = str(path)
+    if src not in preset_names():
+        if not data:
+            warnings.warn(f"{origin}: the file sets nothing; the built-in defaults (nl_baseline) are used",
+                          PlausibilityWarning, stacklevel=2)
+        data.setdefault("name", Path(src).stem)  # a file's scenario is named after the file unless it says
     base = data.pop("base", None)
     if base is not None:
         if base not in preset_names():
@@ -151,7 +161,7 @@ def load_scenario(source: str | Path, overrides: Mapping | None = None, *, stric
     if overrides:
         data = _deep_merge(data, overrides)
     sc = scenario_from_dict(data, origin)
-    plausibility(sc, strict=strict)
+    plausibility(sc, strict=strict, origin=origin)
     return sc
 
 
@@ -166,7 +176,7 @@ def scenario_toml(scenario: Scenario) -> str:
 # ----------------------------------------------------------------------------------------------
 # plausibility: named checks
 # ----------------------------------------------------------------------------------------------
-def plausibility(scenario: Scenario, *, strict: bool = False) -> list[str]:
+def plausibility(scenario: Scenario, *, strict: bool = False, origin: str | None = None) -> list[str]:
     """Run the named plausibility checks; returns the messages (warns, or raises when strict)."""
     sc = scenario
     msgs: list[str] = []
@@ -188,11 +198,39 @@ def plausibility(scenario: Scenario, *, strict: bool = False) -> list[str]:
           "more than 60% of Dublin claims end in a transfer; sources give 15-25%")
     check("horizon_length", (sc.simulation.end - sc.simulation.start).days <= 366 * 50,
           "horizon longer than 50 years")
+    for k, shock in enumerate(sc.inflow.shocks):
+        check("shock_within_horizon", shock.onset <= sc.simulation.end,
+              f"inflow.shocks[{k}] ({shock.kind}) starts {shock.onset}, after the simulation ends "
+              f"({sc.simulation.end}): it has no effect")
+    defaults = dict(_step_series(Scenario()))  # the defaults hold from any start; only given series count
+    for key, steps in _step_series(sc):
+        if steps and steps[0].start > sc.simulation.start and steps != defaults.get(key):
+            check("series_starts_late", False,
+                  f"'{key}' starts {steps[0].start}, after the simulation starts ({sc.simulation.start}); "
+                  f"its first value ({steps[0].value:g}) is used before that date too. Add a step at "
+                  f"{sc.simulation.start} to state the earlier value")
+    where = origin or f"scenario '{sc.name}'"
     for m in msgs:
         if strict:
-            raise ScenarioError(f"scenario '{sc.name}' failed a plausibility check (strict mode): {m}")
+            raise ScenarioError(f"{where} failed a plausibility check (strict mode): {m}")
         warnings.warn(m, PlausibilityWarning, stacklevel=2)
     return msgs
+
+
+def _step_series(sc: Scenario):
+    """(dotted key, steps) of every piecewise-constant series in the scenario."""
+    from ketenplan.scenario.schema import Step
+
+    def walk(node, prefix):
+        for name, field in type(node).model_fields.items():
+            value = getattr(node, name)
+            key = f"{prefix}{field.alias or name}"
+            if isinstance(value, BaseModel):
+                yield from walk(value, key + ".")
+            elif isinstance(value, tuple) and value and all(isinstance(v, Step) for v in value):
+                yield key, value
+
+    yield from walk(sc, "")
 
 
 def parameters_table():

@@ -130,6 +130,8 @@ class Shock(_Frozen):
     @classmethod
     def _defaults(cls, data):
         if not isinstance(data, dict) or data.get("kind") not in SHOCK_DEFAULTS:
+            if isinstance(data, dict) and data.get("size") is None:
+                data = {**data, "size": 0.0}  # the kind is wrong: report that alone, not a missing size too
             return data
         data = dict(data)
         if data.get("size") is None and data["kind"] == "level_shift":
@@ -150,8 +152,13 @@ class Shock(_Frozen):
 
         try:
             self.factor(np.arange(-1, 2))
-        except ScenarioError as exc:
-            raise ValueError(str(exc)) from None
+        except ScenarioError as exc:  # the generators name their own arguments; say the scenario keys
+            msg = str(exc)
+            for theirs, ours in (("parameter depth", "size (the depth)"), ("parameter ramp_up", "ramp_months"),
+                                 ("parameter duration", "duration_months"), ("parameter ramp", "ramp_months"),
+                                 ("parameter size", "size")):
+                msg = msg.replace(theirs, ours)
+            raise ValueError(msg.replace("scenario ", "", 1)) from None
         if self.group_shares:
             v = list(self.group_shares.values())
             if any(x < 0 for x in v) or abs(sum(v) - 1) > 1e-3:
@@ -345,6 +352,9 @@ class Levers(_Frozen):
         False, description="subsequent applications without new facts decided without hearing (P3.6)")
 
 
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+
+
 class Simulation(_Frozen):
     start: dt.date = Field(dt.date(2025, 1, 1), description="first reported day")
     end: dt.date = Field(dt.date(2034, 12, 31), description="last simulated day")
@@ -356,7 +366,11 @@ class Simulation(_Frozen):
     @model_validator(mode="after")
     def _span(self) -> "Simulation":
         if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+            raise ValueError(f"end ({self.end}) must be after start ({self.start}): a run covers at least two days")
+        first = dt.date(self.start.year - self.warmup_years, self.start.month, 1)
+        if first < EARLIEST or self.end > LATEST:
+            raise ValueError(f"the run with its warm-up ({first} to {self.end}) must lie within {EARLIEST} to "
+                             f"{LATEST}, the span the calendar arithmetic and the shipped data support")
         return self
 
 
