@@ -33,3 +33,20 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def show_warnings_plainly() -> None:
+    """Show our own warnings (plausibility, data) as one 'warning:' line each, without a source line."""
+    import warnings
+
+    from ketenplan.errors import KetenplanWarning
+
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, KetenplanWarning):
+            err_console.print("[yellow]warning:[/] " + escape(str(message)), soft_wrap=True)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show

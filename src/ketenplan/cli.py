@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.logging import RichHandler
 
 from ketenplan._cli import console, err_console, handle_errors  # noqa: F401
@@ -19,6 +20,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging.")) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
                         handlers=[RichHandler(console=err_console, show_path=False)], force=True)
+    from ketenplan._cli import show_warnings_plainly
+
+    show_warnings_plainly()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -204,7 +208,7 @@ def validate_cmd(
         sc = _load(scenario, strict)
         msgs = plausibility(sc, strict=strict)
     for m in msgs:
-        err_console.print(f"[yellow]warning:[/] {m}")
+        err_console.print("[yellow]warning:[/] " + escape(m), soft_wrap=True)
     console.print(f"[green]valid[/]: scenario '{sc.name}' (hash {sc.digest()})")
 
 
