@@ -38,3 +38,49 @@ def test_cli_backtest_small(tmp_path):
     assert (tmp_path / "backtest.html").exists() and (tmp_path / "backtest_metrics.csv").exists()
     bad = CliRunner().invoke(_app(), ["forecast-backtest", "--horizons", "a,b", "--out", str(tmp_path)])
     assert bad.exit_code == 2
+
+
+def test_cli_backtest_bad_countries_and_jobs(tmp_path):
+    for args, needle in ((["--countries", ""], "--countries"), (["--countries", " , "], "--countries"),
+                         (["--jobs", "0"], "--jobs 0"), (["--jobs", "-1"], "--jobs -1"),
+                         (["--countries", "NL,XX"], "'XX'")):
+        res = CliRunner().invoke(_app(), ["forecast-backtest", *args, "--horizons", "1", "--no-nl-table",
+                                          "--out", str(tmp_path)])
+        assert res.exit_code == 2, (args, res.output)
+        assert needle in res.output and "Traceback" not in res.output
+
+
+def test_backtest_duplicate_countries_scored_once():
+    import pandas as pd
+    import pytest
+
+    from ketenplan.errors import DataError
+    from ketenplan.forecast.backtest import run_backtest
+
+    res = run_backtest(["NL", "nl", "DE", "NL"], horizons=(1,), models=("combo",), n_jobs=1)
+    assert res.settings["countries"] == ["NL", "DE"]
+    fc = res.forecasts
+    assert not fc.duplicated(["model", "geo", "origin", "h"]).any()
+    one = run_backtest(["NL", "DE"], horizons=(1,), models=("combo",), n_jobs=1)
+    pd.testing.assert_frame_equal(res.metrics, one.metrics)
+    with pytest.raises(DataError, match="at least one"):
+        run_backtest([], horizons=(1,), n_jobs=1)
+    for bad in (0, -1):
+        with pytest.raises(DataError, match="n_jobs"):
+            run_backtest(["NL"], horizons=(1,), n_jobs=bad)
+
+
+def test_cli_forecast_horizon_text_and_limit(tmp_path):
+    import pandas as pd
+
+    res = CliRunner().invoke(_app(), ["forecast", "--horizon", "6", "--paths", "20", "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    assert "next 6 months" in res.output and "12 months" not in res.output
+    res = CliRunner().invoke(_app(), ["forecast", "--horizon", "30", "--paths", "20", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    assert "next 12 months" in res.output and "all 30 months" in res.output and "extrapolated" in res.output
+    t = pd.read_csv(tmp_path / "b" / "forecast.csv")
+    assert list(t["interval_basis"]) == ["backtest"] * 24 + ["extrapolated"] * 6
+    for h in ("0", "61", "600"):
+        bad = CliRunner().invoke(_app(), ["forecast", "--horizon", h, "--out", str(tmp_path / "c")])
+        assert bad.exit_code == 2 and "--horizon" in bad.output and "1..60" in bad.output, bad.output

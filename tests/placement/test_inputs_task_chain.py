@@ -252,3 +252,40 @@ def test_cli_bad_input_exit_code(tmp_path, toy_files):
     r = CliRunner().invoke(_app(), ["place", "--cases", str(toy_files[0]), "--locations", str(toy_files[1]),
                                     "--weights", str(bad), "--out", str(tmp_path / "o")])
     assert r.exit_code == 2
+
+
+def test_negative_weight_rejected_with_file_row_column(tmp_path, toy_files):
+    w = write(tmp_path, "wneg.csv", "case_id,location_id,weight\n1,5,0.2\n2,5,-0.5\n")
+    with pytest.raises(DataError, match=r"wneg.csv, row 3, column 'weight': negative value.*employed persons"):
+        read_placement_inputs(toy_files[0], toy_files[1], w)
+
+
+def test_cli_place_options_status_quo_over_capacity_and_integer_counts(tmp_path, toy_files):
+    import json
+
+    base = ["place", "--cases", str(toy_files[0]), "--locations", str(toy_files[1]), "--weights", str(toy_files[2])]
+    for tl in ("0", "-1"):
+        r = CliRunner().invoke(_app(), base + ["--time-limit", tl, "--out", str(tmp_path / "x")])
+        assert r.exit_code == 2 and "--time-limit" in r.output and "> 0" in r.output, r.output
+    zero = write(tmp_path, "lzero.csv", "location_id,cases\n5,0\n6,1\n")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(_app(), ["place", "--cases", str(toy_files[0]), "--locations", str(zero),
+                                    "--weights", str(toy_files[2]), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s = pd.read_csv(out / "summary.csv").set_index("method")
+    assert s.loc["status_quo", "status"] == "over_capacity"
+    assert "feasible" not in s.loc["status_quo", "status"]
+    assert s.loc["status_quo", "binding"] == "5:cases;6:cases"
+    rec = {d["method"]: d for d in json.loads((out / "summary.json").read_text())}
+    assert rec["status_quo"]["cases_placed"] == 4 and isinstance(rec["status_quo"]["cases_placed"], int)
+    assert isinstance(rec["optimal"]["persons_placed"], int)
+    assert "4.0" not in r.output.split("status_quo")[1].split("\n")[0]
+
+
+@pytest.mark.parametrize("period", ["1800-H1", "1989-H2", "2101-H1"])
+def test_taakstelling_period_outside_range_rejected(tmp_path, period):
+    with pytest.raises(DataError, match="1990-2100"):
+        housing_task(100, period)
+    r = CliRunner().invoke(_app(), ["taakstelling", "--period", period, "--total", "100", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "--period" in r.output
+    assert housing_task(100, "1990-H1")["quota"].sum() == 100

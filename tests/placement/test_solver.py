@@ -116,3 +116,22 @@ def test_hias_instances_reach_cbc_optimum(fy):
     assert r.objective == pytest.approx(ref, rel=1e-6)
     g = greedy_placement(p)
     assert 0.8 < g.objective / r.objective < 0.9  # greedy stays under 90% (domain note A.2, C.1)
+
+
+def test_negative_weights_and_time_limit_rejected_in_memory():
+    from ketenplan.errors import ScenarioError
+    with pytest.raises(DataError, match="negative.*>= 0"):
+        PlacementProblem.from_arrays([1, 1], [2], [[0.5], [-0.5]])
+    p = toy_problem()
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ScenarioError, match="time_limit"):
+            solve_placement(p, time_limit=bad)
+
+
+def test_status_quo_over_capacity_is_not_feasible():
+    p = PlacementProblem.from_arrays([1, 2], [1, 5], [[0.5, 0.1], [0.3, 0.2]], current_location=[0, 0])
+    sq = evaluate_assignment(p, p.current_location, method="status_quo")
+    assert sq.status is SolveStatus.OVER_CAPACITY and "capacity exceeded" in sq.message
+    assert sq.summary()["cases_placed"] == 2 and isinstance(sq.summary()["cases_placed"], int)
+    ok = evaluate_assignment(p, np.array([0, 1]), method="status_quo")
+    assert ok.status is SolveStatus.FEASIBLE

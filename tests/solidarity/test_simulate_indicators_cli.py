@@ -140,3 +140,71 @@ def test_cli_bad_input_exit_code_2(tmp_path):
                                    "--out", str(tmp_path)])
     assert res.exit_code == 2
     assert "outside the data" in res.output
+
+
+def _sol_app():
+    import typer
+
+    from ketenplan.solidarity.cli import register
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["key", "--states", "NLD,NLD,DEU"], ["--states", "NLD", "more than once"]),
+    (["allocate", "--total", "100", "--states", "NLD,NLD,DEU"], ["--states", "more than once"]),
+    (["key", "--exclude", "NLD,XXX"], ["--exclude", "XXX"]),
+    (["simulate", "--years", "2016", "--focus", "XXX"], ["--focus", "XXX"]),
+    (["key", "--scheme", "pact-2024", "--year", "2023", "--proposal", "may-2015"], ["--proposal", "relocation-2015"]),
+    (["simulate", "--scheme", "dublin-2016", "--years", "2016", "--pledge-fraction", "0.5"],
+     ["--pledge-fraction", "pact-2024"]),
+    (["simulate", "--scheme", "pact-2024", "--years", "2016", "--opt-out", "NLD"], ["--opt-out", "dublin-2016"]),
+    (["indicators", "--top", "-3"], ["--top", ">= 1"]),
+    (["indicators", "--top", "0"], ["--top", ">= 1"]),
+    (["key", "--scheme", "foo"], ["unknown scheme", "relocation-2015, dublin-2016, pact-2024"]),
+    (["simulate", "--years", "2010"], ["previous year", "2011-2024"]),
+    (["simulate", "--years", "2011"], ["HRV", "--exclude HRV"]),
+    (["simulate", "--years", "2020-2015"], ["FIRST-LAST", "FIRST <= LAST"]),
+])
+def test_cli_options_are_checked(tmp_path, args, needles):
+    res = CliRunner().invoke(_sol_app(), ["solidarity", *args, "--out", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    out = " ".join(res.output.split())
+    for n in needles:
+        assert n in out, (n, out)
+    assert "exclude=..." not in out
+
+
+def test_replay_with_exclude_and_first_replayable_year():
+    from ketenplan.solidarity import replayable_years
+    assert replayable_years("dublin-2016") == (2011, 2024)
+    r = simulate_dublin_2016("2011", exclude=["HRV"])
+    assert "HRV" not in set(r.iso3) and r.relocations_out.sum() == r.relocations_in.sum()
+    with pytest.raises(ScenarioError, match="nothing to leave out"):
+        simulate_pact_2024("2016", exclude=["GBR"])
+
+
+def test_key_gdp_column_names_its_unit(tmp_path):
+    from ketenplan.solidarity import distribution_key
+    k15 = distribution_key("relocation-2015")
+    k23 = distribution_key("dublin-2016", 2023)
+    assert "gdp_eur_million" in k15.columns and "gdp" not in k15.columns
+    assert "gdp_usd" in k23.columns and "gdp" not in k23.columns
+    assert k15.attrs["gdp_column"] == "gdp_eur_million" and k23.attrs["gdp_unit"].startswith("USD")
+    assert 5e5 < k15.loc["NLD", "gdp_eur_million"] < 1e6 and k23.loc["NLD", "gdp_usd"] > 1e11
+    res = CliRunner().invoke(_sol_app(), ["solidarity", "key", "--scheme", "pact-2024", "--year", "2023",
+                                          "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    header = (tmp_path / "key_pact-2024_2023.csv").read_text().splitlines()[0].split(",")
+    assert "gdp_usd" in header and "gdp" not in header and "GDP [USD]" in res.output
+
+
+def test_duplicate_states_rejected_in_api():
+    from ketenplan.solidarity import distribution_key
+    with pytest.raises(ScenarioError, match="more than once"):
+        distribution_key("pact-2024", 2020, states=["NLD", "NLD", "DEU"])
+    with pytest.raises(ScenarioError, match="relocation-2015 only"):
+        distribution_key("dublin-2016", 2020, variant="may-2015")
+    with pytest.raises(ScenarioError, match="more than once"):
+        parse_years("2015,2015")

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 LIBRARY_FILE = "combo_error_library.csv"
 MODEL = "combo"
+#: Longest horizon [months] of ``ketenplan forecast``: 24 months backtested, 25-60 extrapolated.
+MAX_CLI_HORIZON = 60
 
 
 # --------------------------------------------------------------------------- panel with bridge
@@ -136,7 +138,10 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     origins (rescaled to the country) to the point forecast on the log scale, so they carry
     the empirically measured uncertainty, including its correlation across months. Beyond 24
     months the point forecast repeats its second year and the errors continue as a random
-    walk (``paths_long_horizon_pattern`` in parameters.csv).
+    walk (``paths_long_horizon_pattern`` in parameters.csv); the table's ``interval_basis`` column
+    says ``backtest`` for months 1-24 and ``extrapolated`` beyond. The command line accepts at most
+    :data:`MAX_CLI_HORIZON` months; the function itself has no upper limit because the chain
+    simulation asks for as many months as a scenario spans.
     """
     code = fdata.normalise_country(country)
     if not isinstance(horizon, (int, np.integer)) or horizon < 1:
@@ -173,11 +178,14 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     q = np.quantile(fm.from_log(pt[None, :] + sig * (traj if horizon <= traj.shape[1] else pick)),
                     [0.025, 0.10, 0.90, 0.975], axis=0)
     table = pd.DataFrame({"month": months, "point": fm.from_log(pt), "lo95": q[0], "lo80": q[1],
-                          "hi80": q[2], "hi95": q[3]})
+                          "hi80": q[2], "hi95": q[3],
+                          "interval_basis": np.where(np.arange(1, horizon + 1) <= bt.H_MAX, "backtest",
+                                                     "extrapolated")})
     hist = fdata.bridged_series(code)
     hist = hist[hist["month"] <= p.months[T]].assign(month=lambda d: d["month"].astype(str))
     meta = {"country": code, "origin": str(p.months[T]), "model": MODEL, "sigma": sig,
             "n_trajectories": int(len(traj)), "n_paths": int(n_paths), "horizon": int(horizon),
+            "interval_backtested_months": int(bt.H_MAX),
             "series": "Eurostat migr_asyappctzm asylum applicants (first-time + subsequent) [persons/month]"}
     return Forecast(country=code, origin=str(p.months[T]), table=table, paths=paths, history=hist, meta=meta)
 

@@ -177,8 +177,9 @@ def run_backtest(countries: list[str] | str | None = "all", horizons=(1, 3, 6, 1
     """Run the rolling-origin backtest (protocol in the module docstring).
 
     ``countries``: ``"all"``/None or a list of Eurostat codes to score (the pooled model always
-    learns from all shipped countries). ``horizons``: steps (1..24) to report. ``n_jobs``:
-    worker processes (1 runs in this process). ``progress(done, total)`` is called per origin.
+    learns from all shipped countries); repeated codes are scored once (first position kept), an
+    empty list raises DataError. ``horizons``: steps (1..24) to report. ``n_jobs``:
+    worker processes, an integer >= 1 (1 runs in this process). ``progress(done, total)`` is called per origin.
     """
     global _PANEL, _ROWS, _MODELS
     t0 = time.perf_counter()
@@ -192,11 +193,19 @@ def run_backtest(countries: list[str] | str | None = "all", horizons=(1, 3, 6, 1
     for base in fm.BASELINES:
         if base not in models:
             models = models + (base,)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise DataError(f"backtest n_jobs: expected an integer >= 1 (worker processes), found {n_jobs!r}")
     p = panel or Panel.load()
     if countries in (None, "all") or countries == ["all"]:
         codes = list(p.codes)
     else:
-        codes = [fdata.normalise_country(c) for c in countries]
+        if isinstance(countries, str):
+            countries = [countries]
+        # normalise first (aliases such as GR -> EL), then drop repeats keeping the first
+        codes = list(dict.fromkeys(fdata.normalise_country(c) for c in countries))
+        if not codes:
+            raise DataError(f"backtest countries: expected 'all' or at least one Eurostat code "
+                            f"({', '.join(p.codes)}), found none")
     rows = [p.codes.index(c) for c in codes]
     orig = origins(p, rows)
     _PANEL, _ROWS, _MODELS = p, rows, models

@@ -16,22 +16,40 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def forecast_cmd(
         country: str = typer.Option("NL", "--country", help="Eurostat country code (NL, DE, EL, ...)."),
-        horizon: int = typer.Option(24, "--horizon", help="Months ahead."),
+        horizon: int = typer.Option(24, "--horizon", help="Months ahead, 1..60 (intervals backtested to 24 months, "
+                                    "extrapolated beyond; see docs/forecast.md)."),
         paths: int = typer.Option(1000, "--paths", help="Number of sample paths."),
         seed: int = typer.Option(0, "--seed", help="Random seed of the sample paths."),
         origin: str = typer.Option(None, "--origin", help="Last month the model sees (YYYY-MM); default the last month."),
         out: Path = typer.Option(Path("out/forecast"), "--out", help="Output folder."),
     ) -> None:
         """Monthly forecast of asylum applicants with 80%/95% intervals, sample paths, plot and table."""
-        from ketenplan.forecast.api import forecast
+        from ketenplan.errors import ScenarioError
+        from ketenplan.forecast.api import MAX_CLI_HORIZON, forecast
+        from ketenplan.forecast.backtest import H_MAX
         from ketenplan.forecast.report import write_forecast
 
+        if not 1 <= horizon <= MAX_CLI_HORIZON:
+            raise ScenarioError(f"--horizon {horizon}: expected 1..{MAX_CLI_HORIZON} months (intervals are backtested "
+                                f"up to {H_MAX} months and extrapolated by a random walk up to {MAX_CLI_HORIZON}; "
+                                f"beyond that they say nothing). Fix: choose --horizon {MAX_CLI_HORIZON} or less")
+        if paths < 1:
+            raise ScenarioError(f"--paths {paths}: expected an integer >= 1 (number of sample paths)")
+        if seed < 0:
+            raise ScenarioError(f"--seed {seed}: expected an integer >= 0")
         fc = forecast(country, horizon, n_paths=paths, seed=seed, origin=origin)
         written = write_forecast(fc, out)
         t = fc.table
-        year_total = t["point"].iloc[:12].sum()
-        console.print(f"[bold]{fc.country}[/]: forecast from {fc.origin}, next 12 months {year_total:,.0f} applicants "
-                      f"(Eurostat definition); files: {', '.join(str(p) for p in written)}")
+        n = min(horizon, 12)
+        msg = f"next {n} months {t['point'].iloc[:n].sum():,.0f} applicants"
+        if horizon > n:
+            msg += f", all {horizon} months {t['point'].sum():,.0f}"
+        console.print(f"[bold]{fc.country}[/]: forecast from {fc.origin}, {msg} (Eurostat definition, median); "
+                      f"files: {', '.join(str(p) for p in written)}")
+        if horizon > H_MAX:
+            console.print(f"[yellow]note:[/] months {H_MAX + 1}-{horizon} are beyond the backtested {H_MAX} months: "
+                          f"the median repeats the second year and the intervals are extrapolated as a random walk "
+                          f"(interval_basis = 'extrapolated' in forecast.csv)")
 
     @app.command("forecast-backtest")
     @handle_errors
@@ -46,7 +64,7 @@ def register(app: typer.Typer) -> None:
         from rich.progress import Progress
         from rich.table import Table
 
-        from ketenplan.errors import ScenarioError
+        from ketenplan.errors import DataError, ScenarioError
         from ketenplan.forecast.api import nl_annual_table
         from ketenplan.forecast.backtest import run_backtest
         from ketenplan.forecast.report import write_backtest
@@ -55,7 +73,29 @@ def register(app: typer.Typer) -> None:
             hs = [int(h) for h in horizons.split(",") if h.strip()]
         except ValueError:
             raise ScenarioError(f"--horizons {horizons!r}: expected comma-separated integers, e.g. 1,3,6,12,24") from None
-        cs = "all" if countries.strip().lower() == "all" else [c.strip() for c in countries.split(",") if c.strip()]
+        if not hs:
+            raise ScenarioError(f"--horizons {horizons!r}: expected at least one step (months, 1..24), "
+                                f"e.g. 1,3,6,12,24")
+        if jobs < 1:
+            raise ScenarioError(f"--jobs {jobs}: expected an integer >= 1 (worker processes; 1 runs in this process)")
+        if countries.strip().lower() == "all":
+            cs = "all"
+        else:
+            from ketenplan.forecast.data import normalise_country
+
+            given = [c.strip() for c in countries.split(",") if c.strip()]
+            if not given:
+                raise ScenarioError(f"--countries {countries!r}: expected 'all' or comma-separated Eurostat codes, "
+                                    f"e.g. NL,BE; found no code")
+            try:
+                norm = [normalise_country(c) for c in given]
+            except DataError as exc:  # names the known codes
+                raise ScenarioError(f"--countries {countries!r}: {exc}") from None
+            cs = list(dict.fromkeys(norm))
+            if len(cs) < len(norm):
+                dup = sorted({c for c in norm if norm.count(c) > 1})
+                console.print(f"[yellow]note:[/] --countries lists {', '.join(dup)} more than once; "
+                              f"each country is scored once")
         with Progress(console=console, transient=True) as prog:
             task = prog.add_task("backtest origins", total=None)
             res = run_backtest(cs, hs, n_jobs=jobs, progress=lambda d, n: prog.update(task, completed=d, total=n))

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     @app.command("taakstelling")
     @handle_errors
     def taakstelling(
-        period: str = typer.Option(..., "--period", help="Half-year, e.g. 2026-H1."),
+        period: str = typer.Option(..., "--period", help="Half-year, e.g. 2026-H1 (years 1990-2100)."),
         total: int = typer.Option(..., "--total", help="National housing task [persons]."),
         backlog: Optional[Path] = typer.Option(None, "--backlog",
                                                help="CSV municipality,backlog [persons; + arrears, - advance]."),
@@ -49,12 +49,16 @@ def register(app: typer.Typer) -> None:
         objective: str = typer.Option("expected", "--objective", help="expected | at-least-one"),
         relax: bool = typer.Option(False, "--relax", help="Solve the LP relaxation (cases may be split)."),
         require_all: bool = typer.Option(False, "--require-all", help="Every case must be placed."),
-        time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for branch and bound."),
+        time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for branch and bound (> 0)."),
         out: Path = typer.Option(Path("placement"), "--out", help="Output folder."),
     ) -> None:
         """Optimal placement of cases to locations, with greedy and status-quo baselines."""
+        from ketenplan.errors import ScenarioError
         from ketenplan.placement.io import read_placement_inputs
         from ketenplan.placement.solver import evaluate_assignment, greedy_placement, solve_placement
+
+        if not time_limit > 0 or time_limit == float("inf"):
+            raise ScenarioError(f"--time-limit {time_limit:g}: expected a number of seconds > 0")
 
         problem = read_placement_inputs(cases, locations, weights, compatibility, objective=objective)
         best = solve_placement(problem, relax=relax, require_all=require_all, time_limit=time_limit)

@@ -55,7 +55,9 @@ def _numbers(df: pd.DataFrame, col: str, path: Path, *, integer: bool, nonneg: b
     raw = df[col]
     vals = pd.to_numeric(raw, errors="coerce")
     bad = vals.isna() | ~np.isfinite(vals.fillna(0))
-    kind = "a non-negative integer" if integer and nonneg else "a number"
+    kind = "a non-negative integer" if integer and nonneg else ("a number >= 0" if nonneg else "a number")
+    if col == "weight" and nonneg:
+        kind += " (an expected number of employed persons, or a probability)"
     if lo is not None and hi is not None:
         kind = f"a number in [{lo:g}, {hi:g}]"
     if bad.any():
@@ -104,7 +106,8 @@ def read_placement_inputs(cases: str | Path, locations: str | Path, weights: str
 
     Raises :class:`~ketenplan.errors.DataError` naming file, row, column, expected and found
     value for unknown ids, negative or fractional sizes/capacities, duplicate rows, a size
-    dimension that LOCATIONS lacks, and probabilities outside [0, 1] under ``at-least-one``.
+    dimension that LOCATIONS lacks, negative weights (weights are expected numbers employed or
+    probabilities, >= 0) and probabilities outside [0, 1] under ``at-least-one``.
     """
     if objective not in OBJECTIVES:
         raise DataError(f"objective: unknown value; expected one of {OBJECTIVES}, found {objective!r}")
@@ -166,7 +169,7 @@ def read_placement_inputs(cases: str | Path, locations: str | Path, weights: str
             seen[ci, li] = True
             W[seen] = -np.expm1(acc[seen])
         else:
-            vals = _numbers(w, "weight", wp, integer=False, nonneg=False)
+            vals = _numbers(w, "weight", wp, integer=False, nonneg=True)
             acc = np.zeros_like(W)
             np.add.at(acc, (ci, li), vals)
             seen = np.zeros(W.shape, bool)

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ketenplan.errors import DataError
+from ketenplan.errors import DataError, ScenarioError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class SolveStatus(str, enum.Enum):
     INFEASIBLE = "infeasible"  # only with require_all: not every case can be placed
     EMPTY = "empty"            # no cases, no locations or no compatible pair that fits
     ERROR = "error"            # the solver failed; see the message
+    OVER_CAPACITY = "over_capacity"  # a given assignment (e.g. the status quo) exceeds a capacity: not feasible
 
     def __str__(self) -> str:
         return self.value
@@ -73,7 +74,8 @@ class PlacementProblem:
     dimensions : names of the size/capacity dimensions (e.g. ``("persons",)``).
     sizes : int array (n_cases, n_dims) [persons per dimension].
     capacities : int array (n_locations, n_dims) [persons per dimension].
-    weights : float array (n_cases, n_locations); NaN marks an incompatible pair.
+    weights : float array (n_cases, n_locations), >= 0 (expected numbers employed or probabilities);
+        NaN marks an incompatible pair.
     current_location : int array (n_cases,) of location indices (-1 = none), or None.
     """
 
@@ -99,6 +101,12 @@ class PlacementProblem:
             raise DataError("placement problem: a capacity is negative; expected capacities >= 0")
         if np.isinf(self.weights).any():
             raise DataError("placement problem: a weight is infinite; expected finite weights (NaN = incompatible)")
+        neg = np.argwhere(self.weights < 0)  # NaN compares False
+        if len(neg):
+            i, j = neg[0]
+            raise DataError(f"placement problem: weight of case {self.case_ids[i]!r} at location "
+                            f"{self.location_ids[j]!r} is negative ({self.weights[i, j]!r}); expected weights >= 0 "
+                            f"(expected numbers of employed persons or probabilities; NaN = incompatible)")
 
     @classmethod
     def from_arrays(cls, sizes, capacities, weights, *, case_ids=None, location_ids=None,
@@ -152,15 +160,22 @@ class PlacementResult:
     binding: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
-        """Flat record for a summary table."""
+        """Flat record for a summary table (cases and persons placed as integers when whole, as
+        they always are except for the LP relaxation)."""
         return {"method": self.method, "status": str(self.status), "objective": self.objective,
-                "bound": self.bound, "gap": self.gap, "cases_placed": self.cases_placed,
-                "persons_placed": self.persons_placed, "solve_time_s": self.solve_time_s,
+                "bound": self.bound, "gap": self.gap, "cases_placed": _whole(self.cases_placed),
+                "persons_placed": _whole(self.persons_placed), "solve_time_s": self.solve_time_s,
                 "message": self.message, "binding": ";".join(self.binding[:20])}
 
 
 # ----------------------------------------------------------------------------------------------
 # helpers
+
+def _whole(x: float) -> int | float:
+    """``x`` as an int when it is a whole number (up to rounding noise), else unchanged."""
+    xf = float(x)
+    return int(round(xf)) if np.isfinite(xf) and abs(xf - round(xf)) < 1e-9 else xf
+
 
 def _assignment_frame(problem: PlacementProblem, case_idx: np.ndarray, loc_idx: np.ndarray,
                       share: np.ndarray) -> pd.DataFrame:
@@ -180,7 +195,9 @@ def evaluate_assignment(problem: PlacementProblem, location_of_case: np.ndarray,
                         check_capacity: bool = True) -> PlacementResult:
     """Objective and counts of a whole-case assignment (location index per case, -1 = unplaced).
 
-    An assignment to an incompatible pair counts with weight 0 and is listed in the message.
+    An assignment to an incompatible pair counts with weight 0 and is listed in the message. With
+    ``check_capacity``, an assignment that exceeds a capacity gets status ``over_capacity`` (it is
+    not a feasible placement) and the exceeded location-dimension pairs are listed in ``binding``.
     """
     loc = np.asarray(location_of_case, dtype=np.int64)
     placed = loc >= 0
@@ -201,7 +218,10 @@ def evaluate_assignment(problem: PlacementProblem, location_of_case: np.ndarray,
             msgs.append(f"capacity exceeded at {len(over)} location-dimension pair(s)")
             binding = [f"{problem.location_ids[j]}:{problem.dimensions[d]}" for j, d in over]
     df = _assignment_frame(problem, ci, li, np.ones(len(ci)))
-    return PlacementResult(method=method, status=SolveStatus.FEASIBLE if len(ci) else SolveStatus.EMPTY,
+    status = SolveStatus.FEASIBLE if len(ci) else SolveStatus.EMPTY
+    if binding:
+        status = SolveStatus.OVER_CAPACITY
+    return PlacementResult(method=method, status=status,
                            objective=objective, bound=float("nan"), gap=float("nan"),
                            cases_placed=float(len(ci)), persons_placed=float(problem.sizes[ci].sum()),
                            solve_time_s=0.0, assignment=df, message="; ".join(msgs), binding=binding)
@@ -528,11 +548,15 @@ def solve_placement(problem: PlacementProblem, *, relax: bool = False, require_a
     relax : solve the LP relaxation only (a case may be split over locations; ``share`` < 1).
     require_all : every case must be placed (the result may then be INFEASIBLE).
     mip_rel_gap : relative gap below which a solution counts as proven optimal.
-    time_limit : seconds for the branch-and-bound phase; on expiry the status is FEASIBLE.
+    time_limit : seconds (> 0) for the branch-and-bound phase; on expiry the status is FEASIBLE.
     max_bb_variables : aggregated models larger than this skip full branch and bound; the
         rounded solution is returned as FEASIBLE with its proven gap to the LP bound.
     max_residual_time : seconds for the exact placement of the cases left after rounding.
     """
+    for name, v in (("time_limit (--time-limit)", time_limit), ("max_residual_time", max_residual_time)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v) \
+                or v <= 0:
+            raise ScenarioError(f"{name}: expected a number of seconds > 0, found {v!r}")
     t0 = time.perf_counter()
     method = "relaxed" if relax else "optimal"
     usable = problem.usable() if problem.n_cases and problem.n_locations else np.zeros((problem.n_cases, problem.n_locations), bool)

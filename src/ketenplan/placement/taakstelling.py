@@ -31,6 +31,9 @@ __all__ = ["load_municipalities", "housing_task", "largest_remainder", "parse_pe
            "POPULATION_COLUMNS"]
 
 POPULATION_COLUMNS = {"2025": "population_2025", "2021": "population_2021"}
+#: Years a housing-task period may lie in: the date range a chain scenario may span (1990-2100), so
+#: every half-year a simulation reaches has a task; the shipped population is of 2021 and 2025.
+PERIOD_YEARS = (1990, 2100)
 
 
 def load_municipalities() -> pd.DataFrame:
@@ -45,11 +48,17 @@ def load_municipalities() -> pd.DataFrame:
 
 
 def parse_period(period: str) -> tuple[int, int]:
-    """'2026-H1' -> (2026, 1)."""
+    """'2026-H1' -> (2026, 1); the year must lie in ``PERIOD_YEARS`` (1990-2100)."""
     m = re.fullmatch(r"\s*(\d{4})-?[Hh]([12])\s*", str(period))
     if not m:
-        raise DataError(f"period: expected a half-year such as '2026-H1', found {period!r}")
-    return int(m.group(1)), int(m.group(2))
+        raise DataError(f"period (--period): expected a half-year such as '2026-H1', found {period!r}")
+    year = int(m.group(1))
+    lo, hi = PERIOD_YEARS
+    if not lo <= year <= hi:
+        raise DataError(f"period (--period) {period!r}: year {year} is outside {lo}-{hi}; expected a half-year "
+                        f"'YYYY-H1' or 'YYYY-H2' with {lo} <= YYYY <= {hi} (the dates a scenario may span; "
+                        f"the shipped municipal population is of 2021 and 2025)")
+    return year, int(m.group(2))
 
 
 def largest_remainder(total: int, weights: np.ndarray, tiebreak: np.ndarray | None = None) -> np.ndarray:

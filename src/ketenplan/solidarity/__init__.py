@@ -11,11 +11,12 @@ from ketenplan.solidarity.dublin import DublinRates, SourcedValue, dublin_rates
 from ketenplan.solidarity.indicators import MEASURES, host_indicators
 from ketenplan.solidarity.keys import distribution_key, key_inputs, key_shares
 from ketenplan.solidarity.schemes import SCHEMES, Scheme, get_scheme, parameters, participants
-from ketenplan.solidarity.simulate import corrective_allocation, parse_years, simulate, simulate_dublin_2016, simulate_pact_2024, waterfill
+from ketenplan.solidarity.simulate import (corrective_allocation, parse_years, replayable_years, simulate,
+                                           simulate_dublin_2016, simulate_pact_2024, waterfill)
 
 __all__ = [
     "ROUNDINGS", "MEASURES", "SCHEMES", "corrective_allocation", "DublinRates", "Scheme", "SourcedValue",
     "allocate", "allocate_shares", "distribution_key", "dublin_rates", "get_scheme", "host_indicators",
-    "key_inputs", "key_shares", "largest_remainder", "parameters", "parse_years", "participants",
+    "key_inputs", "key_shares", "largest_remainder", "parameters", "parse_years", "participants", "replayable_years",
     "round_each", "simulate", "simulate_dublin_2016", "simulate_pact_2024", "waterfill",
 ]

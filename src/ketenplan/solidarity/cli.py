@@ -13,6 +13,7 @@ from ketenplan._cli import console, handle_errors
 DEFAULT_OUT = Path("out/solidarity")
 
 _SCHEME_HELP = "relocation-2015 | dublin-2016 | pact-2024"
+_GDP_LABEL = {"gdp_eur_million": "EUR million", "gdp_usd": "USD"}
 
 
 def _codes(text: Optional[str]) -> Optional[list[str]]:
@@ -35,10 +36,17 @@ def register(app: typer.Typer) -> None:
 
     def _key(scheme, year, proposal, states, exclude):
         from ketenplan.errors import ScenarioError
-        from ketenplan.solidarity.keys import distribution_key
+        from ketenplan.solidarity import data as sdata
+        from ketenplan.solidarity.keys import check_variant, distribution_key
+        from ketenplan.solidarity.schemes import SCHEMES
 
+        if scheme not in SCHEMES:
+            raise ScenarioError(f"--scheme {scheme!r}: unknown scheme; expected one of {', '.join(SCHEMES)}")
+        check_variant(scheme, proposal)
         if scheme != "relocation-2015" and year is None:
-            raise ScenarioError(f"--year is required for scheme {scheme} (a year in 2010-2023)")
+            lo, hi = sdata.year_span(sdata.population_gdp())
+            raise ScenarioError(f"--year is required for scheme {scheme} (the year of the population and GDP "
+                                f"figures, {lo}-{hi})")
         return distribution_key(scheme, year, variant=proposal, states=_codes(states), exclude=_codes(exclude))
 
     @sub.command("key")
@@ -58,11 +66,13 @@ def register(app: typer.Typer) -> None:
 
         k = _key(scheme, year, proposal, states, exclude)
         y = k.attrs.get("year")
-        t = Table(title=f"{scheme} key, inputs of {y} (GDP in {k.attrs.get('gdp_unit')})")
-        for c in ("state", "population", "GDP", "unemployment %", "past appl./million", "share %"):
+        gcol, gunit = k.attrs["gdp_column"], k.attrs.get("gdp_unit")
+        t = Table(title=f"{scheme} key, inputs of {y} (GDP in {gunit})")
+        for c in ("state", "population", f"GDP [{_GDP_LABEL.get(gcol, gunit)}]", "unemployment %",
+                  "past appl./million", "share %"):
             t.add_column(c, justify="right" if c != "state" else "left")
         for iso, r in k.sort_values("share", ascending=False).iterrows():
-            t.add_row(f"{iso} {r['name']}", f"{r.population:,.0f}", f"{r.gdp:,.4g}", f"{r.unemployment_rate:.1f}",
+            t.add_row(f"{iso} {r['name']}", f"{r.population:,.0f}", f"{r[gcol]:,.4g}", f"{r.unemployment_rate:.1f}",
                       f"{r.past_applications_per_million:,.0f}", f"{100 * r.share:.3f}")
         console.print(t)
         tag = f"_{proposal}" if proposal else ""
@@ -101,10 +111,12 @@ def register(app: typer.Typer) -> None:
     def simulate_cmd(
         scheme: str = typer.Option("dublin-2016", "--scheme", help="dublin-2016 | pact-2024"),
         years: str = typer.Option("2015-2024", "--years", help="e.g. 2015-2024"),
-        opt_out: Optional[str] = typer.Option(None, "--opt-out", help="dublin-2016: ISO3 codes of states that "
-                                              "opt out and pay per applicant"),
-        pledge_fraction: Optional[float] = typer.Option(None, "--pledge-fraction", help="pact-2024: share of the "
-                                                        "relocation fair share pledged as relocations"),
+        opt_out: Optional[str] = typer.Option(None, "--opt-out", help="dublin-2016 only: ISO3 codes of states "
+                                              "that opt out and pay per applicant"),
+        pledge_fraction: Optional[float] = typer.Option(None, "--pledge-fraction", help="pact-2024 only: share of "
+                                                        "the relocation fair share pledged as relocations"),
+        exclude: Optional[str] = typer.Option(None, "--exclude", help="ISO3 codes of participants to leave out "
+                                              "(e.g. a state without data for some years)"),
         focus: str = typer.Option("NLD", "--focus", help="state shown in the table and the lower chart"),
         out: Path = typer.Option(DEFAULT_OUT, "--out", help="output folder"),
     ) -> None:
@@ -112,12 +124,21 @@ def register(app: typer.Typer) -> None:
         from ketenplan.solidarity.plots import simulation_figure
         from ketenplan.solidarity.simulate import simulate
 
-        kwargs = {}
-        if scheme == "dublin-2016" and opt_out:
-            kwargs["opt_out"] = _codes(opt_out)
-        if scheme == "pact-2024" and pledge_fraction is not None:
+        from ketenplan.errors import ScenarioError
+        from ketenplan.solidarity.simulate import SCHEMES_WITH_REPLAY
+
+        if scheme not in SCHEMES_WITH_REPLAY:
+            raise ScenarioError(f"--scheme {scheme!r}: no replay for this scheme; expected one of "
+                                f"{', '.join(SCHEMES_WITH_REPLAY)}")
+        kwargs: dict = {"exclude": _codes(exclude)}
+        if opt_out is not None:
+            kwargs["opt_out"] = _codes(opt_out) or []
+        if pledge_fraction is not None:
             kwargs["relocation_pledge_fraction"] = pledge_fraction
         res = simulate(scheme, years, **kwargs)
+        if focus.upper() not in set(res.iso3):
+            raise ScenarioError(f"--focus {focus!r}: not a state of the {scheme} replay; expected one of "
+                                f"{', '.join(dict.fromkeys(res.iso3))}")
         f = res[res.iso3 == focus.upper()]
         t = Table(title=f"{scheme} replay, {focus.upper()}")
         money = "solidarity_contribution_eur" if scheme == "dublin-2016" else "contribution_eur"
@@ -140,13 +161,17 @@ def register(app: typer.Typer) -> None:
         year: int = typer.Option(2023, "--year", help="year (2000-2023)"),
         measure: str = typer.Option("refugees_and_oip", "--measure",
                                     help="refugees | refugees_and_oip | refugees_oip_and_asylum_seekers"),
-        top: int = typer.Option(20, "--top", help="rows shown"),
+        top: int = typer.Option(20, "--top", help="rows shown (>= 1)"),
         out: Path = typer.Option(DEFAULT_OUT, "--out", help="output folder"),
     ) -> None:
         """Refugees hosted per 1,000 inhabitants, per USD GDP per capita, per USD 1 million GDP, ranked."""
         from ketenplan.solidarity.indicators import host_indicators
         from ketenplan.solidarity.plots import indicators_bar
 
+        from ketenplan.errors import ScenarioError
+
+        if top < 1:
+            raise ScenarioError(f"--top {top}: expected an integer >= 1 (number of rows shown)")
         ind = host_indicators(year, measure)
         t = Table(title=f"Responsibility-sharing indicators {year} ({measure})")
         for c in ("rank", "country", "hosted", "per 1,000 inh.", "per USD GDP pc (PPP)", "per USD 1 m GDP (PPP)"):

@@ -20,6 +20,20 @@ log = logging.getLogger(__name__)
 INVERSE_CRITERIA = ("past_applications", "unemployment")
 INPUT_COLUMN = {"population": "population", "gdp": "gdp", "past_applications": "past_applications_per_million",
                 "unemployment": "unemployment_rate"}
+#: Accepted names of the GDP column, with their unit: the shipped inputs name the unit in the
+#: column (relocation-2015: ``gdp_eur_million``; the WDI-based keys: ``gdp_usd``); a plain ``gdp``
+#: column (any one currency) is accepted in user-supplied ``inputs``.
+GDP_COLUMNS = {"gdp_eur_million": "million EUR (current prices)", "gdp_usd": "USD (current)",
+               "gdp": "any one currency"}
+
+
+def gdp_column(inputs: pd.DataFrame) -> str | None:
+    """The name of the GDP column of a key's input table (see ``GDP_COLUMNS``), or None if absent."""
+    found = [c for c in GDP_COLUMNS if c in inputs.columns]
+    if len(found) > 1:
+        raise DataError(f"key inputs have more than one GDP column {found}; expected exactly one of "
+                        f"{list(GDP_COLUMNS)}")
+    return found[0] if found else None
 
 
 def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | None = None,
@@ -27,7 +41,8 @@ def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | 
     """Shares [1] of each row (state) under a weighted key.
 
     ``inputs`` has one row per state and the columns named in ``INPUT_COLUMN`` for every
-    criterion with a weight: ``population`` [persons], ``gdp`` [any one currency],
+    criterion with a weight: ``population`` [persons], GDP as ``gdp_eur_million``, ``gdp_usd`` or
+    ``gdp`` [any one currency] (see ``GDP_COLUMNS``),
     ``past_applications_per_million`` [applications per million inhabitants per year],
     ``unemployment_rate`` [%].
 
@@ -58,8 +73,11 @@ def key_shares(inputs: pd.DataFrame, weights: Mapping[str, float], cap: float | 
         col = INPUT_COLUMN[crit]
         if w == 0:
             continue
+        if crit == "gdp":
+            col = gdp_column(inputs) or "gdp"
         if col not in inputs.columns:
-            raise DataError(f"key input column '{col}' is missing; needed for criterion '{crit}'")
+            expected = " or ".join(f"'{c}'" for c in GDP_COLUMNS) if crit == "gdp" else f"'{col}'"
+            raise DataError(f"key input column {expected} is missing; needed for criterion '{crit}'")
         x = inputs[col].to_numpy(dtype=float)
         bad = ~np.isfinite(x) | (x <= 0)
         if bad.any():
@@ -133,7 +151,7 @@ def _relocation_2015_published_inputs(states: Sequence[str], variant: str = "sep
         if not reported:
             raise data_error(name, f"no asylum applications {years[0]}-{years[-1]} for {iso}", column="value")
         population = one("population_1jan", pop_year)
-        rows.append({"iso3": iso, "population": population, "gdp": one(gdp_indicator, gdp_year),
+        rows.append({"iso3": iso, "population": population, "gdp_eur_million": one(gdp_indicator, gdp_year),
                      "unemployment_rate": one("unemployment_rate", unemp_year),
                      "past_applications_per_million": total / window / population * 1e6})
     df = pd.DataFrame(rows).set_index("iso3")
@@ -163,9 +181,10 @@ def _annual_inputs(states: Sequence[str], year: int, window: int = 5, need_past:
         if d.empty:
             raise data_error("euplus_population_gdp_2010_2023.csv", f"no row for state {iso} in {year}",
                              column="iso3", expected="EU27 or NO/CH/IS/LI", found=iso)
-        row = {"iso3": iso, "population": float(d.population.iloc[0]), "gdp": float(d.gdp_current_usd.iloc[0]),
+        row = {"iso3": iso, "population": float(d.population.iloc[0]),
+               "gdp_usd": float(d.gdp_current_usd.iloc[0]),
                "unemployment_rate": float(d.unemployment_rate_pct.iloc[0])}
-        for col in ("population", "gdp") + (("unemployment_rate",) if need_unemployment else ()):
+        for col in ("population", "gdp_usd") + (("unemployment_rate",) if need_unemployment else ()):
             if not np.isfinite(row[col]):
                 raise data_error("euplus_population_gdp_2010_2023.csv", f"{col} missing for {iso} in {year}",
                                  column=col, expected="a number", found=None,
@@ -202,18 +221,44 @@ def _relocation_variant(variant: str | None) -> str:
     return v
 
 
+def check_state_codes(codes: Sequence[str], what: str) -> list[str]:
+    """``codes`` as a list, after checking that each is a known EU+ ISO3 code given once.
+
+    ``what`` names the option or argument in the error (e.g. ``"--states"``)."""
+    codes = list(codes)
+    known = state_names()
+    unknown = [s for s in codes if s not in known]
+    if unknown:
+        raise ScenarioError(f"{what}: unknown state code(s) {unknown}; expected ISO3 codes of EU+ states, "
+                            f"one of {', '.join(sorted(known))}")
+    dup = sorted({s for s in codes if codes.count(s) > 1})
+    if dup:
+        raise ScenarioError(f"{what}: state code(s) {dup} given more than once; expected each state once "
+                            f"(a repeated state would be counted twice in the key)")
+    return codes
+
+
 def _select_states(scheme: str, variant: str | None, states: Sequence[str] | None,
                    exclude: Sequence[str] | None) -> list[str]:
-    chosen = list(states) if states else participants(scheme, variant)
-    known = state_names()
-    unknown = [s for s in chosen if s not in known]
-    if unknown:
-        raise ScenarioError(f"unknown state code(s) {unknown}; expected ISO3 codes of EU+ states, e.g. NLD, DEU")
-    drop = set(exclude or ())
+    chosen = check_state_codes(states, "states (--states)") if states else participants(scheme, variant)
+    drop = check_state_codes(exclude or (), "exclude (--exclude)")
+    absent = [s for s in drop if s not in chosen]
+    if absent:
+        raise ScenarioError(f"exclude (--exclude): {absent} not among the states of the {scheme} key, so there "
+                            f"is nothing to leave out; expected some of {', '.join(chosen)}")
     chosen = [s for s in chosen if s not in drop]
     if len(chosen) < 2:
         raise ScenarioError(f"a key needs at least two states, found {chosen}")
     return chosen
+
+
+def check_variant(scheme: str, variant: str | None) -> None:
+    """Reject a proposal ``variant`` for a scheme that has none (only relocation-2015 has)."""
+    if variant is not None and scheme != "relocation-2015":
+        raise ScenarioError(f"proposal (--proposal) {variant!r} applies to scheme relocation-2015 only "
+                            f"(may-2015 | sep-2015); scheme {scheme} has no proposals. Fix: leave --proposal out")
+    if variant is not None:
+        _relocation_variant(variant)
 
 
 def key_inputs(scheme: str, year: int | None = None, *, variant: str | None = None,
@@ -224,6 +269,7 @@ def key_inputs(scheme: str, year: int | None = None, *, variant: str | None = No
     see ``SOURCES.md``); any other year uses WDI and Eurostat annual data.
     """
     sch = get_scheme(scheme)
+    check_variant(scheme, variant)
     chosen = _select_states(scheme, variant, states, exclude)
     if scheme == "relocation-2015" and year in (None, 2014):
         return _relocation_2015_published_inputs(chosen, _relocation_variant(variant))
@@ -241,13 +287,17 @@ def distribution_key(scheme: str | Scheme, year: int | None = None, *, variant: 
                      inputs: pd.DataFrame | None = None, cap_basis: str = "sum") -> pd.DataFrame:
     """The key of ``scheme`` per state, with its inputs.
 
-    Returns a DataFrame indexed by ISO3 with ``name, population, gdp, unemployment_rate,
-    past_applications_per_million, share`` and ``attrs`` (scheme, year, units, sources).
+    Returns a DataFrame indexed by ISO3 with ``name, population, <gdp column>, unemployment_rate,
+    past_applications_per_million, share`` and ``attrs`` (scheme, year, units, sources). The GDP
+    column names its unit: ``gdp_eur_million`` [million EUR, current prices] for relocation-2015 with
+    the 2015 figures, ``gdp_usd`` [USD, current] for the other keys (World Bank WDI); the unit is
+    also in ``attrs["gdp_unit"]`` and the column name in ``attrs["gdp_column"]``.
     ``weights`` overrides the scheme's weights (they must sum to 1); ``cap`` overrides the
     2015 cap (``None`` = no cap; by default the cap applies to the September 2015 proposal only,
     see ``cap_applies_*`` in ``parameters.csv``); ``cap_basis`` see ``key_shares``.
     """
     sch = scheme if not isinstance(scheme, str) else get_scheme(scheme)
+    check_variant(sch.name, variant)
     if weights is not None:
         sch = sch.replace(weights=dict(weights))
     if inputs is None:
@@ -262,6 +312,10 @@ def distribution_key(scheme: str | Scheme, year: int | None = None, *, variant: 
     out.insert(0, "name", [state_names().get(i, i) for i in out.index])
     out["share"] = share
     out.attrs = dict(inputs.attrs)
+    gcol = gdp_column(out)
+    if gcol is not None:
+        out.attrs.setdefault("gdp_unit", GDP_COLUMNS[gcol])
+        out.attrs["gdp_column"] = gcol
     out.attrs.update(scheme=sch.name, weights=dict(sch.weights), cap=cap, cap_basis=cap_basis,
                      variant=_relocation_variant(variant) if sch.name == "relocation-2015" else None)
     out.index.name = "iso3"

@@ -24,25 +24,86 @@ log = logging.getLogger(__name__)
 
 
 def parse_years(text: str | Sequence[int]) -> list[int]:
-    """``"2015-2024"`` or ``"2016"`` or ``"2015,2017"`` -> list of years."""
+    """``"2015-2024"`` or ``"2016"`` or ``"2015,2017"`` -> list of years (each year once, in order)."""
     if not isinstance(text, str):
-        return [int(y) for y in text]
-    years: list[int] = []
-    try:
+        years = [int(y) for y in text]
+    else:
+        years = []
         for part in text.split(","):
             part = part.strip()
-            if "-" in part:
-                a, b = (int(x) for x in part.split("-", 1))
-                if b < a:
-                    raise ScenarioError(f"year range {part!r} runs backwards; expected e.g. 2015-2024")
-                years.extend(range(a, b + 1))
-            elif part:
-                years.append(int(part))
-    except ValueError:
-        raise ScenarioError(f"cannot read years {text!r}; expected e.g. 2015-2024 or 2016,2018") from None
+            try:
+                if "-" in part:
+                    a, b = (int(x) for x in part.split("-", 1))
+                elif part:
+                    a = b = int(part)
+                else:
+                    continue
+            except ValueError:
+                raise ScenarioError(f"years (--years) {text!r}: cannot read {part!r}; expected a year YYYY or a "
+                                    f"range 'FIRST-LAST' with FIRST <= LAST, comma separated, e.g. 2015-2024 or "
+                                    f"2016,2018") from None
+            if b < a:
+                raise ScenarioError(f"years (--years) {text!r}: the range {part!r} runs backwards; expected "
+                                    f"'FIRST-LAST' with FIRST <= LAST, e.g. {b}-{a}")
+            years.extend(range(a, b + 1))
     if not years:
-        raise ScenarioError(f"no years in {text!r}")
+        raise ScenarioError(f"years (--years) {text!r}: no years; expected e.g. 2015-2024 or 2016,2018")
+    dup = sorted({y for y in years if years.count(y) > 1})
+    if dup:
+        raise ScenarioError(f"years (--years) {text!r}: year(s) {dup} given more than once; expected each year once")
     return years
+
+
+def replayable_years(scheme: str) -> tuple[int, int]:
+    """First and last year a replay of ``scheme`` can cover.
+
+    Year Y is replayed with the applications of Y and a key from the population and GDP of
+    Y - ``data_lag_years`` (1: the previous year), so it needs both tables."""
+    lag = int(get_scheme(scheme).figure("data_lag_years"))
+    plo, phi = sdata.year_span(sdata.population_gdp())
+    alo, ahi = sdata.year_span(sdata.applications())
+    return max(plo + lag, alo), min(phi + lag, ahi)
+
+
+def _check_years(scheme: str, years: list[int], chosen: Sequence[str]) -> None:
+    lag = int(get_scheme(scheme).figure("data_lag_years"))
+    plo, phi = sdata.year_span(sdata.population_gdp())
+    alo, ahi = sdata.year_span(sdata.applications())
+    first, last = replayable_years(scheme)
+    outside = [y for y in years if not first <= y <= last]
+    if outside:
+        raise DataError(
+            f"years (--years) {outside} outside the data: the {scheme} replay of year Y uses the applications of Y "
+            f"(euplus_asylum_applicants_2011_2024.csv, {alo}-{ahi}) and a key from the population and GDP of "
+            f"the previous year Y-{lag} (euplus_population_gdp_2010_2023.csv, {plo}-{phi}), so the replayable "
+            f"years are {first}-{last}. Fix: choose years in {first}-{last}, e.g. --years {max(first, 2015)}-{last}")
+    apps = sdata.applications()
+    d = apps[apps.year.isin(years)].set_index(["iso3", "year"]).asylum_applicants
+    gaps = {s: [y for y in years if not np.isfinite(d.get((s, y), np.nan))] for s in chosen}
+    gaps = {s: ys for s, ys in gaps.items() if ys}
+    if gaps:
+        which = "; ".join(f"{s} in {', '.join(map(str, ys))}" for s, ys in gaps.items())
+        full = [y for y in range(first, last + 1)
+                if all(np.isfinite(apps[(apps.iso3 == s) & (apps.year == y)].asylum_applicants).any() for s in chosen)]
+        hint = f", or choose years from {full[0]} on" if full else ""
+        raise DataError(f"euplus_asylum_applicants_2011_2024.csv: no applications for {which}; expected a figure per "
+                        f"participating state and year. Fix: leave them out (command line: --exclude "
+                        f"{','.join(gaps)}; Python: exclude={list(gaps)}){hint}")
+
+
+def _replay_states(scheme: str, states: Sequence[str] | None, exclude: Sequence[str] | None) -> list[str]:
+    from ketenplan.solidarity.keys import check_state_codes
+
+    chosen = check_state_codes(states, "states") if states else participants(scheme)
+    drop = check_state_codes(exclude or (), "exclude (--exclude)")
+    absent = [s for s in drop if s not in chosen]
+    if absent:
+        raise ScenarioError(f"exclude (--exclude): {absent} do not take part in the {scheme} replay, so there is "
+                            f"nothing to leave out; expected some of {', '.join(chosen)}")
+    chosen = [s for s in chosen if s not in drop]
+    if len(chosen) < 2:
+        raise ScenarioError(f"a {scheme} replay needs at least two states, found {chosen}")
+    return chosen
 
 
 def _applications(states: Sequence[str], year: int) -> pd.DataFrame:
@@ -55,7 +116,8 @@ def _applications(states: Sequence[str], year: int) -> pd.DataFrame:
     missing = d.index[d.asylum_applicants.isna()].tolist()
     if missing:
         raise DataError(f"euplus_asylum_applicants_2011_2024.csv: no applications for {missing} in {year}; "
-                        "expected a figure per participating state. Fix: leave them out (exclude=...)")
+                        "expected a figure per participating state. Fix: leave them out (command line: "
+                        f"--exclude {','.join(missing)}; Python: exclude={missing})")
     return d[["asylum_applicants", "resettled_refugees"]].astype(float)
 
 
@@ -117,7 +179,7 @@ def corrective_allocation(applications: np.ndarray, key: np.ndarray, *, trigger:
 
 
 def simulate_dublin_2016(years: str | Sequence[int] = "2015-2024", *, states: Sequence[str] | None = None,
-                         opt_out: Sequence[str] = ()) -> pd.DataFrame:
+                         exclude: Sequence[str] | None = None, opt_out: Sequence[str] = ()) -> pd.DataFrame:
     """Replay of the corrective allocation mechanism of COM(2016) 270 on real annual applications.
 
     Per state and year: ``key`` (reference share) [1], ``applications`` (A + R) [persons],
@@ -127,18 +189,26 @@ def simulate_dublin_2016(years: str | Sequence[int] = "2015-2024", *, states: Se
     every application above trigger x reference; only states below 100% receive, by key, until
     they reach 100%. States in ``opt_out`` receive no one and pay the contribution per applicant
     they would have received; their persons go to the other recipients if room is left.
+    ``states`` (default the participants) less ``exclude`` take part; replayable years see
+    :func:`replayable_years`.
     """
     sch = get_scheme("dublin-2016")
     trig = sch.figure("trigger_share")
     ceil = sch.figure("recipient_ceiling_share")
     fee = sch.figure("solidarity_contribution_eur")
     lag = int(sch.figure("data_lag_years"))
-    chosen = list(states) if states else participants("dublin-2016")
+    chosen = _replay_states("dublin-2016", states, exclude)
+    opt_out = list(opt_out)
+    dup = sorted({s for s in opt_out if opt_out.count(s) > 1})
+    if dup:
+        raise ScenarioError(f"opt-out (--opt-out) state(s) {dup} given more than once; expected each state once")
     bad = [s for s in opt_out if s not in chosen]
     if bad:
-        raise ScenarioError(f"opt-out state(s) {bad} do not take part; expected some of {chosen}")
+        raise ScenarioError(f"opt-out (--opt-out) state(s) {bad} do not take part; expected some of {chosen}")
+    years = parse_years(years)
+    _check_years("dublin-2016", years, chosen)
     frames = []
-    for year in parse_years(years):
+    for year in years:
         key = distribution_key(sch, year - lag, states=chosen)["share"]
         a = _applications(chosen, year)
         x = (a.asylum_applicants + a.resettled_refugees).to_numpy()
@@ -170,6 +240,7 @@ def simulate_dublin_2016(years: str | Sequence[int] = "2015-2024", *, states: Se
 
 
 def simulate_pact_2024(years: str | Sequence[int] = "2015-2024", *, states: Sequence[str] | None = None,
+                       exclude: Sequence[str] | None = None,
                        relocation_pledge_fraction: float | None = None) -> pd.DataFrame:
     """Replay of the Annual Solidarity Pool of Regulation (EU) 2024/1351 on real annual applications.
 
@@ -182,7 +253,7 @@ def simulate_pact_2024(years: str | Sequence[int] = "2015-2024", *, states: Sequ
     applications. When pledged relocations fall below ``offset_threshold_share`` of the pool, the
     unpledged relocation share becomes responsibility offsets (``offsets``: applications the
     contributor takes over instead of relocating). Money goes to the benefitting states in
-    proportion to their excess as well.
+    proportion to their excess as well. ``states`` / ``exclude`` as in :func:`simulate_dublin_2016`.
     """
     sch = get_scheme("pact-2024")
     pool_r = int(sch.figure("pool_relocations"))
@@ -193,10 +264,12 @@ def simulate_pact_2024(years: str | Sequence[int] = "2015-2024", *, states: Sequ
     lag = int(sch.figure("data_lag_years"))
     f = sch.figure("relocation_pledge_fraction") if relocation_pledge_fraction is None else relocation_pledge_fraction
     if not 0.0 <= f <= 1.0:
-        raise ScenarioError(f"relocation_pledge_fraction must lie in [0, 1], found {f!r}")
-    chosen = list(states) if states else participants("pact-2024")
+        raise ScenarioError(f"relocation_pledge_fraction (--pledge-fraction) must lie in [0, 1], found {f!r}")
+    chosen = _replay_states("pact-2024", states, exclude)
+    years = parse_years(years)
+    _check_years("pact-2024", years, chosen)
     frames = []
-    for year in parse_years(years):
+    for year in years:
         key = distribution_key(sch, year - lag, states=chosen)["share"].to_numpy()
         a = _applications(chosen, year)
         x = (a.asylum_applicants + a.resettled_refugees).to_numpy()
@@ -239,10 +312,23 @@ def simulate_pact_2024(years: str | Sequence[int] = "2015-2024", *, states: Sequ
     return res
 
 
+SCHEMES_WITH_REPLAY = ("dublin-2016", "pact-2024")
+
+
 def simulate(scheme: str, years: str | Sequence[int] = "2015-2024", **kwargs) -> pd.DataFrame:
-    """Dispatch to the replay of ``scheme`` (``dublin-2016`` or ``pact-2024``)."""
+    """Dispatch to the replay of ``scheme`` (``dublin-2016`` or ``pact-2024``).
+
+    An option of the other scheme (``opt_out`` is dublin-2016 only, ``relocation_pledge_fraction``
+    pact-2024 only) raises ScenarioError instead of being ignored."""
+    only = {"opt_out": ("dublin-2016", "--opt-out"), "relocation_pledge_fraction": ("pact-2024", "--pledge-fraction")}
+    for name, (owner, option) in only.items():
+        if name in kwargs and scheme in SCHEMES_WITH_REPLAY and scheme != owner:
+            raise ScenarioError(f"{option} ({name}) applies to scheme {owner} only, not to {scheme}. "
+                                f"Fix: leave {option} out or use --scheme {owner}")
     if scheme == "dublin-2016":
         return simulate_dublin_2016(years, **kwargs)
     if scheme == "pact-2024":
         return simulate_pact_2024(years, **kwargs)
-    raise ScenarioError(f"scheme {scheme!r} has no replay; expected 'dublin-2016' or 'pact-2024'")
+    raise ScenarioError(f"scheme (--scheme) {scheme!r} has no replay; expected 'dublin-2016' or 'pact-2024'"
+                        + (" (relocation-2015 is a one-off key: use `solidarity key` / `allocate`)"
+                           if scheme == "relocation-2015" else ""))
