@@ -289,3 +289,12 @@ def test_taakstelling_period_outside_range_rejected(tmp_path, period):
     r = CliRunner().invoke(_app(), ["taakstelling", "--period", period, "--total", "100", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "--period" in r.output
     assert housing_task(100, "1990-H1")["quota"].sum() == 100
+
+
+def test_backlog_file_empty_or_a_folder(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match="the file is empty"):
+        housing_task(1000, "2026-H1", backlog=empty)
+    with pytest.raises(DataError, match="is a folder"):
+        housing_task(1000, "2026-H1", backlog=tmp_path)

@@ -87,7 +87,15 @@ def read_backlog(path: str | Path, municipalities: pd.Series) -> pd.Series:
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: backlog file not found. Fix: check the path")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; expected a backlog CSV with columns municipality,backlog")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; expected a header municipality,backlog and a row per "
+                        "municipality with a backlog") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from None
     df.columns = [c.strip() for c in df.columns]
     for col in ("municipality", "backlog"):
         if col not in df:
