@@ -77,26 +77,7 @@ def pooledlr(X, moy, T, h, agg) -> np.ndarray:
     B = lambda v: np.broadcast_to(v, L.shape)  # noqa: E731
     F = np.stack([L - _lag(L, 3), L - _lag(L, 12), A - L, L - LR, B(GA - _lag(GA, 3)), B(GA - _lag(GA, 12)),
                   B(GA - GLR)], axis=-1)
-    out = np.full((X.shape[0], h), np.nan)
-    valid = np.all(np.isfinite(F[:, T, :]), axis=1)
-    for k in range(1, h + 1):
-        tgt = np.full(L.shape, np.nan)
-        tgt[:, :T + 1 - k] = A[:, k:T + 1] - L[:, :T + 1 - k]
-        rows = np.all(np.isfinite(F), axis=-1) & np.isfinite(tgt)
-        rows[:, T + 1 - k:] = False
-        Fx, ty = F[rows], tgt[rows]
-        if len(ty) < 30:
-            beta = np.zeros(F.shape[-1] + 1)
-            beta[0] = ty.mean() if len(ty) else 0.0
-        else:
-            mu, sd = Fx.mean(axis=0), Fx.std(axis=0) + 1e-9
-            Z = np.column_stack([np.ones(len(ty)), (Fx - mu) / sd])
-            P = fm.RIDGE * np.eye(Z.shape[1])
-            P[0, 0] = 0.0
-            b = np.linalg.solve(Z.T @ Z + P, Z.T @ ty)
-            beta = np.r_[b[0] - np.sum(b[1:] * mu / sd), b[1:] / sd]
-        out[:, k - 1] = np.where(valid, L[:, T] + beta[0] + F[:, T, :] @ beta[1:] + S[:, (m[T] + k) % 12], np.nan)
-    return out
+    return fm.direct_ridge(F, A, L, S, m, T, h, fm.RIDGE)
 
 
 def rwdrift(X, moy, T, h, agg) -> np.ndarray:

@@ -163,7 +163,19 @@ def pooled(X: np.ndarray, moy: np.ndarray, T: int, h: int, agg: np.ndarray) -> n
     G3 = np.full(GA.shape, np.nan)
     G3[3:] = GA[3:] - GA[:-3]
     F = np.stack([L - Lsh3, L - Lsh12, np.broadcast_to(G3, L.shape), A - L, L - L36], axis=-1)  # C, t, 5
-    out = np.full((C, h), np.nan)
+    return direct_ridge(F, A, L, S, m, T, h, RIDGE)
+
+
+def direct_ridge(F: np.ndarray, A: np.ndarray, L: np.ndarray, S: np.ndarray, m: np.ndarray, T: int, h: int,
+                 ridge: float) -> np.ndarray:
+    """Direct multi-step ridge forecasts pooled over countries [country, step] on the log scale.
+
+    For each step k, the change of the deseasonalised level ``A[t+k] - L[t]`` is regressed on the
+    features ``F[c, t, :]`` of every country and month whose outcome is known at origin T
+    (standardised features, unpenalised intercept; fewer than 30 rows: the mean change).
+    The forecast adds the fitted change to the level at T and the seasonal term ``S``.
+    """
+    out = np.full((F.shape[0], h), np.nan)
     valid_now = np.all(np.isfinite(F[:, T, :]), axis=1)
     for k in range(1, h + 1):
         tgt = np.full(L.shape, np.nan)
@@ -177,12 +189,11 @@ def pooled(X: np.ndarray, moy: np.ndarray, T: int, h: int, agg: np.ndarray) -> n
         else:
             mu, sd = Fx.mean(axis=0), Fx.std(axis=0) + 1e-9
             Z = np.column_stack([np.ones(len(ty)), (Fx - mu) / sd])
-            P = RIDGE * np.eye(Z.shape[1])
+            P = ridge * np.eye(Z.shape[1])
             P[0, 0] = 0.0
             b = np.linalg.solve(Z.T @ Z + P, Z.T @ ty)
             beta = np.r_[b[0] - np.sum(b[1:] * mu / sd), b[1:] / sd]
-        mk = (m[T] + k) % 12
-        pred = L[:, T] + beta[0] + F[:, T, :] @ beta[1:] + S[:, mk]
+        pred = L[:, T] + beta[0] + F[:, T, :] @ beta[1:] + S[:, (m[T] + k) % 12]
         out[:, k - 1] = np.where(valid_now, pred, np.nan)
     return out
 
