@@ -239,16 +239,17 @@ def check_state_codes(codes: Sequence[str], what: str) -> list[str]:
 
 
 def _select_states(scheme: str, variant: str | None, states: Sequence[str] | None,
-                   exclude: Sequence[str] | None) -> list[str]:
+                   exclude: Sequence[str] | None, what: str = "key") -> list[str]:
+    """The states of a key (or a replay, ``what="replay"``): given or the scheme's, minus ``exclude``."""
     chosen = check_state_codes(states, "states (--states)") if states else participants(scheme, variant)
     drop = check_state_codes(exclude or (), "exclude (--exclude)")
     absent = [s for s in drop if s not in chosen]
     if absent:
-        raise ScenarioError(f"exclude (--exclude): {absent} not among the states of the {scheme} key, so there "
-                            f"is nothing to leave out; expected some of {', '.join(chosen)}")
+        raise ScenarioError(f"exclude (--exclude): {absent} not among the states of the {scheme} {what}, so "
+                            f"there is nothing to leave out; expected some of {', '.join(chosen)}")
     chosen = [s for s in chosen if s not in drop]
     if len(chosen) < 2:
-        raise ScenarioError(f"a key needs at least two states, found {chosen}")
+        raise ScenarioError(f"a {scheme} {what} needs at least two states, found {chosen}")
     return chosen
 
 

@@ -92,18 +92,9 @@ def _check_years(scheme: str, years: list[int], chosen: Sequence[str]) -> None:
 
 
 def _replay_states(scheme: str, states: Sequence[str] | None, exclude: Sequence[str] | None) -> list[str]:
-    from ketenplan.solidarity.keys import check_state_codes
+    from ketenplan.solidarity.keys import _select_states
 
-    chosen = check_state_codes(states, "states") if states else participants(scheme)
-    drop = check_state_codes(exclude or (), "exclude (--exclude)")
-    absent = [s for s in drop if s not in chosen]
-    if absent:
-        raise ScenarioError(f"exclude (--exclude): {absent} do not take part in the {scheme} replay, so there is "
-                            f"nothing to leave out; expected some of {', '.join(chosen)}")
-    chosen = [s for s in chosen if s not in drop]
-    if len(chosen) < 2:
-        raise ScenarioError(f"a {scheme} replay needs at least two states, found {chosen}")
-    return chosen
+    return _select_states(scheme, None, states, exclude, what="replay")
 
 
 def _applications(states: Sequence[str], year: int) -> pd.DataFrame:
