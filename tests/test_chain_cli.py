@@ -43,6 +43,7 @@ def test_run_writes_report_tables_and_summary(tmp_path):
     for partner in ("IND (decisions)", "COA (reception)", "DT&amp;V (return)", "Municipalities (housing)"):
         assert partner in html
     assert "Probability of a bed shortage" in html
+    assert "Dutch fair share" in html and "Netherlands" in html  # P2: hosting indicators and the Pact key
     muni = pd.read_parquet(out / "placement_by_municipality.parquet")
     assert len(muni) == 342 and muni.persons_optimal.sum() == pl.persons_placed_optimal.sum()
     assert not list(out.glob(".*.tmp"))

@@ -27,8 +27,6 @@ PILLARS = {
     "P6": "Integration and participation: housing of permit holders",
 }
 NOT_YET = {
-    "P2": "Responsibility-sharing indicators and EU keys are computed by <code>ketenplan solidarity</code> "
-          "(indicators, key, allocate, simulate); they are not yet linked into the chain report.",
     "P5": "Regular migration routes (work, study, family) are not modelled yet; resettlement is part of the "
           "chain and shown here.",
 }
@@ -187,6 +185,37 @@ def _placement(res: Results) -> go.Figure | None:
     return fig
 
 
+COMPARATORS = ("NLD", "DEU", "BEL", "SWE", "AUT", "FRA", "DNK")
+
+
+def _solidarity_note(year: int = 2023) -> str:
+    """P2: the Netherlands among host countries (UNHCR, World Bank) and its fair share under the 2024 Pact."""
+    from html import escape
+
+    from ketenplan.solidarity import distribution_key, host_indicators
+
+    h = host_indicators(year)
+    top = h.nsmallest(5, "rank_per_1000_inhabitants")
+    rows = pd.concat([top, h[h.iso3.isin(COMPARATORS)]]).drop_duplicates("iso3")
+    n = int(h.rank_per_1000_inhabitants.max())
+    body = "".join(
+        f"<tr><td>{escape(str(r.name))}</td><td class='n'>{r.hosted:,.0f}</td><td class='n'>{r.per_1000_inhabitants:.1f}</td>"
+        f"<td class='n'>{int(r.rank_per_1000_inhabitants)}</td>"
+        f"<td class='n'>{'n/a' if pd.isna(r.per_usd_million_gdp_ppp) else f'{r.per_usd_million_gdp_ppp:.2f}'}</td></tr>"
+        for r in rows.itertuples())
+    k = distribution_key("pact-2024", year)
+    nl = float(k.loc["NLD", "share"])
+    return (f"Refugees hosted at the end of {year} (UNHCR; refugees, World Bank population and GDP), the five largest "
+            f"per inhabitant among {n} countries and some European comparators "
+            f"(all countries: <code>ketenplan solidarity indicators --year {year}</code>):"
+            f"<table><tr><th>country</th><th>hosted</th><th>per 1,000 inhabitants</th><th>rank</th>"
+            f"<th>per USD 1 million GDP (PPP)</th></tr>{body}</table>"
+            f"Under the 2024 Pact the Dutch fair share ({year} inputs: 50% population, 50% GDP over EU27 minus "
+            f"Denmark) is {100 * nl:.2f}%: of the annual pool of 30,000 relocations or EUR 600 million, "
+            f"{nl * 30000:,.0f} relocations or EUR {nl * 600:,.1f} million. Keys, allocations and replays of the "
+            f"2015 and 2016 schemes: <code>ketenplan solidarity</code> (docs/solidarity.md).")
+
+
 def _placement_note(res: Results) -> str | None:
     bp = res.extras.get("placement_by_period")
     if bp is None or len(bp) == 0:
@@ -235,7 +264,7 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
             html_figs.append(f.to_html(full_html=False, include_plotlyjs="inline" if first else False))
             first = False
         rows = summary[summary.pillar == p]
-        note = _placement_note(res) if p == "P6" else NOT_YET.get(p)
+        note = _placement_note(res) if p == "P6" else _solidarity_note() if p == "P2" else NOT_YET.get(p)
         sections.append({"id": p, "name": name, "figures": html_figs, "note": note,
                          "kpis": [dict(kpi=r.kpi, unit=r.unit, desc=desc[r.kpi], mean=r.mean, p10=r.p10, p90=r.p90)
                                   for r in rows.itertuples()]})
