@@ -69,8 +69,10 @@ def _add_placement(res) -> None:
 
     from ketenplan.placement.chain import chain_placement
 
+    from ketenplan.placement.chain import placement_date
+
     j = res.journeys
-    j = j[j.decision_date >= pd.Timestamp(res.scenario.simulation.start)]
+    j = j[placement_date(j) >= pd.Timestamp(res.scenario.simulation.start)]
     with err_console.status("placing permit holders per half-year over the municipalities (P3.7, P6.2)"):
         po = chain_placement(j, seed=res.seed)
     res.extras["placement_by_period"] = po.by_period

@@ -298,3 +298,30 @@ def test_backlog_file_empty_or_a_folder(tmp_path):
         housing_task(1000, "2026-H1", backlog=empty)
     with pytest.raises(DataError, match="is a folder"):
         housing_task(1000, "2026-H1", backlog=tmp_path)
+
+
+def test_routed_cases_are_matched_at_routing_in_a_real_chain_run():
+    """With the routing lever on, likely-granted cases go to small-scale locations after registration
+    and are matched to their municipality then (P3.7); the others at their decision."""
+    import datetime as dt
+
+    from ketenplan.engine import simulate
+    from ketenplan.placement.chain import half_year
+    from ketenplan.scenario import load_scenario
+
+    D = dt.date(2025, 1, 1)
+    sc = load_scenario("nl_baseline").replace(**{
+        "simulation.end": dt.date(2025, 12, 31), "simulation.warmup_years": 0, "simulation.replicates": 1,
+        "levers.routing_small_scale": True, "reception.capacity_small": [{"start": D, "value": 20000}]})
+    j = simulate(sc, seed=3, replicates=1).journeys
+    out = chain_placement(j, seed=1)  # all 342 municipalities: the flow path, under a second
+    a = out.assignment
+    routed = set(j.loc[j.routed_small_scale, "case_id"])
+    assert (a["placed_at"] == "routing").any() and (a["placed_at"] == "decision").any()
+    assert set(a.loc[a["placed_at"] == "routing", "case_id"]) <= routed
+    # a routed case is matched in the half-year of its registration, not of its decision
+    reg = j.set_index("case_id").registration_date
+    r = a[a["placed_at"] == "routing"]
+    assert (r["period"] == half_year(reg.reindex(r["case_id"]).reset_index(drop=True)).to_numpy()).all()
+    bp = out.by_period
+    assert bp["persons_placed_at_routing"].sum() == r["persons"].sum()

@@ -1,7 +1,10 @@
 """Placement as a post-processor of the chain simulation (P3.7, P6.1, P6.2).
 
 :func:`chain_placement` takes the per-case journey table of a chain run and, per replicate and
-half-year of ``decision_date``, places the granted cases over the municipalities:
+half-year in which a case is matched, places the granted cases over the municipalities. A case is
+matched at its decision, or, when the chain routed it as likely granted to a small-scale location
+(lever ``routing_small_scale``, P3.7), already at its registration: that is when it moves near its
+future municipality. Per half-year:
 
 1. capacity = the housing task per municipality (:func:`~ketenplan.placement.housing_task`)
    with that half-year's granted persons as national total [persons];
@@ -92,6 +95,24 @@ def status_quo_placement(problem: PlacementProblem, rng: np.random.Generator) ->
         loc[i] = j
         remaining[j] -= size[i]
     return loc
+
+
+GRANTED = ("granted", "granted_on_appeal")
+
+
+def placed_at_routing(j: pd.DataFrame) -> np.ndarray:
+    """Cases matched to a municipality when they are routed (P3.7): likely-granted cases that the chain
+    sent to a small-scale location after registration. Needs ``routed_small_scale`` and
+    ``registration_date``; without them every case is placed at its decision."""
+    if "routed_small_scale" not in j or "registration_date" not in j:
+        return np.zeros(len(j), dtype=bool)
+    return (j["routed_small_scale"].fillna(False).astype(bool) & j["registration_date"].notna()).to_numpy()
+
+
+def placement_date(j: pd.DataFrame) -> pd.Series:
+    """When a case is matched: at routing (registration) for routed cases, else at the decision."""
+    return j["registration_date"].where(placed_at_routing(j), j["decision_date"]) \
+        if "registration_date" in j else j["decision_date"]
 
 
 def fill_remaining(problem: PlacementProblem, location_of_case: np.ndarray) -> np.ndarray:
@@ -194,8 +215,9 @@ def chain_placement(journeys: pd.DataFrame, municipalities: pd.DataFrame | None 
     model = model or default_employment_model()
     params = load_parameters()
     locations = pd.DataFrame({"location_id": m["municipality"].to_numpy(), "urbanity": urbanity_index(m).to_numpy()})
-    g = journeys[(journeys["outcome"] == "granted") & journeys["decision_date"].notna()].copy()
-    g["period"] = half_year(g["decision_date"])
+    g = journeys[journeys["outcome"].isin(GRANTED) & journeys["decision_date"].notna()].copy()
+    g["placed_at"] = np.where(placed_at_routing(g), "routing", "decision")
+    g["period"] = half_year(placement_date(g))
     rows, parts = [], []
     for (rep, period), cases in g.groupby(["replicate", "period"], sort=True):
         cases = cases.sort_values("case_id", kind="stable").reset_index(drop=True)
@@ -221,20 +243,22 @@ def chain_placement(journeys: pd.DataFrame, municipalities: pd.DataFrame | None 
             "adults": cases["adults"].to_numpy(), "children": cases["children"].to_numpy(),
             "municipality_optimal": opt_loc.reindex(cid).fillna("").to_numpy(),
             "municipality_status_quo": sq_name,
-            "weight_optimal": opt_w.reindex(cid).fillna(0.0).to_numpy(), "weight_status_quo": sq_w}))
+            "weight_optimal": opt_w.reindex(cid).fillna(0.0).to_numpy(), "weight_status_quo": sq_w,
+            "placed_at": cases["placed_at"].to_numpy()}))
         mv = (cases["moves"] * cases["persons"]).sum() / max(total, 1) if "moves" in cases else np.nan
         rows.append({"replicate": rep, "period": period, "cases": len(cases), "persons": total,
                      "persons_placed_optimal": opt.persons_placed, "persons_placed_status_quo": sq.persons_placed,
                      "expected_employed_optimal": opt.objective, "expected_employed_status_quo": sq.objective,
                      "gain_pct": 100 * (opt.objective / sq.objective - 1) if sq.objective > 0 else np.nan,
-                     "moves_per_person": float(mv), "status": str(opt.status), "gap": opt.gap})
+                     "moves_per_person": float(mv), "status": str(opt.status), "gap": opt.gap,
+                     "persons_placed_at_routing": int(cases.loc[cases["placed_at"] == "routing", "persons"].sum())})
         log.debug("chain placement %s %s: %d cases, optimal %.2f vs status quo %.2f", rep, period, len(cases),
                   opt.objective, sq.objective)
     by_period = pd.DataFrame(rows, columns=["replicate", "period", "cases", "persons", "persons_placed_optimal",
                                             "persons_placed_status_quo", "expected_employed_optimal",
                                             "expected_employed_status_quo", "gain_pct", "moves_per_person",
-                                            "status", "gap"])
+                                            "status", "gap", "persons_placed_at_routing"])
     assignment = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["replicate", "period", "case_id", "persons", "adults", "children", "municipality_optimal",
-                 "municipality_status_quo", "weight_optimal", "weight_status_quo"])
+                 "municipality_status_quo", "weight_optimal", "weight_status_quo", "placed_at"])
     return PlacementOutcome(by_period, assignment, model.source, seed=seed)

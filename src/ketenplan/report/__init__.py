@@ -222,10 +222,12 @@ def _placement_note(res: Results) -> str | None:
         return None
     opt, sq = bp.expected_employed_optimal.sum(), bp.expected_employed_status_quo.sum()
     moves = np.average(bp.moves_per_person, weights=bp.persons)
+    early = bp.persons_placed_at_routing.sum() / max(bp.persons.sum(), 1) if "persons_placed_at_routing" in bp else 0.0
     return (f"Placement (P3.7, P6.2), replicate {int(bp.replicate.min())}: matching each half-year's permit "
             f"holders to municipalities within the housing task would employ {opt:,.0f} persons against "
             f"{sq:,.0f} under placement by task only (+{100 * (opt / sq - 1):.1f}%); moves in reception "
-            f"{moves:.2f} per person. Employment model: {res.extras.get('placement_model', 'default')}. "
+            f"{moves:.2f} per person; {100 * early:.0f}% matched already at routing to a small-scale location "
+            f"near their future municipality (lever routing_small_scale). Employment model: {res.extras.get('placement_model', 'default')}. "
             f"The default model's coefficients are sourced figures or named assumptions, not a fit "
             f"(see <code>ketenplan place</code> and docs/placement.md). The objective weighs employment only: it "
             f"sends the adults most likely to find work to the municipalities with the best prospects and "
