@@ -82,3 +82,17 @@ def test_long_horizon_intervals_never_narrow():
     np.testing.assert_allclose(flat[:12, 2], 1.0)
     np.testing.assert_allclose(flat[:, 2], np.maximum(1.0, np.sqrt(k / 12)))  # random-walk growth after a year
     assert np.isnan(widen_long_horizons(np.full((H, 4), np.nan))).all()
+
+
+def test_development_candidates_use_only_past_data():
+    """The log's feasible candidates must not see data after the origin; the oracle must."""
+    from ketenplan.forecast import development as dv
+
+    full, cut = Panel.load(), Panel.load(through="2014-06")
+    T = list(full.months).index(pd.Period("2014-06", freq="M"))
+    for f in (dv.pooledlr, dv.rwdrift, dv.meanrev):
+        a, b = f(full.X, full.moy, T, 12, full.agg), f(cut.X, cut.moy, T, 12, cut.agg)
+        assert np.isfinite(a).any()
+        np.testing.assert_allclose(a, b, rtol=1e-9, equal_nan=True)
+    a, b = dv.oracle_eu(full.X, full.moy, T, 12, full.agg), dv.oracle_eu(cut.X, cut.moy, T, 12, cut.agg)
+    assert not np.allclose(a, b, equal_nan=True)

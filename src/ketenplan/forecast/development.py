@@ -10,6 +10,9 @@ development half of the countries and confirmed once on the other half (see the 
 ``rwdrift``    D3: country level plus the European total's mean monthly change over 12 months.
 ``wcombo``     D4: members weighted by the inverse of their MASE at the same step over the
                rows whose outcome was known at the origin (equal weights below 25 rows).
+``meanrev``    D5: pooled direct ridge regression on the gap to the 36-month mean and the
+               last-month deviation only (mean reversion, no momentum).
+``median``     D6: median of ets, arima, theta, pooled and meanrev on the log scale.
 ``oracle_eu``  not a forecast: the country's level moved by the *actual* future change of the
                deseasonalised European total, an upper bound for any model that uses the
                co-movement of European inflows.
@@ -29,8 +32,9 @@ import pandas as pd
 from ketenplan.forecast import backtest as bt
 from ketenplan.forecast import models as fm
 
-CANDIDATES = ("pooledlr", "etsdamped", "rwdrift")
-WCOMBO_MEMBERS = ("ets", "arima", "theta", "pooled", "naive", "snaive") + CANDIDATES
+CANDIDATES = ("pooledlr", "etsdamped", "rwdrift", "meanrev")
+MEDIAN_MEMBERS = ("ets", "arima", "theta", "pooled", "meanrev")
+WCOMBO_MEMBERS = ("ets", "arima", "theta", "pooled", "naive", "snaive", "pooledlr", "etsdamped", "rwdrift")
 
 
 def split(codes: list[str]) -> tuple[list[str], list[str]]:
@@ -80,6 +84,15 @@ def pooledlr(X, moy, T, h, agg) -> np.ndarray:
     return fm.direct_ridge(F, A, L, S, m, T, h, fm.RIDGE)
 
 
+def meanrev(X, moy, T, h, agg) -> np.ndarray:
+    """D5 point forecasts [country, step] on the log scale."""
+    S, A, _, m = _deseason(X, moy, T, agg)
+    L = fm._rolling_mean(A, 3)
+    L36 = fm._rolling_mean(A, 36)
+    F = np.stack([L - L36, A - L], axis=-1)
+    return fm.direct_ridge(F, A, L, S, m, T, h, fm.RIDGE)
+
+
 def rwdrift(X, moy, T, h, agg) -> np.ndarray:
     """D3 point forecasts [country, step] on the log scale."""
     S, A, GAm, m = _deseason(X, moy, T, agg)
@@ -123,7 +136,8 @@ def _task(T: int):
     p = bt._PANEL
     res = fm.forecast_origin(p.X, p.moy, T, bt.H_MAX, p.agg)
     ok = np.isfinite(res["snaive"][:, :1])
-    for name, f in (("pooledlr", pooledlr), ("rwdrift", rwdrift), ("oracle_eu", oracle_eu)):
+    for name, f in (("pooledlr", pooledlr), ("rwdrift", rwdrift), ("meanrev", meanrev),
+                    ("oracle_eu", oracle_eu)):
         v = f(p.X, p.moy, T, bt.H_MAX, p.agg)
         res[name] = np.where(ok & np.all(np.isfinite(v), axis=1, keepdims=True), v, res["snaive"])
     ed = np.full_like(res["snaive"], np.nan)
@@ -131,6 +145,7 @@ def _task(T: int):
         x = p.X[c, :T + 1]
         ed[c] = etsdamped(x[~np.isnan(x)], bt.H_MAX)
     res["etsdamped"] = ed
+    res["median"] = np.median(np.stack([res[mm] for mm in MEDIAN_MEMBERS]), axis=0)
     return T, res
 
 
@@ -179,7 +194,7 @@ def main(n_jobs: int = 2) -> None:
     p = bt.Panel.load()
     orig, base = forecasts_all(p, n_jobs)
     dev, conf = split(p.codes)
-    models = ("snaive", "naive", "combo") + CANDIDATES + ("wcombo", "oracle_eu")
+    models = ("snaive", "naive", "combo") + CANDIDATES + ("median", "wcombo", "oracle_eu")
     for name, codes in (("development half", dev), ("confirmation half", conf), ("all countries", p.codes)):
         res = {T: dict(v) for T, v in base.items()}
         add_wcombo(p, orig, res, [p.codes.index(c) for c in codes])
