@@ -47,8 +47,9 @@ def test_pending_at_all_levels_includes_appeals(history):
 def test_in_sample_fit(history):
     f = read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv"))
     bt = backtest(f, history)
-    assert set(bt.table.columns) == {"date", "quantity", "observed", "simulated", "p10", "p90", "error_pct"}
-    assert bt.skipped.empty
+    assert set(bt.table.columns) == {"date", "quantity", "observed", "simulated", "p10", "p90", "error_pct",
+                                     "error_abs"}
+    assert bt.skipped.empty and (bt.summary.mdape_excluded == 0).all()
     s = bt.summary.set_index("quantity").mdape_pct
     # calibrated on these facts: occupancy, IND stock and permits within the stated tolerance
     assert s["coa_occupancy"] < 25
@@ -63,6 +64,24 @@ def test_unknown_and_out_of_span_rows_are_skipped(tmp_path, history):
     bt = backtest(read_facts(p), history)
     assert len(bt.table) == 1
     assert set(bt.skipped.reason) == {"unknown quantity", "outside the simulated span"}
+
+
+def test_observed_zero_has_an_absolute_error_and_is_left_out_of_the_mdape(tmp_path, history):
+    p = tmp_path / "f.csv"
+    p.write_text("date,quantity,value\n2016,coa_occupancy,27028\n2017,coa_occupancy,21037\n"
+                 "2018-03-31,coa_occupancy,0\n2018-03,departures_forced,0\n")
+    bt = backtest(read_facts(p), history)
+    t = bt.table.set_index(["date", "quantity"])
+    assert list(bt.table.columns[-2:]) == ["error_pct", "error_abs"]
+    np.testing.assert_allclose(t.error_abs, t.simulated - t.observed, atol=0.1)  # every row, in persons
+    zero = t.observed == 0
+    assert t.error_pct[zero].isna().all() and t.error_pct[~zero].notna().all()
+    assert t.loc[("2018-03-31", "coa_occupancy"), "error_abs"] > 0
+    s = bt.summary.set_index("quantity")
+    assert list(bt.summary.columns) == ["quantity", "rows", "mdape_pct", "mdape_excluded"]
+    assert s.loc["coa_occupancy", "rows"] == 3 and s.loc["coa_occupancy", "mdape_excluded"] == 1
+    assert s.loc["coa_occupancy", "mdape_pct"] == pytest.approx(t.error_pct[~zero].abs().median())
+    assert s.loc["departures_forced", "mdape_excluded"] == 1 and np.isnan(s.loc["departures_forced", "mdape_pct"])
 
 
 @pytest.mark.parametrize("text, must", [

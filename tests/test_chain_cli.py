@@ -74,8 +74,28 @@ def test_backtest_command(tmp_path):
     r = runner.invoke(app, ["backtest", "--facts", str(facts), "--scenario", str(sc), "--out", str(tmp_path / "bt")])
     assert r.exit_code == 0, r.output
     t = pd.read_csv(tmp_path / "bt" / "backtest.csv")
-    assert list(t.columns) == ["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct"]
+    assert list(t.columns) == ["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct", "error_abs"]
     assert len(t) == 1 and "unknown_thing" in r.output
+    assert "observed value is 0" not in r.output
+
+
+def test_backtest_command_names_rows_left_out_of_the_mdape(tmp_path):
+    facts = tmp_path / "facts.csv"
+    facts.write_text("date,quantity,value\n2014,coa_occupancy,24929\n2014-06-30,coa_occupancy,0\n"
+                     "2014-06,departures_forced,0\n")
+    sc = tmp_path / "h.toml"
+    sc.write_text('base = "nl_history"\n[simulation]\nend = 2014-12-31\nreplicates = 2\n')
+    r = runner.invoke(app, ["backtest", "--facts", str(facts), "--scenario", str(sc), "--out", str(tmp_path / "bt")])
+    assert r.exit_code == 0, r.output
+    out = r.output.replace("\n", " ")
+    assert "2 row(s) left out of the median abs. % error because the observed value is 0" in out
+    assert "coa_occupancy 1" in out and "departures_forced 1" in out and "n/a" in out and "nan" not in out
+    t = pd.read_csv(tmp_path / "bt" / "backtest.csv")
+    assert t.error_pct.isna().tolist() == [False, True, True]
+    assert (t.error_abs - (t.simulated - t.observed)).abs().max() <= 0.1
+    s = pd.read_csv(tmp_path / "bt" / "backtest_summary.csv").set_index("quantity")
+    assert s.loc["coa_occupancy", "rows"] == 2 and s.loc["coa_occupancy", "mdape_excluded"] == 1
+    assert s.loc["coa_occupancy", "mdape_pct"] == abs(t.error_pct[0])
 
 
 def test_compare_runs_scenarios_side_by_side(tmp_path):
@@ -92,6 +112,17 @@ def test_compare_runs_scenarios_side_by_side(tmp_path):
     assert t.loc[("more_ind", "ind_pending_end"), "diff_mean"] < 0
     html = (out / "compare.html").read_text()
     assert "more_ind" in html and "Plotly.newPlot" in html and "common random numbers" in html
+
+
+def test_compare_prints_no_stray_blank_lines(tmp_path):
+    a = short_scenario(tmp_path)
+    b = tmp_path / "other.toml"
+    b.write_text(a.read_text().replace('name = "short"', 'name = "other"'))
+    r = runner.invoke(app, ["compare", str(a), str(b), "-n", "1", "--out", str(tmp_path / "cmp")])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert "comparison of short, other" in r.output
+    assert not any(x == y == "" for x, y in zip(lines, lines[1:])), repr(r.output)
 
 
 def test_compare_needs_distinct_names(tmp_path):

@@ -157,6 +157,16 @@ def test_shocks_fill_defaults_roundtrip_and_name_bad_values(tmp_path):
         assert must in str(e.value), (must, str(e.value))
 
 
+def test_unknown_shock_group_is_reported_at_its_key(tmp_path):
+    text = ('base = "nl_baseline"\n[[inflow.shocks]]\nkind = "dip"\nonset = 2026-01-01\n'
+            '[[inflow.shocks]]\nkind = "surge"\nonset = 2026-01-01\ngroup_shares = {top = 1.0}\n')
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(write(tmp_path, text))
+    msg = str(e.value)
+    assert "- 'inflow.shocks[1].group_shares': unknown group(s) ['top']; the scenario's groups are" in msg, msg
+    assert "(top level)" not in msg and msg.count("inflow.shocks[1]") == 1
+
+
 def test_shocked_first_parts_add_up_to_the_product_of_factors(tmp_path):
     import numpy as np
 

@@ -31,7 +31,7 @@ def main(raw: Path) -> None:
         data["simulation"]["end"] = data["simulation"]["end"].replace(year=2019)
         res = simulate(scenario_from_dict(data), replicates=4, keep_journeys="all")
         bt = backtest(facts, res)
-        print(f"factor {factor}: overall MdAPE {np.median(bt.table.error_pct.abs()):.1f}%  " +
+        print(f"factor {factor}: overall MdAPE {np.nanmedian(bt.table.error_pct.abs()):.1f}%  " +
               "  ".join(f"{r.quantity} {r.mdape_pct:.0f}%" for r in bt.summary.itertuples()))
 
 

@@ -3,6 +3,11 @@
 Dates are YYYY, YYYY-MM or YYYY-MM-DD. A stock is taken on that day, or on the last day of that
 month or year; a flow (per year) is summed over that year or month. p10/p90 come from replicates.
 Quantities the model does not know are listed as skipped, not an error.
+
+Errors are simulated minus observed: ``error_abs`` in the quantity's own unit (every row) and
+``error_pct`` relative to the observed value. A fact observed as 0 has no percentage error: its
+``error_pct`` is NaN (``error_abs`` still says how far off the simulation is), and it is left out of
+the quantity's median absolute percentage error; ``mdape_excluded`` counts such rows.
 """
 
 from __future__ import annotations
@@ -32,8 +37,8 @@ KNOWN = set(STOCKS) | set(FLOWS) | OTHER
 
 @dataclass
 class Backtest:
-    table: pd.DataFrame  # date, quantity, observed, simulated, p10, p90, error_pct
-    summary: pd.DataFrame  # quantity, rows, mdape_pct
+    table: pd.DataFrame  # date, quantity, observed, simulated, p10, p90, error_pct (NaN if observed 0), error_abs
+    summary: pd.DataFrame  # quantity, rows, mdape_pct (rows with observed > 0), mdape_excluded (observed 0)
     skipped: pd.DataFrame  # date, quantity, reason
 
 
@@ -130,11 +135,14 @@ def backtest(facts: pd.DataFrame, res: Results) -> Backtest:
             skipped.append((r.date, r.quantity, "outside the simulated span"))
             continue
         sim = float(np.mean(vals))
-        err = (sim - r.value) / r.value * 100 if r.value else float("nan")
+        err = (sim - r.value) / r.value * 100 if r.value > 0 else float("nan")  # no % of an observed 0
         rows.append((r.date, r.quantity, r.value, round(sim, 1), round(float(np.quantile(vals, 0.1)), 1),
-                     round(float(np.quantile(vals, 0.9)), 1), round(err, 1)))
-    table = pd.DataFrame(rows, columns=["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct"])
-    summary = (table.assign(ape=table.error_pct.abs()).groupby("quantity", sort=False)
-               .agg(rows=("ape", "size"), mdape_pct=("ape", "median")).reset_index()) if len(table) else \
-        pd.DataFrame(columns=["quantity", "rows", "mdape_pct"])
+                     round(float(np.quantile(vals, 0.9)), 1), round(err, 1), round(sim - r.value, 1)))
+    table = pd.DataFrame(rows, columns=["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct",
+                                        "error_abs"])
+    summary = (table.assign(ape=table.error_pct.abs().where(table.observed > 0), zero=table.observed <= 0)
+               .groupby("quantity", sort=False)
+               .agg(rows=("ape", "size"), mdape_pct=("ape", "median"), mdape_excluded=("zero", "sum"))
+               .reset_index()) if len(table) else \
+        pd.DataFrame(columns=["quantity", "rows", "mdape_pct", "mdape_excluded"])
     return Backtest(table, summary, pd.DataFrame(skipped, columns=["date", "quantity", "reason"]))

@@ -40,8 +40,10 @@ def _simulate_with_progress(sc, seed, replicates, backend, keep_journeys="first"
     from ketenplan.engine import simulate
 
     n = sc.simulation.replicates if replicates is None else replicates
+    # off where it cannot be drawn: rich would only print an empty line when it stops
     with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True) as prog:
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_interactive) as prog:
         task = prog.add_task(sc.name, total=n)
         return simulate(sc, seed=seed, replicates=n, backend=backend, keep_journeys=keep_journeys,
                         progress=lambda k: prog.advance(task, k))
@@ -321,8 +323,13 @@ def backtest_cmd(
     for c in ("quantity", "rows", "median abs. % error"):
         t.add_column(c)
     for r in bt.summary.itertuples():
-        t.add_row(r.quantity, str(r.rows), f"{r.mdape_pct:.1f}")
+        t.add_row(r.quantity, str(r.rows), "n/a" if r.mdape_pct != r.mdape_pct else f"{r.mdape_pct:.1f}")
     console.print(t)
+    zero = bt.summary[bt.summary.mdape_excluded > 0]
+    if len(zero):
+        console.print(f"[yellow]note:[/] {int(zero.mdape_excluded.sum())} row(s) left out of the median abs. % "
+                      "error because the observed value is 0 (no percentage error; see error_abs in backtest.csv): "
+                      + ", ".join(f"{r.quantity} {r.mdape_excluded}" for r in zero.itertuples()), soft_wrap=True)
     for r in bt.skipped.itertuples():
         err_console.print(f"[yellow]skipped[/] {r.date} {r.quantity}: {r.reason}")
     console.print(f"table: [bold]{path}[/]", soft_wrap=True)

@@ -69,6 +69,10 @@ def _format_errors(exc: ValidationError, source: str) -> str:
         key = ".".join(str(p) for p in loc) or "(top level)"
         found = e.get("input")
         typ = e["type"]
+        if typ == "scenario_key":  # a check of a whole section that names the key inside it (schema._key_error)
+            where = ".".join([*(str(p) for p in loc), e["ctx"]["key"]])
+            lines.append(f"'{where}': {e['ctx']['msg']}")
+            continue
         if typ == "extra_forbidden":
             model = _model_at(loc)
             allowed = _allowed_keys(model) if model else []

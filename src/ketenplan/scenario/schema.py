@@ -13,8 +13,15 @@ import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 DAYS_PER_MONTH = 365.25 / 12
+
+
+def _key_error(key: str, msg: str) -> PydanticCustomError:
+    """A validation error located at ``key`` (as the user writes it, e.g. 'inflow.shocks[1].group_shares'),
+    for checks of a whole model that concern one key inside it; shown as ``'key': msg``."""
+    return PydanticCustomError("scenario_key", "{key}: {msg}", {"key": key, "msg": msg})
 
 
 class _Frozen(BaseModel):
@@ -420,7 +427,7 @@ class Scenario(_Frozen):
         for k, sh in enumerate(self.inflow.shocks):
             unknown = sorted(set(sh.group_shares) - names)
             if unknown:
-                raise ValueError(f"inflow.shocks[{k}].group_shares: unknown group(s) {unknown}; "
+                raise _key_error(f"inflow.shocks[{k}].group_shares", f"unknown group(s) {unknown}; "
                                  f"the scenario's groups are {sorted(names)}")
         return self
 
