@@ -39,7 +39,7 @@ def render(page, tmp_path) -> tuple[str, str]:
     return proc.stdout, console
 
 
-@pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.parametrize("command", ["run", "compare", "forecast-backtest"])
 def test_reports_draw_every_figure_in_a_real_browser(tmp_path, command):
     sc = tmp_path / "short.toml"
     sc.write_text('base = "nl_baseline"\nname = "short"\n[simulation]\nend = 2026-06-30\nwarmup_years = 1\n'
@@ -47,6 +47,9 @@ def test_reports_draw_every_figure_in_a_real_browser(tmp_path, command):
     out = tmp_path / "out"
     if command == "run":
         args, page = ["run", str(sc), "--out", str(out)], out / "report.html"
+    elif command == "forecast-backtest":
+        args = ["forecast-backtest", "--countries", "NL,DE", "--horizons", "6,12", "--jobs", "1", "--out", str(out)]
+        page = out / "backtest.html"
     else:
         other = tmp_path / "other.toml"
         other.write_text(sc.read_text().replace('name = "short"', 'name = "other"') +
@@ -56,7 +59,7 @@ def test_reports_draw_every_figure_in_a_real_browser(tmp_path, command):
     assert r.exit_code == 0, r.output
     source = page.read_text()
     n_figures = len(re.findall(r'class="plotly-graph-div"', source))
-    assert n_figures >= (12 if command == "run" else 5)
+    assert n_figures >= {"run": 12, "compare": 5, "forecast-backtest": 3}[command]
     dom, console = render(page, tmp_path)
     # plotly.js marks a div it has drawn with js-plotly-plot and fills it with its SVG layers
     assert len(re.findall(r'class="plotly-graph-div js-plotly-plot"', dom)) == n_figures

@@ -96,3 +96,19 @@ def test_development_candidates_use_only_past_data():
         np.testing.assert_allclose(a, b, rtol=1e-9, equal_nan=True)
     a, b = dv.oracle_eu(full.X, full.moy, T, 12, full.agg), dv.oracle_eu(cut.X, cut.moy, T, 12, cut.agg)
     assert not np.allclose(a, b, equal_nan=True)
+
+
+def test_backtest_page_states_the_bar_from_the_metrics(small_backtest, tmp_path):
+    from ketenplan.forecast.report import BAR_RATIO, bar_verdict, write_backtest
+
+    v = bar_verdict(small_backtest.metrics)
+    assert [r["h"] for r in v] == [6, 12]  # the bar's steps that were scored
+    m = small_backtest.metrics.set_index(["model", "h"])
+    for r in v:
+        assert r["step"] == m.loc[("combo", r["h"]), "mase_ratio_snaive"]
+        assert r["step_ok"] == (r["step"] <= BAR_RATIO) and r["path_ok"] == (r["path"] <= BAR_RATIO)
+        assert r["best"] not in ("snaive", "naive") and r["best_step"] <= r["step"]
+    write_backtest(small_backtest, tmp_path)
+    page = (tmp_path / "backtest.html").read_text()
+    assert "The bar" in page and page.count("met</span>") == 6  # step, path and coverage at h = 6 and 12
+    assert f"{v[1]['step']:.3f}" in page

@@ -72,25 +72,104 @@ def backtest_figures(res: BacktestResult) -> list[go.Figure]:
     return [f1, f2]
 
 
+BAR_RATIO = 0.85  # the accuracy bar (docs/forecast.md): MASE at most 0.85 x seasonal naive ...
+BAR_STEPS = (6, 12)  # ... at these steps [months]
+BAR_COVERAGE = (0.75, 0.85)  # ... and the 80% interval covering 75-85% of outcomes
+HEADLINE = "combo"  # declared before the backtest ran (models.py)
+_METRIC_COLUMNS = (("model", "model", None), ("h", "h", None), ("rows", "n", "{:.0f}"), ("MASE", "mase", "{:.3f}"),
+                   ("ratio vs snaive", "mase_ratio_snaive", "{:.3f}"),
+                   ("path 1..h ratio vs snaive", "mase_path_ratio_snaive", "{:.3f}"),
+                   ("ratio vs naive", "mase_ratio_naive", "{:.3f}"), ("sMAPE %", "smape", "{:.1f}"),
+                   ("cov80", "coverage80", "{:.2f}"), ("cov95", "coverage95", "{:.2f}"),
+                   ("12-month total WAPE", "annual_total_wape", "{:.2f}"),
+                   ("12-month total MdAPE", "annual_total_mdape", "{:.2f}"))
+_NL_COLUMNS = (("year", "year", "{}"), ("made", "origin", "{}"), ("ketenplan chain total", "forecast_chain_total", "{:,.0f}"),
+               ("actual", "actual_chain_total", "{:,.0f}"), ("actual is", "actual_chain_kind", "{}"),
+               ("error", "error_pct_chain_total", "{:+.0f}%"), ("official forecasts", "official_forecasts", "{}"),
+               ("official error", "official_error_pct", "{}"),
+               ("Eurostat part: forecast", "forecast_eurostat", "{:,.0f}"),
+               ("80% interval", ("lo80_eurostat", "hi80_eurostat"), "{:,.0f}-{:,.0f}"),
+               ("actual", "actual_eurostat", "{:,.0f}"), ("error", "error_pct_eurostat", "{:+.0f}%"))
+
+
+def _fmt(fmt: str | None, *v) -> str:
+    if any(x is None or (isinstance(x, float) and x != x) for x in v):
+        return ""
+    return str(v[0]) if fmt is None else fmt.format(*v)
+
+
+def bar_verdict(metrics: pd.DataFrame, headline: str = HEADLINE) -> list[dict]:
+    """The bar at each of BAR_STEPS that was scored: the headline model's ratios and coverage."""
+    out = []
+    cand = metrics[~metrics["model"].isin(("snaive", "naive"))]
+    for h in BAR_STEPS:
+        r = metrics[(metrics["model"] == headline) & (metrics["h"] == h)]
+        if r.empty:
+            continue
+        r = r.iloc[0]
+        best = cand[cand["h"] == h].sort_values("mase_ratio_snaive").iloc[0]
+        out.append({"h": h, "step": r.mase_ratio_snaive, "path": r.mase_path_ratio_snaive,
+                    "cov80": r.coverage80, "cov95": r.coverage95,
+                    "step_ok": bool(r.mase_ratio_snaive <= BAR_RATIO), "path_ok": bool(r.mase_path_ratio_snaive <= BAR_RATIO),
+                    "cov_ok": bool(BAR_COVERAGE[0] <= r.coverage80 <= BAR_COVERAGE[1]),
+                    "best": best.model, "best_step": best.mase_ratio_snaive})
+    return out
+
+
+def nl_figure(t: pd.DataFrame) -> go.Figure:
+    """Yearly chain total: actual, ketenplan's autumn forecast and the official forecasts."""
+    from ketenplan.forecast.data import official_forecasts
+
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=t["year"], y=t["actual_chain_total"], name="actual chain total", marker_color="#bbb"))
+    fig.add_trace(go.Scatter(x=t["year"], y=t["forecast_chain_total"], mode="markers", name="ketenplan (autumn before)",
+                             marker={"color": "#1f77b4", "size": 11, "symbol": "diamond"}))
+    fc, lo, hi = t["forecast_eurostat"], t["lo80_eurostat"], t["hi80_eurostat"]
+    fig.add_trace(go.Scatter(x=t["year"] + 0.2, y=fc, mode="markers", name="Eurostat part: ketenplan, 80% interval",
+                             error_y={"type": "data", "symmetric": False, "array": hi - fc, "arrayminus": fc - lo,
+                                      "color": "#9ecae1"}, marker={"color": "#6baed6", "size": 7}))
+    fig.add_trace(go.Scatter(x=t["year"] + 0.2, y=t["actual_eurostat"], mode="markers", name="Eurostat part: actual",
+                             marker={"color": "black", "size": 7, "symbol": "circle-open"}))
+    off = official_forecasts()
+    off = off[off["year"].isin(t["year"])]
+    fig.add_trace(go.Scatter(x=off["year"], y=off["forecast_persons"], mode="markers", name="official forecasts",
+                             text=off["forecaster"] + ", " + off["made"].astype(str), hovertemplate="%{text}: %{y:,.0f}",
+                             marker={"color": "#d62728", "size": 10, "symbol": "x"}))
+    fig.update_layout(title="Netherlands: asylum inflow per year (first + subsequent + nareis)", barmode="overlay",
+                      xaxis_title="year", yaxis_title="persons per year", template="plotly_white")
+    return fig
+
+
 def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None = None) -> list[Path]:
     """Write metrics tables and the HTML page of a backtest."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    from ketenplan import __version__
+
     out = Path(out)
     figs = backtest_figures(res)
     parts = [f.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False) for i, f in enumerate(figs)]
     s = res.settings
-    nl_html = ""
+    m = res.metrics
+    rows = [{"head": r["model"] == HEADLINE,
+             "cells": [_fmt(f, r[c]) for _, c, f in _METRIC_COLUMNS]}
+            for _, r in m.iterrows()]
+    nl = None
     if nl_table is not None:
-        nl_html = ("<h2>Netherlands: forecast of the calendar-year total beside the official forecasts</h2>"
-                   "<p>Eurostat definition (first + subsequent applicants) and chain total (+ nareis linked to "
-                   "positive decisions of the year before). Official forecasts refer to the chain total.</p>"
-                   + nl_table.round(1).to_html(index=False))
-    page = ("<html><head><meta charset='utf-8'><title>ketenplan forecast backtest</title></head><body>"
-            "<h1>Rolling-origin backtest of the inflow forecasts</h1>"
-            f"<p>{len(s['countries'])} countries ({', '.join(s['countries'])}); origins every quarter "
-            f"{s['origins'][0]}..{s['origins'][-1]}, scored from {s['first_eval']}; data to {s['data_end']}. "
-            f"Run time {res.seconds:.1f} s. Every model is refitted at each origin on data up to it; intervals "
-            "come from errors of earlier origins only.</p>"
-            + res.metrics.round(3).to_html(index=False) + "".join(parts) + nl_html + "</body></html>")
+        cells = []
+        for _, r in nl_table.iterrows():
+            if r["actual_chain_total"] != r["actual_chain_total"]:  # no actual total: no kind either
+                r = r.copy()
+                r["actual_chain_kind"] = ""
+            cells.append([_fmt(f, *(r[x] for x in c)) if isinstance(c, tuple) else _fmt(f, r[c]) for _, c, f in _NL_COLUMNS])
+        nl = {"figure": nl_figure(nl_table).to_html(full_html=False, include_plotlyjs=False),
+              "columns": [n for n, _, _ in _NL_COLUMNS], "rows": cells}
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, undefined=StrictUndefined)
+    page = env.get_template("backtest.html.j2").render(
+        version=__version__, countries=s["countries"], origins=s["origins"], first_eval=s["first_eval"],
+        data_end=s["data_end"], seconds=res.seconds, headline=HEADLINE, bar_ratio=BAR_RATIO,
+        bar_steps_text=" and ".join(str(h) for h in BAR_STEPS), cov_lo=BAR_COVERAGE[0], cov_hi=BAR_COVERAGE[1],
+        verdict=bar_verdict(m), columns=[n for n, _, _ in _METRIC_COLUMNS], rows=rows, figures=parts, nl=nl)
     paths = [write_csv(out / "backtest_metrics.csv", res.metrics),
              write_csv(out / "backtest_metrics_by_country.csv", res.metrics_by_country),
              write_csv(out / "backtest_forecasts.csv", res.forecasts),
