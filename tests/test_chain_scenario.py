@@ -32,7 +32,7 @@ def test_presets_load_and_roundtrip(tmp_path):
     ("[simulation]\nreplicates = 'many'\n", ["simulation.replicates", "integer", "'many'"]),
     ("[dublin]\naccept_rate = 1.5\n", ["dublin.accept_rate", "<= 1", "1.5", "within range"]),
     ("[registration]\ncapacity_per_day = [{start = 2025-01-01, value = -5}]\n",
-     ["registration.capacity_per_day.0.value", ">= 0", "-5"]),
+     ["registration.capacity_per_day[0].value", ">= 0", "-5"]),
     ("[return]\nshare_independent = 0.5\nshare_forced = 0.5\nshare_unsupervised = 0.5\n",
      ["return", "sum to 1", "1.5"]),
     ("[[groups]]\nname = 'a'\nshare = 0.5\ngrant_rate = 0.5\n", ["groups", "sum to 1", "rescale"]),
@@ -151,7 +151,7 @@ def test_shocks_fill_defaults_roundtrip_and_name_bad_values(tmp_path):
                        ("[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\nsize = 1.5\n", "between 0.0 and 1.0"),
                        ("[[inflow.shocks]]\nkind = 'surge'\nonset = 2026-01-01\ngroup_shares = {top = 1.0}\n",
                         "unknown group(s) ['top']"),
-                       ("[[inflow.shocks]]\nkind = 'quake'\nonset = 2026-01-01\n", "inflow.shocks.0.kind")]:
+                       ("[[inflow.shocks]]\nkind = 'quake'\nonset = 2026-01-01\n", "inflow.shocks[0].kind")]:
         with pytest.raises(ScenarioError) as e:
             load_scenario(write(tmp_path, 'base = "nl_baseline"\n' + text))
         assert must in str(e.value), (must, str(e.value))
@@ -223,7 +223,7 @@ def test_more_bad_inputs_are_named(tmp_path):
     assert "size (the depth)" in str(e.value) and "found dict" not in str(e.value)
     with pytest.raises(ScenarioError) as e:
         load_scenario(write(tmp_path, "[[inflow.shocks]]\nkind = 'quake'\nonset = 2026-01-01\n"))
-    assert "inflow.shocks.0.kind" in str(e.value) and "size" not in str(e.value)
+    assert "inflow.shocks[0].kind" in str(e.value) and "size" not in str(e.value)
 
 
 def test_empty_file_and_late_series_warn(tmp_path):
@@ -237,3 +237,115 @@ def test_empty_file_and_late_series_warn(tmp_path):
         load_scenario(write(tmp_path, text), strict=True)
     with pytest.warns(PlausibilityWarning, match="shock_within_horizon"):
         load_scenario(write(tmp_path, "[[inflow.shocks]]\nkind = 'surge'\nonset = 2040-01-01\n"))
+
+
+# --- forecast country, shocks outside the grid, unused group mixes, key spelling ---------------
+
+def _warnings_of(path):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        sc = load_scenario(path)
+    return sc, [str(x.message) for x in w if issubclass(x.category, PlausibilityWarning)]
+
+
+def test_unknown_forecast_country_is_named_at_load_and_aliases_are_stored_as_eurostat_codes(tmp_path):
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from ketenplan.cli import app
+
+    bad = write(tmp_path, '[inflow]\nsource = "forecast"\nforecast_country = "XX"\n')
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(bad)
+    msg = str(e.value)
+    assert "'inflow.forecast_country': unknown country 'XX'" in msg, msg
+    assert "NL" in msg and "EL" in msg and "UK" in msg and "eurostat_monthly" not in msg
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["validate", str(bad)])
+    assert r.exit_code == 2 and "inflow.forecast_country" in r.output and "'XX'" in r.output
+    for given, code in (("gr", "EL"), ("GB", "UK"), (" nl ", "NL")):
+        sc = load_scenario(write(tmp_path, f'[inflow]\nforecast_country = "{given}"\n'))
+        assert sc.inflow.forecast_country == code
+    assert Scenario().replace(**{"inflow.forecast_country": "el"}).digest() == \
+        Scenario().replace(**{"inflow.forecast_country": "GR"}).digest()
+    # checking the country reads the country list only: no forecasting library is imported
+    de = str(write(tmp_path, '[inflow]\nforecast_country = "DE"\n'))
+    code = (f"import sys; from ketenplan.scenario import load_scenario; load_scenario({de!r}); "
+            "assert 'statsforecast' not in sys.modules, 'statsforecast imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_forecast_country_whose_data_end_early_warns(tmp_path):
+    _, msgs = _warnings_of(write(tmp_path, '[inflow]\nsource = "forecast"\nforecast_country = "UK"\n'))
+    hit = [m for m in msgs if m.startswith("[forecast_data_ends_early]")]
+    assert len(hit) == 1, msgs
+    assert "'UK'" in hit[0] and "2019-12" in hit[0] and "2024-12" in hit[0] and "2022-01" in hit[0], hit[0]
+    # the same country when the data cover the grid, or with a given inflow, or a country with data to 2024
+    for text in ('[inflow]\nsource = "forecast"\nforecast_country = "GB"\n'
+                 '[simulation]\nstart = 2014-01-01\nend = 2016-12-31\n',
+                 '[inflow]\nforecast_country = "UK"\n',
+                 '[inflow]\nsource = "forecast"\nforecast_country = "DE"\n'):
+        _, msgs = _warnings_of(write(tmp_path, text))
+        assert not [m for m in msgs if "forecast_data_ends_early" in m], (text, msgs)
+
+
+def test_shock_before_the_grid_warns_but_one_in_the_warm_up_does_not(tmp_path):
+    # default simulation: start 2025-01-01, warmup_years = 3, so the grid starts 2022-01-01
+    _, msgs = _warnings_of(write(tmp_path, "[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\n"
+                                           "[[inflow.shocks]]\nkind = 'surge'\nonset = 2015-06-01\n"))
+    hit = [m for m in msgs if m.startswith("[shock_within_horizon]")]
+    assert len(hit) == 1 and "inflow.shocks[1] (surge) starts 2015-06-01" in hit[0], msgs
+    assert "2022-01-01" in hit[0] and "no effect" in hit[0] and "warmup_years" in hit[0]
+    # a shock reaching into the grid is cut, not lost: the message says so
+    _, msgs = _warnings_of(write(tmp_path, "[[inflow.shocks]]\nkind = 'surge'\nonset = 2021-10-01\n"))
+    assert any("shock_within_horizon" in m and "first 3 month(s)" in m for m in msgs), msgs
+    # in the warm-up (or in the grid's first month, the day ignored) a shock has its effect: no warning
+    for onset in ("2023-01-01", "2022-01-01"):
+        _, msgs = _warnings_of(write(tmp_path, f"[[inflow.shocks]]\nkind = 'surge'\nonset = {onset}\n"))
+        assert not msgs, (onset, msgs)
+    # without a warm-up the grid starts at the simulation start
+    _, msgs = _warnings_of(write(tmp_path, "[simulation]\nwarmup_years = 0\n"
+                                           "[[inflow.shocks]]\nkind = 'dip'\nonset = 2024-06-01\n"))
+    assert any("inflow.shocks[0] (dip) starts 2024-06-01" in m and "(2025-01-01" in m for m in msgs), msgs
+
+
+def test_group_shares_of_a_shock_that_adds_nobody_warn(tmp_path):
+    text = ("[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\ngroup_shares = { high = 1.0 }\n"
+            "[[inflow.shocks]]\nkind = 'level_shift'\nonset = 2026-01-01\nsize = -0.2\n"
+            "group_shares = { high = 1.0 }\n"
+            "[[inflow.shocks]]\nkind = 'level_shift'\nonset = 2026-01-01\nsize = 0.2\n"
+            "group_shares = { high = 1.0 }\n"
+            "[[inflow.shocks]]\nkind = 'surge'\nonset = 2026-01-01\ngroup_shares = { high = 1.0 }\n")
+    _, msgs = _warnings_of(write(tmp_path, text))
+    hit = [m for m in msgs if m.startswith("[shock_group_shares_unused]")]
+    assert len(hit) == 2, msgs
+    assert "'inflow.shocks[0].group_shares' is ignored" in hit[0] and "dip" in hit[0]
+    assert "'inflow.shocks[1].group_shares' is ignored" in hit[1] and "-0.2" in hit[1]
+
+
+def test_list_positions_are_written_in_brackets(tmp_path):
+    text = ('[[inflow.shocks]]\nkind = "dip"\nonset = 2026-01-01\n[[inflow.shocks]]\nkind = "surge"\n'
+            'onset = 2026-01-01\nramp_months = -1\n[[decision_capacity.general]]\nstart = 2025-01-01\n'
+            'value = -1\n')
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(write(tmp_path, text))
+    msg = str(e.value)
+    assert "'inflow.shocks[1].ramp_months'" in msg and "'decision_capacity.general[0].value'" in msg, msg
+    assert ".1." not in msg and ".0." not in msg
+
+
+def test_unknown_shock_kind_and_quoted_onset_get_specific_fixes(tmp_path):
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(write(tmp_path, "[[inflow.shocks]]\nkind = 'tsunami'\nonset = 2026-01-01\n"))
+    msg = str(e.value)
+    assert "'inflow.shocks[0].kind'" in msg and "'tsunami'" in msg, msg
+    assert "Fix: use one of 'surge', 'dip' or 'level_shift'" in msg and "correct the value's type" not in msg
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(write(tmp_path, "[[inflow.shocks]]\nkind = 'surge'\nonset = '2025-06'\n"))
+    msg = str(e.value)
+    assert "'inflow.shocks[0].onset': expected a date, found '2025-06'" in msg, msg
+    assert "Fix: write a TOML date like 2025-06-01 (no quotes)" in msg and "correct the value's type" not in msg
+    with pytest.raises(ScenarioError, match=r"'simulation.start'.*TOML date like 2025-06-01 \(no quotes\)"):
+        load_scenario(write(tmp_path, "[simulation]\nstart = 2025\n"))

@@ -107,6 +107,23 @@ def test_inflow_from_forecast_gives_one_replicate_per_sample_path():
     assert r.kpis.value.equals(again.kpis.value)
 
 
+def test_forecast_inflow_replays_the_data_in_the_warm_up_and_forecasts_after_it():
+    """With a warm-up, the months up to the last data month (2024-12) carry the data in every
+    replicate; the forecast starts after them, not at the start of the warm-up."""
+    from ketenplan.engine import _forecast_paths
+    from ketenplan.forecast import data as fdata
+
+    sc = small(**{"inflow.source": "forecast", "simulation.warmup_years": 2, "simulation.end": dt.date(2025, 12, 31)})
+    paths = np.vstack(_forecast_paths(sc, seed=3, n=4))
+    assert paths.shape == (4, 36)  # 2023-01 .. 2025-12, of which 24 warm-up months
+    np.testing.assert_array_equal(paths[:, :24], np.broadcast_to(paths[0, :24], (4, 24)))
+    assert len({tuple(p) for p in paths[:, 24:]}) == 4
+    data = fdata.bridged_series("NL")
+    y2024 = data[data["month"].astype(str).str.startswith("2024")]["applicants"].sum()
+    assert paths[0, 12:24].sum() < y2024  # the data less the subsequent applications
+    assert paths[0, 12:24].sum() > 0.6 * y2024
+
+
 def test_zero_day_desk_stays_still_end():
     """Stays that start at a desk (registration, an IND slot) with a drawn length of 0 days must
     still end: the desks work after the day's timed events, so such a stay lasts one day."""

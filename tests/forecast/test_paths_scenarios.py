@@ -65,7 +65,7 @@ def test_error_library_reproduces():
        depth=st.floats(0, 1), shift=st.floats(-1, 2))
 def test_generators_properties(onset, size, duration, depth, shift):
     base = np.full((3, 36), 1000.0)
-    s = surge(base, onset, size=size, duration=duration, ramp_up=min(4, duration))
+    s = surge(base, onset, size=size, duration=duration, ramp_up=min(4, duration - 1))
     assert np.all(s >= base - 1e-9) and np.all(s[:, :onset] == base[:, :onset])
     assert np.max(s) <= 1000.0 * size + 1e-6
     d = dip(base, onset, depth=depth, duration=duration)

@@ -18,6 +18,8 @@ def _forecast_paths(scenario: Scenario, seed: int, n: int) -> list[np.ndarray]:
 
     The forecast series counts all asylum applicants (Eurostat definition: first and subsequent,
     most nareis left out), so the scenario's expected subsequent applications are taken off.
+    Months up to the last data month (the warm-up, mostly) replay the data; the forecast starts
+    where the data end.
     """
     from ketenplan.engine.compile import monthly_persons, time_grid
     from ketenplan.forecast import inflow_sample_paths
@@ -25,7 +27,7 @@ def _forecast_paths(scenario: Scenario, seed: int, n: int) -> list[np.ndarray]:
     grid = time_grid(scenario)
     months = grid.months()
     df = inflow_sample_paths(country=scenario.inflow.forecast_country, start=str(months[0]),
-                             months=len(months), n_paths=n, seed=seed)
+                             months=len(months), n_paths=n, seed=seed, origin="latest")
     sub = monthly_persons(scenario.inflow.subsequent.per_year, scenario.inflow.subsequent.monthly, grid,
                           np.array(scenario.inflow.monthly_profile))
     wide = df.pivot(index="month", columns="path", values="applicants").sort_index()

@@ -59,10 +59,7 @@ class TimeGrid:
 
 def time_grid(scenario: Scenario) -> TimeGrid:
     s = scenario.simulation
-    day0 = dt.date(s.start.year - s.warmup_years, s.start.month, min(s.start.day, 28))
-    if s.warmup_years == 0:
-        day0 = s.start
-    return TimeGrid(day0=day0, start=s.start, end=s.end)
+    return TimeGrid(day0=s.grid_start, start=s.start, end=s.end)
 
 
 def step_values(steps: tuple[Step, ...], dates: pd.DatetimeIndex) -> np.ndarray:

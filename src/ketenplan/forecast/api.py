@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,11 +71,13 @@ def error_library() -> pd.DataFrame:
     return pd.read_csv(data_path("forecast", LIBRARY_FILE))
 
 
-def _trajectories(origin: pd.Period, H: int) -> np.ndarray:
-    """Complete standardised error trajectories [n, min(H, 24)] known at ``origin``.
+def _trajectories(origin: pd.Period, H: int) -> tuple[np.ndarray, bool]:
+    """Complete standardised error trajectories [n, min(H, 24)] known at ``origin``, and whether
+    they are all known at it.
 
     Only trajectories whose last step was observed by ``origin`` are used; if fewer than 25
-    exist (an origin before 2013) all trajectories are used and this is logged.
+    exist (an origin before 2013) all trajectories are used, including errors of origins after
+    ``origin`` (the second value is then False and the forecast's metadata says so).
     """
     lib = error_library()
     Hc = min(H, bt.H_MAX)
@@ -82,11 +85,48 @@ def _trajectories(origin: pd.Period, H: int) -> np.ndarray:
     wide = wide.dropna()
     org = pd.PeriodIndex(wide.index.get_level_values("origin"), freq="M")
     known = np.asarray([(o + Hc) <= origin for o in org])
-    if known.sum() >= bt.MIN_POOL:
+    only_known = bool(known.sum() >= bt.MIN_POOL)
+    if only_known:
         wide = wide[known]
     else:
         log.info("fewer than %d error trajectories known at %s; using the whole error library", bt.MIN_POOL, origin)
-    return _widen_trajectories(wide.to_numpy(float))
+    return _widen_trajectories(wide.to_numpy(float)), only_known
+
+
+def _winsorise(traj: np.ndarray) -> np.ndarray:
+    """Clip each step's standardised errors at its ``paths_winsor_quantile`` quantiles.
+
+    The most extreme errors of the library come from small, calm series hit by the 2015 surge
+    (Finland 2015: u = 16.6, a 26-fold rise); rescaled to a larger country's scale they would
+    make a month hundreds of times its level. Clipping at the 0.5% and 99.5% quantiles leaves
+    every interval up to 99% unchanged.
+    """
+    from ketenplan.forecast.scenarios import param
+
+    q = param("paths_winsor_quantile")
+    lo, hi = np.quantile(traj, [q, 1.0 - q], axis=0)
+    return np.clip(traj, lo[None, :], hi[None, :])
+
+
+def _continue(traj: np.ndarray, extra: int, rng: np.random.Generator) -> np.ndarray:
+    """Continue error trajectories beyond their last step as a stationary AR(1).
+
+    Month-to-month persistence is the library's lag-1 correlation at its last step and the
+    spread stays at the last step's (``paths_long_horizon_pattern`` in parameters.csv): nothing
+    in the 2008-2019 data supports uncertainty that keeps growing beyond two years.
+    """
+    if extra <= 0:
+        return traj
+    last = traj[:, -1]
+    sd = float(np.std(last))
+    rho = float(np.clip(np.corrcoef(traj[:, -2], last)[0, 1], 0.0, 0.999)) if traj.shape[1] >= 2 and sd > 0 else 0.0
+    z = rng.standard_normal((traj.shape[0], extra)) * sd * np.sqrt(1.0 - rho ** 2)
+    out = np.empty((traj.shape[0], extra))
+    prev = last
+    for j in range(extra):
+        prev = rho * prev + z[:, j]
+        out[:, j] = prev
+    return np.hstack([traj, out])
 
 
 def _widen_trajectories(traj: np.ndarray) -> np.ndarray:
@@ -129,25 +169,39 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed)))
 
 
+def _check_count(value, what: str) -> int:
+    """An integer >= 1 (bools and non-integers rejected)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ScenarioError(f"{what}: expected an integer >= 1, found {value!r}")
+    return int(value)
+
+
+#: Seed of the extra trajectories that give the table's quantiles beyond 24 months, so the table
+#: does not depend on the number of sample paths or their seed.
+_QUANTILE_SEED = 20190430
+_QUANTILE_COPIES = 5
+
+
 def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, seed=0,
              origin: str | None = None) -> Forecast:
     """Forecast monthly applicants [persons/month] with the combination model.
 
     ``origin`` (YYYY-MM, default the last month of the bridged series, 2024-12) is the last
     month the model sees. Intervals and paths add standardised errors of earlier backtest
-    origins (rescaled to the country) to the point forecast on the log scale, so they carry
-    the empirically measured uncertainty, including its correlation across months. Beyond 24
-    months the point forecast repeats its second year and the errors continue as a random
-    walk (``paths_long_horizon_pattern`` in parameters.csv); the table's ``interval_basis`` column
-    says ``backtest`` for months 1-24 and ``extrapolated`` beyond. The command line accepts at most
-    :data:`MAX_CLI_HORIZON` months; the function itself has no upper limit because the chain
-    simulation asks for as many months as a scenario spans.
+    origins (rescaled to the country, clipped at their 0.5% and 99.5% quantiles per step) to the
+    point forecast on the log scale, so they carry the empirically measured uncertainty,
+    including its correlation across months. The table's ``point`` is the model's forecast (the
+    one scored in the backtest); ``median`` is the median of the forecast distribution, which
+    differs where the backtest errors were not centred on zero. Beyond 24 months the point
+    forecast repeats its second year and the errors continue with the persistence and spread of
+    month 24 (``paths_long_horizon_pattern`` in parameters.csv); the table's ``interval_basis``
+    column says ``backtest`` for months 1-24 and ``extrapolated`` beyond. The command line accepts
+    at most :data:`MAX_CLI_HORIZON` months; the function itself has no upper limit because the
+    chain simulation asks for as many months as a scenario spans.
     """
     code = fdata.normalise_country(country)
-    if not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ScenarioError(f"forecast horizon: expected an integer >= 1 month, found {horizon!r}")
-    if not isinstance(n_paths, (int, np.integer)) or n_paths < 1:
-        raise ScenarioError(f"forecast n_paths: expected an integer >= 1, found {n_paths!r}")
+    horizon = _check_count(horizon, "forecast horizon [months]")
+    n_paths = _check_count(n_paths, "forecast n_paths")
     rng = _rng(seed)
     p = bridged_panel()
     r = p.codes.index(code)
@@ -161,24 +215,23 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
         reps = [pt[Hc - 12 + (k % 12)] if Hc >= 12 else pt[-1] for k in range(horizon - Hc)]
         pt = np.r_[pt, reps]
     sig = bt.sigma_scale(x[ok])
-    traj = _trajectories(p.months[T], horizon)
-    pick = traj[rng.integers(0, len(traj), size=n_paths)]
-    if horizon > traj.shape[1]:
-        v12 = np.var(traj[:, min(11, traj.shape[1] - 1)])
-        v24 = np.var(traj[:, -1])
-        step_sd = np.sqrt(max(v24 - v12, 1e-6) / 12.0)
-        steps = rng.normal(0.0, step_sd, size=(n_paths, horizon - traj.shape[1]))
-        pick = np.hstack([pick, pick[:, -1:] + np.cumsum(steps, axis=1)])
-    logpaths = pt[None, :] + sig * pick
-    Yp = fm.from_log(logpaths)
+    traj, only_known = _trajectories(p.months[T], horizon)
+    traj = _winsorise(traj)
+    pick = _continue(traj[rng.integers(0, len(traj), size=n_paths)], horizon - traj.shape[1], rng)
+    Yp = fm.from_log(pt[None, :] + sig * pick)
     months = pd.period_range(p.months[T] + 1, periods=horizon, freq="M").strftime("%Y-%m")
     paths = pd.DataFrame({"path": np.repeat(np.arange(n_paths), horizon),
                           "month": np.tile(np.asarray(months), n_paths),
                           "applicants": Yp.ravel()})
-    q = np.quantile(fm.from_log(pt[None, :] + sig * (traj if horizon <= traj.shape[1] else pick)),
-                    [0.025, 0.10, 0.90, 0.975], axis=0)
-    table = pd.DataFrame({"month": months, "point": fm.from_log(pt), "lo95": q[0], "lo80": q[1],
-                          "hi80": q[2], "hi95": q[3],
+    levels = [0.025, 0.10, 0.5, 0.90, 0.975]
+    q = np.quantile(traj, levels, axis=0)  # months 1..24: the library itself
+    if horizon > traj.shape[1]:  # later months: many continued copies, independent of n_paths and seed
+        more = _continue(np.repeat(traj, _QUANTILE_COPIES, axis=0), horizon - traj.shape[1],
+                         np.random.default_rng(_QUANTILE_SEED))[:, traj.shape[1]:]
+        q = np.hstack([q, np.quantile(more, levels, axis=0)])
+    q = fm.from_log(pt[None, :] + sig * q)
+    table = pd.DataFrame({"month": months, "point": fm.from_log(pt), "median": q[2], "lo95": q[0], "lo80": q[1],
+                          "hi80": q[3], "hi95": q[4],
                           "interval_basis": np.where(np.arange(1, horizon + 1) <= bt.H_MAX, "backtest",
                                                      "extrapolated")})
     hist = fdata.bridged_series(code)
@@ -186,8 +239,22 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     meta = {"country": code, "origin": str(p.months[T]), "model": MODEL, "sigma": sig,
             "n_trajectories": int(len(traj)), "n_paths": int(n_paths), "horizon": int(horizon),
             "interval_backtested_months": int(bt.H_MAX),
+            "error_library": "errors of origins whose outcome was known at the forecast origin" if only_known else
+            "whole library: too few errors were known at this origin, so the intervals include errors of "
+            "later origins (not an honest 'as forecast then' interval)",
+            "data_last_month": last_month(code),
             "series": "Eurostat migr_asyappctzm asylum applicants (first-time + subsequent) [persons/month]"}
     return Forecast(country=code, origin=str(p.months[T]), table=table, paths=paths, history=hist, meta=meta)
+
+
+def _month(value, what: str) -> pd.Period:
+    """A month written 'YYYY-MM' (a pandas Period is accepted too); anything else is an error."""
+    if isinstance(value, pd.Period):
+        return value.asfreq("M")
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
+        raise ScenarioError(f"{what} {value!r}: expected a month 'YYYY-MM', e.g. 2024-12")
+    return pd.Period(text, freq="M")
 
 
 def _origin_index(p: bt.Panel, r: int, origin: str | None) -> int:
@@ -195,10 +262,7 @@ def _origin_index(p: bt.Panel, r: int, origin: str | None) -> int:
     last = int(ok[-1])
     if origin is None:
         return last
-    try:
-        o = pd.Period(str(origin), freq="M")
-    except (ValueError, TypeError):
-        raise ScenarioError(f"forecast origin {origin!r}: expected a month 'YYYY-MM'") from None
+    o = _month(origin, "forecast origin")
     if o > p.months[last]:
         raise ScenarioError(f"forecast origin {o}: after the last month of the {p.codes[r]} series "
                             f"({p.months[last]})")
@@ -210,7 +274,7 @@ def _origin_index(p: bt.Panel, r: int, origin: str | None) -> int:
 
 
 def inflow_sample_paths(country: str = "NL", start: str = "2025-01", months: int = 24, n_paths: int = 100,
-                        seed=0) -> pd.DataFrame:
+                        seed=0, origin: str | None = None) -> pd.DataFrame:
     """Monthly sample paths of asylum applicants for a chain simulation.
 
     Returns a DataFrame with columns ``path`` (int 0..n_paths-1), ``month`` ("YYYY-MM", from
@@ -222,30 +286,57 @@ def inflow_sample_paths(country: str = "NL", start: str = "2025-01", months: int
     :func:`ketenplan.forecast.nareis.nareis_from_positive_decisions` if the chain needs the
     Dutch "asielinstroom".
 
-    **Origin:** the paths are forecasts made at the month before ``start`` using only data up
-    to then, so a start in the past gives an honest "as forecast then" inflow. Monthly
-    figures are observed to 2019-04; for later origins the **bridge** is used: Eurostat yearly
+    **Origin** (the last month the forecast sees):
+
+    * ``origin=None`` (default): the month before ``start``, using only data up to then, so a
+      start in the past gives an honest "as forecast then" inflow; a start after the data
+      (after 2025-01) is forecast from the last data month (2024-12) and the months before
+      ``start`` are dropped.
+    * ``origin="latest"``: the last data month. Months up to it carry the data themselves (the
+      same in every path); later months are forecast. This is what a chain run wants: its
+      warm-up years replay the known inflow and the forecast starts where the data end.
+    * ``origin="YYYY-MM"``: that month, with the same rule (data up to it, forecast after it).
+
+    Monthly figures are observed to 2019-04; later months are the **bridge**: Eurostat yearly
     totals 2019-2024 spread over months by the country's mean seasonal profile of 2008-2018
-    (named assumption ``bridge_seasonal_profile_last_year``). A ``start`` after the bridged
-    series (after 2025-01) is forecast from 2024-12 and the months before ``start`` are
-    dropped.
+    (named assumption ``bridge_seasonal_profile_last_year``).
 
     **Randomness:** ``seed`` (int, SeedSequence or Generator); the same seed gives the same
-    paths. Paths are the combination model's median forecast times resampled, standardised
-    backtest error trajectories rescaled to the country (see :func:`forecast`).
+    paths. Paths are the combination model's forecast plus resampled, standardised backtest
+    error trajectories rescaled to the country (see :func:`forecast`).
     """
-    try:
-        st = pd.Period(str(start), freq="M")
-    except (ValueError, TypeError):
-        raise ScenarioError(f"inflow_sample_paths start {start!r}: expected a month 'YYYY-MM'") from None
-    if not isinstance(months, (int, np.integer)) or months < 1:
-        raise ScenarioError(f"inflow_sample_paths months: expected an integer >= 1, found {months!r}")
+    st = _month(start, "inflow_sample_paths start")
+    months = _check_count(months, "inflow_sample_paths months")
+    n_paths = _check_count(n_paths, "inflow_sample_paths n_paths")
     code = fdata.normalise_country(country)
     last = pd.Period(last_month(code), freq="M")
-    origin = min(st - 1, last)
-    gap = (st.year - origin.year) * 12 + (st.month - origin.month) - 1
-    fc = forecast(code, horizon=int(months) + gap, n_paths=n_paths, seed=seed, origin=str(origin))
-    out = fc.paths[fc.paths["month"] >= str(st)].reset_index(drop=True)
+    if origin is None:
+        o = min(st - 1, last)
+    elif str(origin) == "latest":
+        o = last
+    else:
+        o = _month(origin, "inflow_sample_paths origin")
+        if o > last:
+            raise ScenarioError(f"inflow_sample_paths origin {o}: after the last data month of {code} ({last})")
+    end = st + (months - 1)
+    grid = pd.period_range(st, end, freq="M").strftime("%Y-%m")
+    parts = []
+    if st <= o:  # months up to the origin: the (bridged) data, identical in every path
+        hist = fdata.bridged_series(code)
+        hist = hist[(hist["month"] >= st) & (hist["month"] <= min(o, end))]
+        if len(hist) and hist["month"].iloc[0] > st:
+            raise DataError(f"inflow_sample_paths: {code} data start {hist['month'].iloc[0]}, after start {st}")
+        known = hist["applicants"].to_numpy(float)
+        parts.append(pd.DataFrame({"path": np.repeat(np.arange(n_paths), len(known)),
+                                   "month": np.tile(hist["month"].astype(str).to_numpy(), n_paths),
+                                   "applicants": np.tile(known, n_paths)}))
+    if end > o:
+        horizon = (end.year - o.year) * 12 + (end.month - o.month)
+        fc = forecast(code, horizon=horizon, n_paths=n_paths, seed=seed, origin=str(o))
+        parts.append(fc.paths[fc.paths["month"] >= str(st)])
+    out = pd.concat(parts).sort_values(["path", "month"], kind="stable").reset_index(drop=True)
+    if len(out) != n_paths * len(grid):  # every path covers every month exactly once
+        raise DataError(f"inflow_sample_paths: {code} has no data for part of {st}..{end}")
     out["path"] = out["path"].astype(int)
     out["applicants"] = out["applicants"].astype(float)
     return out

@@ -8,6 +8,10 @@ import typer
 
 from ketenplan._cli import console, handle_errors
 
+FORECAST_OUTPUTS = ("forecast.csv", "paths.csv", "forecast.json", "forecast.html")
+BACKTEST_OUTPUTS = ("backtest_metrics.csv", "backtest_metrics_by_country.csv", "backtest_forecasts.csv",
+                    "backtest.html", "nl_annual_vs_official.csv")
+
 
 def register(app: typer.Typer) -> None:
     """Add the forecast commands to ``app``."""
@@ -25,31 +29,46 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Monthly forecast of asylum applicants with 80%/95% intervals, sample paths, plot and table."""
         from ketenplan.errors import ScenarioError
-        from ketenplan.forecast.api import MAX_CLI_HORIZON, forecast
+        from ketenplan._io import ensure_folder, staged_folder
+        from ketenplan.forecast.api import MAX_CLI_HORIZON, forecast, last_month
         from ketenplan.forecast.backtest import H_MAX
         from ketenplan.forecast.report import write_forecast
 
         if not 1 <= horizon <= MAX_CLI_HORIZON:
             raise ScenarioError(f"--horizon {horizon}: expected 1..{MAX_CLI_HORIZON} months (intervals are backtested "
-                                f"up to {H_MAX} months and extrapolated by a random walk up to {MAX_CLI_HORIZON}; "
-                                f"beyond that they say nothing). Fix: choose --horizon {MAX_CLI_HORIZON} or less")
+                                f"up to {H_MAX} months and extrapolated up to {MAX_CLI_HORIZON}; beyond that they say "
+                                f"nothing). Fix: choose --horizon between 1 and {MAX_CLI_HORIZON}")
         if paths < 1:
             raise ScenarioError(f"--paths {paths}: expected an integer >= 1 (number of sample paths)")
         if seed < 0:
             raise ScenarioError(f"--seed {seed}: expected an integer >= 0")
+        ensure_folder(out)
         fc = forecast(country, horizon, n_paths=paths, seed=seed, origin=origin)
-        written = write_forecast(fc, out)
+        with staged_folder(out, owned=FORECAST_OUTPUTS) as stage:
+            written = [out / p.name for p in write_forecast(fc, stage)]
         t = fc.table
         n = min(horizon, 12)
-        msg = f"next {n} months {t['point'].iloc[:n].sum():,.0f} applicants"
+        totals = fc.paths.groupby("path")["applicants"]
+        first = fc.paths[fc.paths["month"] <= t["month"].iloc[n - 1]].groupby("path")["applicants"].sum()
+        msg = (f"next {n} month{'s' if n > 1 else ''}: median {first.median():,.0f} applicants "
+               f"(80% interval {first.quantile(0.1):,.0f}-{first.quantile(0.9):,.0f}; model point forecast "
+               f"{t['point'].iloc[:n].sum():,.0f})")
         if horizon > n:
-            msg += f", all {horizon} months {t['point'].sum():,.0f}"
-        console.print(f"[bold]{fc.country}[/]: forecast from {fc.origin}, {msg} (Eurostat definition, median); "
-                      f"files: {', '.join(str(p) for p in written)}")
+            msg += f"; all {horizon} months: median {totals.sum().median():,.0f}"
+        console.print(f"[bold]{fc.country}[/]: forecast from {fc.origin}, {msg}; Eurostat definition, over "
+                      f"{paths:,} sample path{'s' if paths > 1 else ''}", soft_wrap=True)
+        console.print(f"files: {', '.join(str(p) for p in written)}", soft_wrap=True)
+        if fc.meta["data_last_month"] != last_month("NL"):
+            console.print(f"[yellow]note:[/] the data of {fc.country} end in {fc.meta['data_last_month']} "
+                          f"(the latest data of other countries: {last_month('NL')}); the forecast starts there",
+                          soft_wrap=True)
+        if not fc.meta["error_library"].startswith("errors of origins"):
+            console.print(f"[yellow]note:[/] the intervals use the {fc.meta['error_library']}", soft_wrap=True)
         if horizon > H_MAX:
-            console.print(f"[yellow]note:[/] months {H_MAX + 1}-{horizon} are beyond the backtested {H_MAX} months: "
-                          f"the median repeats the second year and the intervals are extrapolated as a random walk "
-                          f"(interval_basis = 'extrapolated' in forecast.csv)")
+            later = f"months {H_MAX + 1}-{horizon} lie" if horizon > H_MAX + 1 else f"month {horizon} lies"
+            console.print(f"[yellow]note:[/] {later} beyond the backtested {H_MAX} months: the point forecast "
+                          f"repeats the second year and the intervals are extrapolated (interval_basis = "
+                          f"'extrapolated' in forecast.csv)", soft_wrap=True)
 
     @app.command("forecast-backtest")
     @handle_errors
@@ -67,6 +86,8 @@ def register(app: typer.Typer) -> None:
         from ketenplan.errors import DataError, ScenarioError
         from ketenplan.forecast.api import nl_annual_table
         from ketenplan.forecast.backtest import run_backtest
+        from ketenplan._io import ensure_folder, staged_folder
+        from ketenplan.forecast.backtest import H_MAX
         from ketenplan.forecast.report import write_backtest
 
         try:
@@ -76,6 +97,11 @@ def register(app: typer.Typer) -> None:
         if not hs:
             raise ScenarioError(f"--horizons {horizons!r}: expected at least one step (months, 1..24), "
                                 f"e.g. 1,3,6,12,24")
+        bad = [h for h in hs if not 1 <= h <= H_MAX]
+        if bad:
+            raise ScenarioError(f"--horizons {horizons!r}: {', '.join(map(str, bad))} outside the backtested steps "
+                                f"1..{H_MAX} (months)")
+        hs = sorted(set(hs))
         if jobs < 1:
             raise ScenarioError(f"--jobs {jobs}: expected an integer >= 1 (worker processes; 1 runs in this process)")
         if countries.strip().lower() == "all":
@@ -96,16 +122,25 @@ def register(app: typer.Typer) -> None:
                 dup = sorted({c for c in norm if norm.count(c) > 1})
                 console.print(f"[yellow]note:[/] --countries lists {', '.join(dup)} more than once; "
                               f"each country is scored once")
+        ensure_folder(out)
         with Progress(console=console, transient=True) as prog:
             task = prog.add_task("backtest origins", total=None)
             res = run_backtest(cs, hs, n_jobs=jobs, progress=lambda d, n: prog.update(task, completed=d, total=n))
         table = nl_annual_table() if nl_table else None
-        written = write_backtest(res, out, table)
-        tab = Table(title=f"Backtest ({len(res.settings['countries'])} countries, {res.seconds:.1f} s)")
-        for col in ("model", "h", "mase (step h)", "ratio vs snaive", "path 1..h ratio", "cov80", "cov95"):
+        with staged_folder(out, owned=BACKTEST_OUTPUTS) as stage:
+            written = [out / p.name for p in write_backtest(res, stage, table)]
+        nc = len(res.settings["countries"])
+        tab = Table(title=f"Backtest ({nc} countr{'y' if nc == 1 else 'ies'}, {res.seconds:.1f} s)")
+        for col in ("model", "h", "rows", "mase (step h)", "ratio vs snaive", "path 1..h ratio", "cov80", "cov95",
+                    "interval rows"):
             tab.add_column(col)
+
+        def f(v, fmt):
+            return "n/a" if v != v else format(v, fmt)
+
         for r in res.metrics.itertuples():
-            tab.add_row(r.model, str(r.h), f"{r.mase:.3f}", f"{r.mase_ratio_snaive:.3f}",
-                        f"{r.mase_path_ratio_snaive:.3f}", f"{r.coverage80:.2f}", f"{r.coverage95:.2f}")
+            tab.add_row(r.model, str(r.h), str(r.n), f(r.mase, ".3f"), f(r.mase_ratio_snaive, ".3f"),
+                        f(r.mase_path_ratio_snaive, ".3f"), f(r.coverage80, ".2f"), f(r.coverage95, ".2f"),
+                        str(r.n_interval))
         console.print(tab)
-        console.print(f"files: {', '.join(str(p) for p in written)}")
+        console.print(f"files: {', '.join(str(p) for p in written)}", soft_wrap=True)

@@ -30,8 +30,10 @@ def forecast_figure(fc: Forecast, n_show: int = 20) -> go.Figure:
         if len(d):
             fig.add_trace(go.Scatter(x=d["month"], y=d["applicants"], mode="lines", line={"color": "black", "dash": dash},
                                      name=f"{kind} (Eurostat)"))
-    fig.add_trace(go.Scatter(x=t["month"], y=t["point"], mode="lines", line={"color": "#1f77b4", "width": 2},
+    fig.add_trace(go.Scatter(x=t["month"], y=t["median"], mode="lines", line={"color": "#1f77b4", "width": 2},
                              name="forecast median"))
+    fig.add_trace(go.Scatter(x=t["month"], y=t["point"], mode="lines", line={"color": "#1f77b4", "width": 1, "dash": "dash"},
+                             name="model point forecast (scored in the backtest)"))
     fig.update_layout(title=f"Asylum applicants per month, {fc.country}: forecast from {fc.origin}",
                       yaxis_title="applicants [persons/month]", template="plotly_white")
     return fig
@@ -44,7 +46,10 @@ def write_forecast(fc: Forecast, out: Path) -> list[Path]:
     page = (f"<html><head><meta charset='utf-8'><title>ketenplan forecast {fc.country}</title></head><body>"
             f"<h1>Forecast of asylum applicants, {html.escape(fc.country)}</h1>"
             f"<p>{html.escape(fc.meta['series'])}. Origin {fc.origin}. Model: combination of ETS, ARIMA, Theta and a "
-            f"pooled cross-country regression; intervals from backtest errors.</p>"
+            f"pooled cross-country regression (dashed, the forecast scored in the backtest). The bands and the median "
+            f"come from the errors of earlier backtest origins added to it; the median lies above the point forecast "
+            f"where those errors were mostly upward. {html.escape(str(fc.meta.get('error_library', '')).capitalize())}."
+            f"</p>"
             + fig.to_html(full_html=False, include_plotlyjs="inline")
             + fc.table.round(0).to_html(index=False) + "</body></html>")
     return [write_csv(out / "forecast.csv", fc.table), write_csv(out / "paths.csv", fc.paths),
@@ -76,7 +81,8 @@ BAR_RATIO = 0.85  # the accuracy bar (docs/forecast.md): MASE at most 0.85 x sea
 BAR_STEPS = (6, 12)  # ... at these steps [months]
 BAR_COVERAGE = (0.75, 0.85)  # ... and the 80% interval covering 75-85% of outcomes
 HEADLINE = "combo"  # declared before the backtest ran (models.py)
-_METRIC_COLUMNS = (("model", "model", None), ("h", "h", None), ("rows", "n", "{:.0f}"), ("MASE", "mase", "{:.3f}"),
+_METRIC_COLUMNS = (("model", "model", None), ("h", "h", None), ("rows", "n", "{:.0f}"),
+                   ("interval rows", "n_interval", "{:.0f}"), ("MASE", "mase", "{:.3f}"),
                    ("ratio vs snaive", "mase_ratio_snaive", "{:.3f}"),
                    ("path 1..h ratio vs snaive", "mase_path_ratio_snaive", "{:.3f}"),
                    ("ratio vs naive", "mase_ratio_naive", "{:.3f}"), ("sMAPE %", "smape", "{:.1f}"),
@@ -99,7 +105,13 @@ def _fmt(fmt: str | None, *v) -> str:
 
 
 def bar_verdict(metrics: pd.DataFrame, headline: str = HEADLINE) -> list[dict]:
-    """The bar at each of BAR_STEPS that was scored: the headline model's ratios and coverage."""
+    """The bar at each of BAR_STEPS that was scored: the headline model's ratios and coverage.
+
+    ``*_ok`` is True/False, or None where the value could not be computed (no scored rows).
+    """
+    def ok(v, test):
+        return None if v != v else bool(test(v))
+
     out = []
     cand = metrics[~metrics["model"].isin(("snaive", "naive"))]
     for h in BAR_STEPS:
@@ -107,12 +119,14 @@ def bar_verdict(metrics: pd.DataFrame, headline: str = HEADLINE) -> list[dict]:
         if r.empty:
             continue
         r = r.iloc[0]
-        best = cand[cand["h"] == h].sort_values("mase_ratio_snaive").iloc[0]
+        ranked = cand[cand["h"] == h].dropna(subset=["mase_ratio_snaive"]).sort_values("mase_ratio_snaive")
         out.append({"h": h, "step": r.mase_ratio_snaive, "path": r.mase_path_ratio_snaive,
-                    "cov80": r.coverage80, "cov95": r.coverage95,
-                    "step_ok": bool(r.mase_ratio_snaive <= BAR_RATIO), "path_ok": bool(r.mase_path_ratio_snaive <= BAR_RATIO),
-                    "cov_ok": bool(BAR_COVERAGE[0] <= r.coverage80 <= BAR_COVERAGE[1]),
-                    "best": best.model, "best_step": best.mase_ratio_snaive})
+                    "cov80": r.coverage80, "cov95": r.coverage95, "n_interval": int(r.n_interval),
+                    "step_ok": ok(r.mase_ratio_snaive, lambda v: v <= BAR_RATIO),
+                    "path_ok": ok(r.mase_path_ratio_snaive, lambda v: v <= BAR_RATIO),
+                    "cov_ok": ok(r.coverage80, lambda v: BAR_COVERAGE[0] <= v <= BAR_COVERAGE[1]),
+                    "best": ranked.iloc[0].model if len(ranked) else "",
+                    "best_step": ranked.iloc[0].mase_ratio_snaive if len(ranked) else float("nan")})
     return out
 
 

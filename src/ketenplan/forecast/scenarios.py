@@ -11,11 +11,24 @@ and returns the same kind of object with ``applicants`` multiplied by the scenar
 (other columns are kept, so generators compose: ``surge(dip(paths, ...), ...)``). Defaults
 come from ``parameters.csv`` (sources there). Factors are deterministic; the randomness of a
 run stays in the sample paths.
+
+The factor of each generator is one profile function (:func:`surge_profile`,
+:func:`dip_profile`, :func:`level_shift_profile`); the chain engine's ``[[inflow.shocks]]``
+reach the same functions through ``Shock.factor``. Month counts (``duration``, ``ramp_up``,
+``ramp``) must be whole numbers; a fractional value is rejected, not truncated.
+
+Column ``surge_applicants`` (DataFrame input) holds the persons added by surges, for
+:func:`by_nationality`. Every generator multiplies it as the engine's ``shocked_first``
+multiplies its parts: a factor below 1 (a dip, a cut, a fall) scales the surge persons with the
+rest, and a factor above 1 from a surge adds ``applicants x (factor - 1)`` to them while a
+rising level shift scales them. So ``0 <= surge_applicants <= applicants`` always holds and, for
+shocks that commute, the split does not depend on the order of the generators.
 """
 
 from __future__ import annotations
 
 import functools
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -56,19 +69,33 @@ def _offsets(data, onset) -> np.ndarray | pd.Series:
     arr = np.asarray(data, dtype=float)
     if arr.ndim not in (1, 2):
         raise ScenarioError(f"scenario input: expected a 1-D or 2-D monthly array, found shape {arr.shape}")
-    if not isinstance(onset, (int, np.integer)):
+    if isinstance(onset, (bool, np.bool_)) or not isinstance(onset, (int, np.integer)):
         raise ScenarioError(f"scenario onset {onset!r}: for an array give the month index (int)")
     return np.arange(arr.shape[-1]) - int(onset)
 
 
 def _apply(data, factor: np.ndarray, extra_col: str | None = None):
+    """Multiply ``applicants`` by ``factor``; keep the surge persons consistent.
+
+    Mirrors ``ketenplan.engine.compile.shocked_first``: with ``extra_col`` (a shock whose added
+    persons are tracked separately) the existing surge persons are multiplied by ``min(f, 1)``
+    and ``applicants x max(f - 1, 0)`` is added to them; without it they are multiplied by ``f``
+    like every other person. The column is kept within ``0 .. applicants`` (rounding only).
+    """
     if isinstance(data, pd.DataFrame):
         out = data.copy()
+        f = np.asarray(factor, dtype=float)
         before = out["applicants"].to_numpy(float)
-        out["applicants"] = before * factor
-        if extra_col:
-            prev = out[extra_col].to_numpy(float) if extra_col in out else 0.0
-            out[extra_col] = prev + out["applicants"].to_numpy(float) - before
+        after = before * f
+        out["applicants"] = after
+        col = extra_col or "surge_applicants"
+        if extra_col or col in out:
+            prev = out[col].to_numpy(float) if col in out else np.zeros(len(out))
+            if extra_col:
+                extra = prev * np.minimum(f, 1.0) + before * np.maximum(f - 1.0, 0.0)
+            else:
+                extra = prev * f
+            out[col] = np.minimum(np.maximum(extra, 0.0), np.maximum(after, 0.0))
         return out
     arr = np.asarray(data, dtype=float)
     return arr * factor
@@ -82,58 +109,128 @@ def _check(name: str, value: float, lo: float, hi: float | None = None) -> float
     return v
 
 
+def _months(name: str, value, lo: int) -> int:
+    """A month count: a whole number >= ``lo`` (an int, or a float such as 4.0 from
+    ``parameters.csv``); fractions, bools and non-numbers are rejected, never truncated."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if ok:
+        v = float(value)
+        ok = bool(np.isfinite(v)) and v == np.floor(v)
+    if not ok:
+        raise ScenarioError(f"scenario parameter {name}: expected a whole number of months "
+                            f"(an integer >= {lo}), found {value!r}")
+    if v < lo:
+        raise ScenarioError(f"scenario parameter {name}: expected an integer >= {lo} months, found {value!r}")
+    return int(v)
+
+
+def _surge_args(size: float, duration, ramp_up) -> tuple[float, int, int]:
+    try:
+        v = float(size)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not (np.isfinite(v) and v >= 1.0):
+        raise ScenarioError(f"scenario parameter size: a surge's peak factor must be >= 1 "
+                            f"(x baseline, 1 = no change), found {size!r}; for a fall use dip "
+                            f"(depth = 1 - factor)")
+    size = v
+    duration = _months("duration", duration, 1)
+    ramp_up = _months("ramp_up", ramp_up, 0)
+    if duration <= ramp_up:
+        raise ScenarioError(f"scenario parameter duration: expected more months than parameter ramp_up "
+                            f"({ramp_up}), so that the surge falls back to the baseline after its peak, "
+                            f"found {duration}")
+    return size, duration, ramp_up
+
+
 def surge_profile(offsets: np.ndarray, size: float, duration: int, ramp_up: int) -> np.ndarray:
-    """Multiplicative factor of a surge: 1 outside, rising linearly to ``size`` after ``ramp_up``
-    months, falling linearly back to 1 at ``duration`` months after onset."""
+    """Multiplicative factor of a surge for months ``offsets`` after the onset (negative: before).
+
+    With ``t`` the months since onset:
+
+    * ``t < 0`` and ``t >= duration``: 1;
+    * ``0 <= t <= ramp_up``: ``1 + (size - 1) (t + 1) / (ramp_up + 1)``, a linear rise in which
+      the onset month already has ``1 / (ramp_up + 1)`` of the rise (the convention of
+      :func:`level_shift_profile`) and the factor is ``size`` exactly ``ramp_up`` months after
+      onset (``ramp_up = 0``: the onset month is the peak);
+    * ``ramp_up <= t <= duration``: ``1 + (size - 1) (duration - t) / (duration - ramp_up)``, a
+      linear fall that is 1 again at ``duration`` months after onset.
+
+    Requires ``size >= 1`` and whole months ``0 <= ramp_up < duration``. E.g. size 3,
+    ramp_up 0, duration 4 gives 3, 2.5, 2, 1.5, 1 from the onset on.
+    """
+    size, duration, ramp_up = _surge_args(size, duration, ramp_up)
     t = np.asarray(offsets, dtype=float)
-    up = np.clip(t / max(ramp_up, 1), 0, 1)
-    down = np.clip((duration - t) / max(duration - ramp_up, 1), 0, 1)
+    up = (t + 1.0) / (ramp_up + 1.0)
+    down = (duration - t) / (duration - ramp_up)
     shape = np.where(t <= ramp_up, up, down)
-    shape = np.where((t < 0) | (t >= duration), 0.0, shape)
+    shape = np.where((t < 0) | (t >= duration), 0.0, np.clip(shape, 0.0, 1.0))
     return 1.0 + (size - 1.0) * shape
 
 
 def surge(data, onset, size: float | None = None, duration: int | None = None, ramp_up: int | None = None):
     """A surge like 2015: applicants multiplied by a triangular bump peaking at ``size``.
 
-    ``size`` [x baseline] peak factor (default ``surge_2015_peak_factor`` = 4.96, NL October
-    2015 over the 2014 monthly mean); ``duration`` [months] from onset back to baseline
-    (default 8); ``ramp_up`` [months] to the peak (default 4). A DataFrame gains (or adds to)
-    the column ``surge_applicants`` with the extra persons, for :func:`by_nationality`.
+    ``size`` [x baseline] peak factor, >= 1 (a fall is a :func:`dip`; default
+    ``surge_2015_peak_factor`` = 4.96, NL October 2015 over the 2014 monthly mean);
+    ``duration`` [months] from onset until the factor is 1 again (default 8); ``ramp_up``
+    [months] from onset to the peak (default 4), less than ``duration``. Month counts are whole
+    numbers. Profile: :func:`surge_profile` (the onset month already has 1/(ramp_up + 1) of the
+    rise; the peak is ``ramp_up`` months after onset; back at 1 ``duration`` months after
+    onset). A DataFrame gains (or adds to) the column ``surge_applicants`` with the extra
+    persons, for :func:`by_nationality`.
     """
-    size = _check("size", param("surge_2015_peak_factor") if size is None else size, 0.0)
-    duration = int(_check("duration", param("surge_2015_duration_months") if duration is None else duration, 1))
-    ramp_up = int(_check("ramp_up", param("surge_2015_ramp_up_months") if ramp_up is None else ramp_up, 0, duration))
+    size, duration, ramp_up = _surge_args(param("surge_2015_peak_factor") if size is None else size,
+                                          param("surge_2015_duration_months") if duration is None else duration,
+                                          param("surge_2015_ramp_up_months") if ramp_up is None else ramp_up)
     f = surge_profile(_offsets(data, onset), size, duration, ramp_up)
     return _apply(data, f, "surge_applicants")
+
+
+def dip_profile(offsets: np.ndarray, depth: float, duration: int) -> np.ndarray:
+    """Multiplicative factor of a dip: ``1 - depth`` for months ``0 .. duration - 1`` after the
+    onset, 1 elsewhere (no ramp)."""
+    depth = _check("depth", depth, 0.0, 1.0)
+    duration = _months("duration", duration, 1)
+    t = np.asarray(offsets, dtype=float)
+    return np.where((t >= 0) & (t < duration), 1.0 - depth, 1.0)
 
 
 def dip(data, onset, depth: float | None = None, duration: int | None = None):
     """A dip like 2020: applicants multiplied by ``1 - depth`` for ``duration`` months.
 
     ``depth`` [fraction] (default ``dip_2020_depth`` = 0.396, NL 2020 over 2019 yearly
-    totals); ``duration`` [months] (default 12, a named assumption).
+    totals); ``duration`` [months, whole number] (default 12, a named assumption). The dip has
+    no ramp: it starts in the onset month and ends after ``duration`` months
+    (:func:`dip_profile`).
     """
-    depth = _check("depth", param("dip_2020_depth") if depth is None else depth, 0.0, 1.0)
-    duration = int(_check("duration", param("dip_2020_duration_months") if duration is None else duration, 1))
-    t = _offsets(data, onset)
-    f = np.where((t >= 0) & (t < duration), 1.0 - depth, 1.0)
+    f = dip_profile(_offsets(data, onset), param("dip_2020_depth") if depth is None else depth,
+                    param("dip_2020_duration_months") if duration is None else duration)
     return _apply(data, f)
+
+
+def level_shift_profile(offsets: np.ndarray, size: float, ramp: int = 0) -> np.ndarray:
+    """Multiplicative factor of a level shift: ``1 + size w`` with ``w = (t + 1) / (ramp + 1)``
+    for months ``0 <= t < ramp`` after the onset and ``w = 1`` from ``t = ramp`` on (0 before the
+    onset): the onset month already has ``1 / (ramp + 1)`` of the shift."""
+    size = _check("size", size, -1.0)
+    ramp = _months("ramp", ramp, 0)
+    t = np.asarray(offsets, dtype=float)
+    w = np.clip((t + 1.0) / (ramp + 1.0), 0.0, 1.0)
+    w = np.where(t < 0, 0.0, w)
+    return 1.0 + size * w
 
 
 def level_shift(data, onset, size: float, ramp: int = 0):
     """A lasting change of level: applicants multiplied by ``1 + size`` from onset on.
 
     ``size`` [fraction] (e.g. -0.2 for a measure that cuts inflow by a fifth; >= -1);
-    ``ramp`` [months] over which the shift builds up linearly (0 = at once). No default size:
-    a level shift is the user's lever.
+    ``ramp`` [months, whole number] over which the shift builds up linearly (0 = at once; the
+    onset month has ``1/(ramp + 1)`` of it, the full shift is reached ``ramp`` months after
+    onset; :func:`level_shift_profile`). No default size: a level shift is the user's lever.
     """
-    size = _check("size", size, -1.0)
-    ramp = int(_check("ramp", ramp, 0))
-    t = np.asarray(_offsets(data, onset), dtype=float)
-    w = np.clip((t + 1) / (ramp + 1), 0, 1) if ramp > 0 else (t >= 0).astype(float)
-    w = np.where(t < 0, 0.0, w)
-    return _apply(data, 1.0 + size * w)
+    f = level_shift_profile(_offsets(data, onset), size, ramp)
+    return _apply(data, f)
 
 
 def nationality_mix(country: str = "NL", year: int = 2014, top: int = 10) -> dict[str, float]:

@@ -62,15 +62,34 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+def _key(loc: tuple) -> str:
+    """A location as the user writes the key: list positions in brackets, 'inflow.shocks[0].kind'."""
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _date_example(found: object) -> str:
+    """A TOML date for the fix of a date written otherwise: the found month or day if it is one."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d{4})-(\d{2})(?:-(\d{2}))?\s*", found) if isinstance(found, str) else None
+    if m and 1 <= int(m[2]) <= 12:
+        return f"{m[1]}-{m[2]}-{m[3] or '01'}"
+    return "2025-06-01"
+
+
 def _format_errors(exc: ValidationError, source: str) -> str:
     lines = []
     for e in exc.errors():
         loc = tuple(e["loc"])
-        key = ".".join(str(p) for p in loc) or "(top level)"
+        key = _key(loc) or "(top level)"
         found = e.get("input")
         typ = e["type"]
         if typ == "scenario_key":  # a check of a whole section that names the key inside it (schema._key_error)
-            where = ".".join([*(str(p) for p in loc), e["ctx"]["key"]])
+            inner = e["ctx"]["key"]
+            where = f"{_key(loc)}.{inner}" if loc else inner
             lines.append(f"'{where}': {e['ctx']['msg']}")
             continue
         if typ == "extra_forbidden":
@@ -89,7 +108,13 @@ def _format_errors(exc: ValidationError, source: str) -> str:
             limit = next(iter(ctx.values()), "")
             lines.append(f"'{key}': expected a value {bound}{limit}, found {found_s}. "
                          f"Fix: set '{loc[-1]}' within range")
-        elif typ.endswith("_parsing") or typ.endswith("_type") or typ == "literal_error":
+        elif typ == "literal_error":  # one of a fixed set of words, e.g. a shock's kind
+            allowed = e["msg"].replace("Input should be ", "")
+            lines.append(f"'{key}': expected {allowed}, found {found_s}. Fix: use one of {allowed}")
+        elif typ.startswith("date_"):  # a string '2025-06', a number or a date-time where a date belongs
+            lines.append(f"'{key}': expected a date, found {found_s}. Fix: write a TOML date like "
+                         f"{_date_example(found)} (no quotes)")
+        elif typ.endswith("_parsing") or typ.endswith("_type"):
             lines.append(f"'{key}': expected {e['msg'].replace('Input should be ', '')}, found {found_s}. "
                          f"Fix: correct the value's type")
         elif typ == "missing":
@@ -97,7 +122,9 @@ def _format_errors(exc: ValidationError, source: str) -> str:
         else:
             msg = e["msg"].replace("Value error, ", "")
             # a value error of a whole section already says what it found; don't append "(found dict)"
-            lines.append(f"'{key}': {msg}" + ("" if isinstance(found, (dict, list)) else f" (found {found_s})"))
+            # ... nor repeat a found value the message already quotes
+            said = isinstance(found, (dict, list)) or (isinstance(found, str) and found_s in msg)
+            lines.append(f"'{key}': {msg}" + ("" if said else f" (found {found_s})"))
     n = len(lines)
     return f"{source}: {n} problem{'s' if n != 1 else ''} in the scenario:\n  - " + "\n  - ".join(lines)
 
@@ -202,10 +229,30 @@ def plausibility(scenario: Scenario, *, strict: bool = False, origin: str | None
           "more than 60% of Dublin claims end in a transfer; sources give 15-25%")
     check("horizon_length", (sc.simulation.end - sc.simulation.start).days <= 366 * 50,
           "horizon longer than 50 years")
+    grid0 = sc.simulation.grid_start
     for k, shock in enumerate(sc.inflow.shocks):
-        check("shock_within_horizon", shock.onset <= sc.simulation.end,
+        check("shock_within_horizon", (shock.onset.year, shock.onset.month) <= (sc.simulation.end.year,
+                                                                                  sc.simulation.end.month),
               f"inflow.shocks[{k}] ({shock.kind}) starts {shock.onset}, after the simulation ends "
               f"({sc.simulation.end}): it has no effect")
+        early = _months_before_grid(shock.onset, grid0)
+        if early > 0:
+            cut = _shock_effect_in_grid(shock, early, sc)
+            check("shock_within_horizon", False,
+                  f"inflow.shocks[{k}] ({shock.kind}) starts {shock.onset}, before the simulation grid starts "
+                  f"({grid0}: simulation start {sc.simulation.start} minus warmup_years = "
+                  f"{sc.simulation.warmup_years}): " + (
+                      "it has no effect" if not cut else
+                      f"only its months from {grid0:%Y-%m} on are simulated; its first {early} month(s) lie "
+                      "before the grid and are cut off")
+                  + f". Move the onset to {grid0:%Y-%m}-01 or later, or raise warmup_years")
+        adds = shock.kind == "surge" and shock.size > 1 or shock.kind == "level_shift" and shock.size > 0
+        check("shock_group_shares_unused", adds or not shock.group_shares,
+              f"'inflow.shocks[{k}].group_shares' is ignored: a {shock.kind} with size {shock.size:g} adds no "
+              f"persons, so there are no extra arrivals to give this group mix (only a surge with size > 1 or "
+              f"a level_shift with size > 0 does). Remove group_shares from this shock")
+    if sc.inflow.source == "forecast":
+        _check_forecast_data(sc, check)
     defaults = dict(_step_series(Scenario()))  # the defaults hold from any start; only given series count
     for key, steps in _step_series(sc):
         if steps and steps[0].start > sc.simulation.start and steps != defaults.get(key):
@@ -219,6 +266,52 @@ def plausibility(scenario: Scenario, *, strict: bool = False, origin: str | None
             raise ScenarioError(f"{where} failed a plausibility check (strict mode): {m}")
         warnings.warn(m, PlausibilityWarning, stacklevel=2)
     return msgs
+
+
+#: A country's forecast data ending this many months before the latest data month count as ended early.
+FORECAST_DATA_LAG_MONTHS = 12
+
+
+def _month_index(d) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def _months_before_grid(onset, grid0) -> int:
+    """Whole months from a shock's onset month to the grid's first month (> 0: the onset lies before the
+    grid; the engine applies shocks by month, the onset's day ignored)."""
+    return _month_index(grid0) - _month_index(onset)
+
+
+def _shock_effect_in_grid(shock, early: int, sc: Scenario) -> bool:
+    """Whether a shock starting ``early`` months before the grid changes any month of the grid."""
+    import numpy as np
+
+    n = _month_index(sc.simulation.end) - _month_index(sc.simulation.grid_start) + 1
+    return bool(np.any(np.abs(shock.factor(np.arange(early, early + n)) - 1.0) > 1e-12))
+
+
+def _check_forecast_data(sc: Scenario, check) -> None:
+    """forecast_data_ends_early: the forecast country's data end long before the other countries' and
+    before the grid starts, so the run's inflow is forecast from that old month."""
+    from ketenplan.forecast.api import last_month  # lazy: no forecast data read unless source = forecast
+    from ketenplan.forecast.data import countries
+
+    country = sc.inflow.forecast_country
+    last = last_month(country)
+    latest = max(last_month(c) for c in countries())
+
+    def idx(ym: str) -> int:
+        return int(ym[:4]) * 12 + int(ym[5:7]) - 1
+
+    grid0 = sc.simulation.grid_start
+    ahead = _month_index(grid0) - 1 - idx(last)  # months from the forecast origin to the grid's month before
+    lag = idx(latest) - idx(last)
+    check("forecast_data_ends_early", lag <= FORECAST_DATA_LAG_MONTHS or ahead <= 0,
+          f"inflow.forecast_country = '{country}': its data end {last}, {lag} months before the latest data "
+          f"month ({latest}); the first-application inflow is then forecast from {last}, {ahead} months "
+          f"before the simulation grid starts ({grid0:%Y-%m}), so the run's inflow is a long-range forecast "
+          f"with wide intervals that ignores everything after {last}. Choose a country with data to "
+          f"{latest}, or give the inflow (source = 'given')")
 
 
 def _step_series(sc: Scenario):

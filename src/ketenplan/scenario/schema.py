@@ -204,6 +204,20 @@ class Inflow(_Frozen):
     shocks: tuple[Shock, ...] = Field((), description="what-if changes of the first-application inflow, "
                                                      "applied in order ([[inflow.shocks]])")
 
+    @field_validator("forecast_country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        # lazy: reads the shipped country list only (no statsforecast); stored as the Eurostat code
+        # ('gr' -> 'EL', 'GB' -> 'UK') so equal scenarios have equal digests
+        from ketenplan.errors import DataError
+        from ketenplan.forecast.data import normalise_country
+
+        try:
+            return normalise_country(v)
+        except DataError as exc:
+            msg = str(exc).split(": ", 1)[-1]  # drop the data file's name: the scenario key is named
+            raise ValueError(f"{msg} (or the ISO aliases GR for EL, GB for UK)") from None
+
     @field_validator("monthly_profile")
     @classmethod
     def _profile(cls, v: tuple[float, ...]) -> tuple[float, ...]:
@@ -369,6 +383,14 @@ class Simulation(_Frozen):
                               description="years simulated before start with the first year's inputs, not reported")
     replicates: int = Field(20, ge=1, le=10000, description="Monte Carlo replicates")
     seed: int = Field(20250101, ge=0, description="root seed of the replicate streams")
+
+    @property
+    def grid_start(self) -> dt.date:
+        """First simulated day: ``start`` minus ``warmup_years`` (day capped at 28), or ``start``
+        without a warm-up; the engine's time grid (and its monthly inflow) begins here."""
+        if self.warmup_years == 0:
+            return self.start
+        return dt.date(self.start.year - self.warmup_years, self.start.month, min(self.start.day, 28))
 
     @model_validator(mode="after")
     def _span(self) -> "Simulation":
