@@ -76,3 +76,11 @@ def test_inflow_paths_from_the_latest_data():
     assert then.pivot(index="month", columns="path", values="applicants").iloc[:24].T.drop_duplicates().shape[0] == 4
     with pytest.raises(ScenarioError, match="after the last data month"):
         inflow_sample_paths("NL", start="2025-01", months=6, origin="2026-01")
+
+
+def test_nl_table_marks_intervals_built_on_later_errors():
+    from ketenplan.forecast import nl_annual_table
+
+    t = nl_annual_table(n_paths=200).set_index("year")
+    assert t.loc[2012, "interval_errors"].startswith("whole library")
+    assert (t.loc[2014:, "interval_errors"] == "known at origin").all()

@@ -383,6 +383,8 @@ def nl_annual_table(n_paths: int = 2000, seed: int = 0) -> pd.DataFrame:
             "origin_kind": "previous autumn (monthly data)" if year <= 2019 else "previous December (yearly totals, bridged)",
             "forecast_eurostat": point,
             "lo80_eurostat": float(np.quantile(tot_paths, 0.10)), "hi80_eurostat": float(np.quantile(tot_paths, 0.90)),
+            "interval_errors": "known at origin" if fc.meta["error_library"].startswith("errors of origins") else
+            "whole library (includes later errors)",
             "actual_eurostat": actual, "error_pct_eurostat": 100 * (point - actual) / actual,
             "forecast_nareis": nar_fc, "actual_nareis": float(nareis.get(year, np.nan)),
             "forecast_chain_total": chain_fc, "actual_chain_total": chain_actual, "actual_chain_kind": chain_kind,

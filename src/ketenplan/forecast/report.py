@@ -94,7 +94,7 @@ _NL_COLUMNS = (("year", "year", "{}"), ("made", "origin", "{}"), ("ketenplan cha
                ("error", "error_pct_chain_total", "{:+.0f}%"), ("official forecasts", "official_forecasts", "{}"),
                ("official error", "official_error_pct", "{}"),
                ("Eurostat part: forecast", "forecast_eurostat", "{:,.0f}"),
-               ("80% interval", ("lo80_eurostat", "hi80_eurostat"), "{:,.0f}-{:,.0f}"),
+               ("80% interval", ("lo80_eurostat", "hi80_eurostat", "interval_errors"), "{:,.0f}-{:,.0f}{}"),
                ("actual", "actual_eurostat", "{:,.0f}"), ("error", "error_pct_eurostat", "{:+.0f}%"))
 
 
@@ -173,11 +173,12 @@ def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None
         cells = []
         for _, r in nl_table.iterrows():
             if r["actual_chain_total"] != r["actual_chain_total"]:  # no actual total: no kind either
-                r = r.copy()
                 r["actual_chain_kind"] = ""
+            r["interval_errors"] = "" if r["interval_errors"] == "known at origin" else " *"
             cells.append([_fmt(f, *(r[x] for x in c)) if isinstance(c, tuple) else _fmt(f, r[c]) for _, c, f in _NL_COLUMNS])
         nl = {"figure": nl_figure(nl_table).to_html(full_html=False, include_plotlyjs=False),
-              "columns": [n for n, _, _ in _NL_COLUMNS], "rows": cells}
+              "columns": [n for n, _, _ in _NL_COLUMNS], "rows": cells,
+              "whole_library": bool((nl_table["interval_errors"] != "known at origin").any())}
     env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, undefined=StrictUndefined)
     page = env.get_template("backtest.html.j2").render(
         version=__version__, countries=s["countries"], origins=s["origins"], first_eval=s["first_eval"],
