@@ -137,3 +137,18 @@ def test_zero_day_desk_stays_still_end():
     np.testing.assert_array_equal(out.stage_stock[:, K.CENTRAL], out.flows[:, K.F_REGISTERED])
     # and the procedure holds no more than one day of decisions' worth of persons
     assert out.stage_stock[:, K.PROCEDURE].max() <= out.flows[:, K.F_DECISIONS].max()
+
+
+def test_report_of_a_forecast_driven_run_shows_the_inflow_spread(tmp_path):
+    from ketenplan.report import figures, render_report
+
+    sc = small(**{"inflow.source": "forecast", "simulation.end": dt.date(2025, 12, 31)})
+    res = simulate(sc, seed=2, replicates=3)
+    p1 = figures(res)["P1"]
+    assert len(p1) == 2 and "forecast sample paths" in p1[0].layout.title.text
+    lo, hi = p1[0].data[1].y, p1[0].data[0].y  # p10 and p90 of monthly arrivals differ between paths
+    assert (np.asarray(hi) > np.asarray(lo)).all()
+    html = render_report(res, tmp_path / "report.html").read_text()
+    assert "replay the data" in html and "not a prediction" in html
+    given = simulate(small(**{"simulation.end": dt.date(2025, 12, 31)}), seed=2, replicates=1)
+    assert len(figures(given)["P1"]) == 1

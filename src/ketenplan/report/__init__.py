@@ -45,6 +45,42 @@ def _fan(res: Results, dimension: str, category: str, title: str, ytitle: str = 
     return fig
 
 
+def _arrivals_fan(res: Results) -> go.Figure | None:
+    """Arrivals per month across replicates (p10-p90 and median): the inflow's own spread when the
+    first applications come from forecast sample paths, one per replicate."""
+    if res.scenario.inflow.source != "forecast":
+        return None
+    f = res.flows[res.flows.flow == "arrivals"]
+    w = (f.assign(month=f.date.dt.to_period("M").dt.to_timestamp())
+         .groupby(["month", "replicate"], observed=True).persons.sum().unstack())
+    q = w.quantile([0.1, 0.5, 0.9], axis=1).T
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=q.index, y=q[0.9], line=dict(width=0), showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=q.index, y=q[0.1], fill="tonexty", line=dict(width=0), name="p10-p90",
+                             fillcolor="rgba(31,119,180,0.25)"))
+    fig.add_trace(go.Scatter(x=q.index, y=q[0.5], name="median", line=dict(color="rgb(31,119,180)")))
+    fig.update_layout(title=f"Arrivals per month across replicates (first applications from {w.shape[1]} forecast "
+                            "sample paths, one per replicate)", yaxis_title="persons/month", height=340,
+                      margin=dict(l=50, r=20, t=50, b=40))
+    return fig
+
+
+def _forecast_note(res: Results) -> str | None:
+    """What a forecast-driven inflow means for the figures of this report."""
+    inflow = res.scenario.inflow
+    if inflow.source != "forecast":
+        return None
+    from ketenplan.forecast.api import last_month
+
+    return (f"First applications come from the inflow forecast for {inflow.forecast_country} (Eurostat applicants "
+            f"less the scenario's subsequent applications), one sample path per replicate: months up to "
+            f"{last_month(inflow.forecast_country)} replay the data, later months are forecast "
+            f"(docs/forecast.md). The bands of every figure therefore include the uncertainty of the inflow. "
+            f"Capacities stay as the scenario sets them: paths that stay above the decision capacity build "
+            f"backlogs that a fixed capacity never clears, so occupancy bands show what unchanged capacity would "
+            f"meet, not a prediction.")
+
+
 def _locations(res: Results) -> go.Figure:
     s = res.stocks[res.stocks.dimension == "location"]
     m = s.groupby(["date", "category"], observed=True).persons.mean().unstack()
@@ -238,8 +274,10 @@ def _placement_note(res: Results) -> str | None:
 def figures(res: Results) -> dict[str, list[go.Figure]]:
     """The plots of each pillar."""
     return {
-        "P1": [_flows_per_month(res, ["arrivals", "nareis_arrivals", "registrations"],
-                                "Arrivals, nareis and registrations per month (mean of replicates)")],
+        "P1": [f for f in (_arrivals_fan(res),
+                           _flows_per_month(res, ["arrivals", "nareis_arrivals", "registrations"],
+                                            "Arrivals, nareis and registrations per month (mean of replicates)"))
+               if f is not None],
         "P2": [],
         "P3": [_fan(res, "derived", "coa_occupancy", "COA reception occupancy (emergency included)"),
                _locations(res), _shortage_probability(res),
@@ -266,7 +304,8 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
             html_figs.append(f.to_html(full_html=False, include_plotlyjs="inline" if first else False))
             first = False
         rows = summary[summary.pillar == p]
-        note = _placement_note(res) if p == "P6" else _solidarity_note() if p == "P2" else NOT_YET.get(p)
+        note = _placement_note(res) if p == "P6" else _solidarity_note() if p == "P2" else \
+            _forecast_note(res) if p == "P1" else NOT_YET.get(p)
         sections.append({"id": p, "name": name, "figures": html_figs, "note": note,
                          "kpis": [dict(kpi=r.kpi, unit=r.unit, desc=desc[r.kpi], mean=r.mean, p10=r.p10, p90=r.p90)
                                   for r in rows.itertuples()]})
