@@ -349,3 +349,16 @@ def test_unknown_shock_kind_and_quoted_onset_get_specific_fixes(tmp_path):
     assert "Fix: write a TOML date like 2025-06-01 (no quotes)" in msg and "correct the value's type" not in msg
     with pytest.raises(ScenarioError, match=r"'simulation.start'.*TOML date like 2025-06-01 \(no quotes\)"):
         load_scenario(write(tmp_path, "[simulation]\nstart = 2025\n"))
+
+
+def test_forecast_inflow_must_cover_the_whole_grid(tmp_path):
+    from ketenplan.errors import ScenarioError
+    from ketenplan.scenario import load_scenario
+
+    f = tmp_path / "early.toml"
+    f.write_text('base = "nl_baseline"\nname = "early"\n[simulation]\nstart = 2009-01-01\nend = 2010-12-31\n'
+                 'warmup_years = 3\n[inflow]\nsource = "forecast"\n')
+    with pytest.raises(ScenarioError, match=r"'simulation.start'.*2006-01.*\(2008-01\).*warmup_years"):
+        load_scenario(f)
+    f.write_text(f.read_text().replace("warmup_years = 3", "warmup_years = 1"))
+    assert load_scenario(f).simulation.grid_start.year == 2008

@@ -149,6 +149,13 @@ def test_report_of_a_forecast_driven_run_shows_the_inflow_spread(tmp_path):
     lo, hi = p1[0].data[1].y, p1[0].data[0].y  # p10 and p90 of monthly arrivals differ between paths
     assert (np.asarray(hi) > np.asarray(lo)).all()
     html = render_report(res, tmp_path / "report.html").read_text()
-    assert "replay the data" in html and "not a prediction" in html
+    assert "Every month of the run (2025-01 on) is forecast, from the last data month of NL (2024-12)" in html
+    assert "not a prediction" in html
+    warm = simulate(small(**{"inflow.source": "forecast", "simulation.warmup_years": 1,
+                             "simulation.end": dt.date(2025, 6, 30)}), seed=2, replicates=2)
+    assert "Months up to 2024-12 replay the data" in render_report(warm, tmp_path / "w.html").read_text()
+    past = simulate(small(**{"inflow.source": "forecast", "simulation.start": dt.date(2022, 1, 1),
+                             "simulation.end": dt.date(2022, 12, 31)}), seed=2, replicates=2)
+    assert "lies within the data" in render_report(past, tmp_path / "p.html").read_text()
     given = simulate(small(**{"simulation.end": dt.date(2025, 12, 31)}), seed=2, replicates=1)
     assert len(figures(given)["P1"]) == 1

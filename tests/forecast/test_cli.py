@@ -84,3 +84,12 @@ def test_cli_forecast_horizon_text_and_limit(tmp_path):
     for h in ("0", "61", "600"):
         bad = CliRunner().invoke(_app(), ["forecast", "--horizon", h, "--out", str(tmp_path / "c")])
         assert bad.exit_code == 2 and "--horizon" in bad.output and "1..60" in bad.output, bad.output
+
+
+def test_cli_forecast_names_the_option_and_warns_on_few_paths(tmp_path):
+    bad = CliRunner().invoke(_app(), ["forecast", "--country", "XX", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "--country 'XX'" in bad.output
+    few = CliRunner().invoke(_app(), ["forecast", "--country", "UK", "--paths", "3", "--horizon", "6",
+                                      "--out", str(tmp_path)])
+    assert few.exit_code == 0, few.output
+    assert "only 3 sample paths" in few.output and "data of UK end in 2019-12" in few.output

@@ -84,3 +84,37 @@ def test_nl_table_marks_intervals_built_on_later_errors():
     t = nl_annual_table(n_paths=200).set_index("year")
     assert t.loc[2012, "interval_errors"].startswith("whole library")
     assert (t.loc[2014:, "interval_errors"] == "known at origin").all()
+
+
+def test_paths_never_exceed_the_cap_even_for_small_noisy_series():
+    """Pooled standardised errors on a small, noisy series once gave Estonia 35 million a month
+    and Malta (from 2013-01) 9 billion; no path may exceed paths_cap_ratio x the record to date."""
+    from ketenplan.forecast.scenarios import param
+
+    for country, origin in (("EE", None), ("LT", None), ("MT", "2012-12"), ("LI", "2012-12")):
+        fc = forecast(country, 36, n_paths=500, seed=1, origin=origin)
+        y = fdata.bridged_series(country)
+        record = y[y["month"].astype(str) <= fc.origin]["applicants"].max()
+        cap = param("paths_cap_ratio") * max(record, 1.0)
+        assert fc.paths["applicants"].max() <= cap * (1 + 1e-9) and fc.table["hi95"].max() <= cap * (1 + 1e-9)
+
+
+def test_intervals_never_narrow_and_months_do_not_depend_on_the_horizon():
+    for origin in ("2013-06", "2015-09", None):
+        t = forecast("NL", 24, n_paths=5, origin=origin).table
+        w80 = np.log1p(t.hi80) - np.log1p(t.lo80)
+        w95 = np.log1p(t.hi95) - np.log1p(t.lo95)
+        assert (np.diff(w80) >= -1e-9).all() and (np.diff(w95) >= -1e-9).all(), origin
+        short = forecast("NL", 7, n_paths=5, origin=origin).table
+        pd.testing.assert_frame_equal(short, t.iloc[:7])
+    a = inflow_sample_paths("NL", "2025-01", 12, n_paths=20, seed=3)
+    b = inflow_sample_paths("NL", "2025-01", 36, n_paths=20, seed=3)
+    pd.testing.assert_frame_equal(a, b[b["month"] <= "2025-12"].reset_index(drop=True))
+
+
+def test_origin_spellings():
+    latest = forecast("NL", 3, n_paths=5, origin="Latest")
+    assert latest.origin == "2024-12"
+    a = inflow_sample_paths("NL", pd.Timestamp("2025-01-15"), 3, n_paths=2, origin="LATEST")
+    b = inflow_sample_paths("NL", "2025-01", 3, n_paths=2)
+    pd.testing.assert_frame_equal(a, b)

@@ -9,6 +9,7 @@ the Netherlands this leaves out most *nareizigers* (family members joining a per
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import re
@@ -56,6 +57,19 @@ def last_month(country: str = "NL") -> str:
     return str(p.months[ok[-1]])
 
 
+def latest_data_month() -> str:
+    """Last month (YYYY-MM) with data in any country's bridged series."""
+    p = bridged_panel()
+    return str(p.months[int(np.flatnonzero(np.any(~np.isnan(p.Y), axis=0))[-1])])
+
+
+def first_month(country: str = "NL") -> str:
+    """First month (YYYY-MM) of the series of ``country``."""
+    p = bridged_panel()
+    r = p.codes.index(fdata.normalise_country(country))
+    return str(p.months[int(np.flatnonzero(~np.isnan(p.Y[r]))[0])])
+
+
 # --------------------------------------------------------------------------- error library
 def build_error_library(n_jobs: int = 2) -> pd.DataFrame:
     """Standardised log errors of the combination model from the rolling-origin backtest on
@@ -71,26 +85,29 @@ def error_library() -> pd.DataFrame:
     return pd.read_csv(data_path("forecast", LIBRARY_FILE))
 
 
-def _trajectories(origin: pd.Period, H: int) -> tuple[np.ndarray, bool]:
-    """Complete standardised error trajectories [n, min(H, 24)] known at ``origin``, and whether
-    they are all known at it.
+def _trajectories(origin: pd.Period) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Complete 24-step standardised error trajectories [n, 24] known at ``origin``, their
+    2.5/10/50/90/97.5% quantiles [5, 24] as the backtest widens them, and whether they are all
+    known at the origin.
 
-    Only trajectories whose last step was observed by ``origin`` are used; if fewer than 25
-    exist (an origin before 2013) all trajectories are used, including errors of origins after
-    ``origin`` (the second value is then False and the forecast's metadata says so).
+    Always the full 24 steps, so the distribution of a month never depends on how far a
+    forecast reaches. Only trajectories whose last step was observed by ``origin`` are used; if
+    fewer than 25 exist (an origin before 2012-12) all trajectories are used, including errors of
+    origins after ``origin`` (the second value is then False and the forecast's metadata says so).
     """
     lib = error_library()
-    Hc = min(H, bt.H_MAX)
-    wide = lib[lib["h"] <= Hc].pivot_table(index=["geo", "origin"], columns="h", values="u")
-    wide = wide.dropna()
+    wide = lib.pivot_table(index=["geo", "origin"], columns="h", values="u").dropna()
     org = pd.PeriodIndex(wide.index.get_level_values("origin"), freq="M")
-    known = np.asarray([(o + Hc) <= origin for o in org])
+    known = np.asarray([(o + bt.H_MAX) <= origin for o in org])
     only_known = bool(known.sum() >= bt.MIN_POOL)
     if only_known:
         wide = wide[known]
     else:
-        log.info("fewer than %d error trajectories known at %s; using the whole error library", bt.MIN_POOL, origin)
-    return _widen_trajectories(wide.to_numpy(float)), only_known
+        log.debug("fewer than %d error trajectories known at %s; using the whole error library", bt.MIN_POOL, origin)
+    raw = wide.to_numpy(float)
+    Q = bt.widen_long_horizons(np.quantile(raw, bt.QUANTILES, axis=0).T)  # step, 4
+    q = np.vstack([Q[:, 0], Q[:, 1], np.median(raw, axis=0), Q[:, 2], Q[:, 3]])
+    return _winsorise(_widen_trajectories(raw)), q, only_known
 
 
 def _winsorise(traj: np.ndarray) -> np.ndarray:
@@ -106,6 +123,15 @@ def _winsorise(traj: np.ndarray) -> np.ndarray:
     q = param("paths_winsor_quantile")
     lo, hi = np.quantile(traj, [q, 1.0 - q], axis=0)
     return np.clip(traj, lo[None, :], hi[None, :])
+
+
+def _cap(y: np.ndarray) -> float:
+    """Highest monthly figure a path may reach [persons/month]: ``paths_cap_ratio`` times the
+    country's highest month up to the origin (the largest rise any country made within two years
+    over its earlier record, Hungary 2013-2015, in the data to 2019)."""
+    from ketenplan.forecast.scenarios import param
+
+    return float(param("paths_cap_ratio") * max(np.nanmax(y), 1.0))
 
 
 def _continue(traj: np.ndarray, extra: int, rng: np.random.Generator) -> np.ndarray:
@@ -130,20 +156,29 @@ def _continue(traj: np.ndarray, extra: int, rng: np.random.Generator) -> np.ndar
 
 
 def _widen_trajectories(traj: np.ndarray) -> np.ndarray:
-    """Scale step k of the error trajectories so their quantiles follow :func:`backtest.widen_long_horizons`.
+    """Map step k of the error trajectories so their quantiles are those of :func:`backtest.widen_long_horizons`.
 
-    Each step is multiplied by the largest factor (>= 1) by which the widening moved one of its
-    2.5/10/90/97.5% quantiles, so the paths carry the same intervals as the backtest while
-    keeping each trajectory's shape across months.
+    A monotone, piecewise-linear map per step sends the empirical 2.5/10/50/90/97.5% quantiles to
+    the widened ones (the median stays); beyond the outer quantiles distances grow by the outer
+    factor. So the paths carry the backtest's intervals at every step, and each trajectory keeps
+    its rank, and so its shape across months.
     """
     if traj.shape[0] == 0:
         return traj
     Q = np.quantile(traj, bt.QUANTILES, axis=0).T  # step, 4
     W = bt.widen_long_horizons(Q)
-    with np.errstate(all="ignore"):
-        r = np.where(np.abs(Q) > 1e-12, W / Q, 1.0)
-    f = np.clip(np.nan_to_num(r, nan=1.0), 1.0, None).max(axis=1)
-    return traj * f[None, :]
+    med = np.median(traj, axis=0)
+    out = traj.copy()
+    for k in range(traj.shape[1]):
+        x = np.array([Q[k, 0], Q[k, 1], med[k], Q[k, 2], Q[k, 3]])
+        y = np.array([W[k, 0], W[k, 1], med[k], W[k, 2], W[k, 3]])
+        if not (np.all(np.isfinite(y)) and np.all(np.diff(x) > 0)):
+            continue  # degenerate step: leave it as it is
+        v = traj[:, k]
+        lo_s, hi_s = (y[0] - y[2]) / (x[0] - x[2]), (y[4] - y[2]) / (x[4] - x[2])
+        out[:, k] = np.where(v < x[0], y[0] + (v - x[0]) * lo_s,
+                             np.where(v > x[4], y[4] + (v - x[4]) * hi_s, np.interp(v, x, y)))
+    return out
 
 
 # --------------------------------------------------------------------------- forecast
@@ -186,7 +221,7 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
              origin: str | None = None) -> Forecast:
     """Forecast monthly applicants [persons/month] with the combination model.
 
-    ``origin`` (YYYY-MM, default the last month of the bridged series, 2024-12) is the last
+    ``origin`` (YYYY-MM; default or "latest": the last month of the bridged series, 2024-12) is the last
     month the model sees. Intervals and paths add standardised errors of earlier backtest
     origins (rescaled to the country, clipped at their 0.5% and 99.5% quantiles per step) to the
     point forecast on the log scale, so they carry the empirically measured uncertainty,
@@ -215,21 +250,22 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
         reps = [pt[Hc - 12 + (k % 12)] if Hc >= 12 else pt[-1] for k in range(horizon - Hc)]
         pt = np.r_[pt, reps]
     sig = bt.sigma_scale(x[ok])
-    traj, only_known = _trajectories(p.months[T], horizon)
-    traj = _winsorise(traj)
-    pick = _continue(traj[rng.integers(0, len(traj), size=n_paths)], horizon - traj.shape[1], rng)
-    Yp = fm.from_log(pt[None, :] + sig * pick)
+    full, qfull, only_known = _trajectories(p.months[T])
+    traj = full[:, :Hc]
+    pick = _continue(full[rng.integers(0, len(full), size=n_paths)], horizon - full.shape[1], rng)[:, :horizon]
+    cap = _cap(p.Y[r, :T + 1])
+    Yp = np.minimum(fm.from_log(pt[None, :] + sig * pick), cap)
     months = pd.period_range(p.months[T] + 1, periods=horizon, freq="M").strftime("%Y-%m")
     paths = pd.DataFrame({"path": np.repeat(np.arange(n_paths), horizon),
                           "month": np.tile(np.asarray(months), n_paths),
                           "applicants": Yp.ravel()})
     levels = [0.025, 0.10, 0.5, 0.90, 0.975]
-    q = np.quantile(traj, levels, axis=0)  # months 1..24: the library itself
+    q = qfull[:, :Hc]  # months 1..24: the backtest's (widened) quantiles of the library itself
     if horizon > traj.shape[1]:  # later months: many continued copies, independent of n_paths and seed
         more = _continue(np.repeat(traj, _QUANTILE_COPIES, axis=0), horizon - traj.shape[1],
                          np.random.default_rng(_QUANTILE_SEED))[:, traj.shape[1]:]
         q = np.hstack([q, np.quantile(more, levels, axis=0)])
-    q = fm.from_log(pt[None, :] + sig * q)
+    q = np.minimum(fm.from_log(pt[None, :] + sig * q), cap)
     table = pd.DataFrame({"month": months, "point": fm.from_log(pt), "median": q[2], "lo95": q[0], "lo80": q[1],
                           "hi80": q[3], "hi95": q[4],
                           "interval_basis": np.where(np.arange(1, horizon + 1) <= bt.H_MAX, "backtest",
@@ -238,11 +274,12 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     hist = hist[hist["month"] <= p.months[T]].assign(month=lambda d: d["month"].astype(str))
     meta = {"country": code, "origin": str(p.months[T]), "model": MODEL, "sigma": sig,
             "n_trajectories": int(len(traj)), "n_paths": int(n_paths), "horizon": int(horizon),
+            "cap_persons_per_month": cap,
             "interval_backtested_months": int(bt.H_MAX),
             "error_library": "errors of origins whose outcome was known at the forecast origin" if only_known else
             "whole library: too few errors were known at this origin, so the intervals include errors of "
             "later origins (not an honest 'as forecast then' interval)",
-            "data_last_month": last_month(code),
+            "data_last_month": last_month(code), "latest_data_month": latest_data_month(),
             "series": "Eurostat migr_asyappctzm asylum applicants (first-time + subsequent) [persons/month]"}
     return Forecast(country=code, origin=str(p.months[T]), table=table, paths=paths, history=hist, meta=meta)
 
@@ -251,16 +288,19 @@ def _month(value, what: str) -> pd.Period:
     """A month written 'YYYY-MM' (a pandas Period is accepted too); anything else is an error."""
     if isinstance(value, pd.Period):
         return value.asfreq("M")
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return pd.Period(pd.Timestamp(value), freq="M")
     text = str(value).strip()
     if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
-        raise ScenarioError(f"{what} {value!r}: expected a month 'YYYY-MM', e.g. 2024-12")
+        raise ScenarioError(f"{what} {value!r}: expected a month 'YYYY-MM', e.g. 2024-12"
+                            + (", or 'latest'" if "origin" in what else ""))
     return pd.Period(text, freq="M")
 
 
 def _origin_index(p: bt.Panel, r: int, origin: str | None) -> int:
     ok = np.flatnonzero(~np.isnan(p.Y[r]))
     last = int(ok[-1])
-    if origin is None:
+    if origin is None or str(origin).strip().lower() == "latest":
         return last
     o = _month(origin, "forecast origin")
     if o > p.months[last]:
@@ -312,7 +352,7 @@ def inflow_sample_paths(country: str = "NL", start: str = "2025-01", months: int
     last = pd.Period(last_month(code), freq="M")
     if origin is None:
         o = min(st - 1, last)
-    elif str(origin) == "latest":
+    elif str(origin).strip().lower() == "latest":
         o = last
     else:
         o = _month(origin, "inflow_sample_paths origin")

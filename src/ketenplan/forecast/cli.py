@@ -24,13 +24,13 @@ def register(app: typer.Typer) -> None:
                                     "extrapolated beyond; see docs/forecast.md)."),
         paths: int = typer.Option(1000, "--paths", help="Number of sample paths."),
         seed: int = typer.Option(0, "--seed", help="Random seed of the sample paths."),
-        origin: str = typer.Option(None, "--origin", help="Last month the model sees (YYYY-MM); default the last month."),
+        origin: str = typer.Option(None, "--origin", help="Last month the model sees (YYYY-MM); default: the last data month ('latest')."),
         out: Path = typer.Option(Path("out/forecast"), "--out", help="Output folder."),
     ) -> None:
         """Monthly forecast of asylum applicants with 80%/95% intervals, sample paths, plot and table."""
         from ketenplan.errors import ScenarioError
         from ketenplan._io import ensure_folder, staged_folder
-        from ketenplan.forecast.api import MAX_CLI_HORIZON, forecast, last_month
+        from ketenplan.forecast.api import MAX_CLI_HORIZON, forecast
         from ketenplan.forecast.backtest import H_MAX
         from ketenplan.forecast.report import write_forecast
 
@@ -42,6 +42,13 @@ def register(app: typer.Typer) -> None:
             raise ScenarioError(f"--paths {paths}: expected an integer >= 1 (number of sample paths)")
         if seed < 0:
             raise ScenarioError(f"--seed {seed}: expected an integer >= 0")
+        from ketenplan.errors import DataError
+        from ketenplan.forecast.data import normalise_country
+
+        try:
+            country = normalise_country(country)
+        except DataError as exc:  # names the known codes
+            raise ScenarioError(f"--country {country!r}: {str(exc).split(': ', 1)[-1]}") from None
         ensure_folder(out)
         fc = forecast(country, horizon, n_paths=paths, seed=seed, origin=origin)
         with staged_folder(out, owned=FORECAST_OUTPUTS) as stage:
@@ -58,9 +65,13 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]{fc.country}[/]: forecast from {fc.origin}, {msg}; Eurostat definition, over "
                       f"{paths:,} sample path{'s' if paths > 1 else ''}", soft_wrap=True)
         console.print(f"files: {', '.join(str(p) for p in written)}", soft_wrap=True)
-        if fc.meta["data_last_month"] != last_month("NL"):
+        if fc.meta["data_last_month"] < fc.meta["latest_data_month"]:
             console.print(f"[yellow]note:[/] the data of {fc.country} end in {fc.meta['data_last_month']} "
-                          f"(the latest data of other countries: {last_month('NL')}); the forecast starts there",
+                          f"(the latest data of other countries: {fc.meta['latest_data_month']}); the forecast "
+                          f"starts there", soft_wrap=True)
+        if paths < 100:
+            console.print(f"[yellow]note:[/] the printed median and interval come from only {paths} sample "
+                          f"path{'s' if paths > 1 else ''}; the intervals in forecast.csv do not depend on --paths",
                           soft_wrap=True)
         if not fc.meta["error_library"].startswith("errors of origins"):
             console.print(f"[yellow]note:[/] the intervals use the {fc.meta['error_library']}", soft_wrap=True)

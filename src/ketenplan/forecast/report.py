@@ -43,13 +43,16 @@ def write_forecast(fc: Forecast, out: Path) -> list[Path]:
     """Write table, paths, metadata and the plot page; returns the paths written."""
     out = Path(out)
     fig = forecast_figure(fc)
+    early = (f" The data of {html.escape(fc.country)} end in {fc.meta['data_last_month']}, so the forecast starts there."
+             if fc.meta.get("data_last_month") and fc.meta["data_last_month"] < fc.meta.get("latest_data_month", "")
+             else "")
     page = (f"<html><head><meta charset='utf-8'><title>ketenplan forecast {fc.country}</title></head><body>"
             f"<h1>Forecast of asylum applicants, {html.escape(fc.country)}</h1>"
             f"<p>{html.escape(fc.meta['series'])}. Origin {fc.origin}. Model: combination of ETS, ARIMA, Theta and a "
             f"pooled cross-country regression (dashed, the forecast scored in the backtest). The bands and the median "
             f"come from the errors of earlier backtest origins added to it; the median lies above the point forecast "
             f"where those errors were mostly upward. {html.escape(str(fc.meta.get('error_library', '')).capitalize())}."
-            f"</p>"
+            f"{early}</p>"
             + fig.to_html(full_html=False, include_plotlyjs="inline")
             + fc.table.round(0).to_html(index=False) + "</body></html>")
     return [write_csv(out / "forecast.csv", fc.table), write_csv(out / "paths.csv", fc.paths),
@@ -113,7 +116,7 @@ def bar_verdict(metrics: pd.DataFrame, headline: str = HEADLINE) -> list[dict]:
         return None if v != v else bool(test(v))
 
     out = []
-    cand = metrics[~metrics["model"].isin(("snaive", "naive"))]
+    cand = metrics
     for h in BAR_STEPS:
         r = metrics[(metrics["model"] == headline) & (metrics["h"] == h)]
         if r.empty:

@@ -67,18 +67,25 @@ def _arrivals_fan(res: Results) -> go.Figure | None:
 
 def _forecast_note(res: Results) -> str | None:
     """What a forecast-driven inflow means for the figures of this report."""
-    inflow = res.scenario.inflow
+    inflow, sim = res.scenario.inflow, res.scenario.simulation
     if inflow.source != "forecast":
         return None
     from ketenplan.forecast.api import last_month
 
-    return (f"First applications come from the inflow forecast for {inflow.forecast_country} (Eurostat applicants "
-            f"less the scenario's subsequent applications), one sample path per replicate: months up to "
-            f"{last_month(inflow.forecast_country)} replay the data, later months are forecast "
-            f"(docs/forecast.md). The bands of every figure therefore include the uncertainty of the inflow. "
-            f"Capacities stay as the scenario sets them: paths that stay above the decision capacity build "
-            f"backlogs that a fixed capacity never clears, so occupancy bands show what unchanged capacity would "
-            f"meet, not a prediction.")
+    c, last = inflow.forecast_country, last_month(inflow.forecast_country)
+    begin, end = f"{sim.grid_start:%Y-%m}", f"{sim.end:%Y-%m}"
+    src = (f"First applications come from the inflow forecast for {c} (Eurostat applicants less the scenario's "
+           f"subsequent applications), one sample path per replicate (docs/forecast.md). ")
+    if end <= last:
+        return src + (f"Every month of this run ({begin} to {end}) lies within the data, which end {last}: all "
+                      f"replicates get the same first applications, so the bands show only the chain's own "
+                      f"randomness.")
+    start = (f"Every month of the run ({begin} on) is forecast, from the last data month of {c} ({last}). "
+             if begin > last else f"Months up to {last} replay the data, later months are forecast. ")
+    return src + start + ("The bands of every figure therefore include the uncertainty of the inflow. Capacities "
+                          "stay as the scenario sets them: paths that stay above the decision capacity build "
+                          "backlogs that a fixed capacity never clears, so occupancy bands show what unchanged "
+                          "capacity would meet, not a prediction.")
 
 
 def _locations(res: Results) -> go.Figure:

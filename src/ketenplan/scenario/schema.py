@@ -453,6 +453,21 @@ class Scenario(_Frozen):
                                  f"the scenario's groups are {sorted(names)}")
         return self
 
+    @model_validator(mode="after")
+    def _forecast_covers_grid(self) -> "Scenario":
+        if self.inflow.source != "forecast":
+            return self
+        from ketenplan.forecast.api import first_month  # lazy: data only read for source = forecast
+
+        first = first_month(self.inflow.forecast_country)
+        grid0 = self.simulation.grid_start
+        if f"{grid0:%Y-%m}" < first:
+            raise _key_error("simulation.start", f"with warmup_years = {self.simulation.warmup_years} the run begins "
+                             f"{grid0:%Y-%m}, before the {self.inflow.forecast_country} series of the inflow forecast "
+                             f"(source = 'forecast') begins ({first}); every simulated month needs data or a "
+                             f"forecast. Fix: start later, use fewer warmup_years, or set inflow.source = 'given'")
+        return self
+
     # ------------------------------------------------------------------------------------------
     def replace(self, **changes: object) -> "Scenario":
         """A new scenario with changes given as dotted keys, e.g. ``replace(**{"levers.triage": False})``."""
