@@ -35,6 +35,11 @@ NOT_YET = {
 def _fan(res: Results, dimension: str, category: str, title: str, ytitle: str = "persons") -> go.Figure:
     w = res.stock(dimension, category)
     w = w.resample("W").last() if len(w) > 800 else w
+    return _band(w, title, ytitle)
+
+
+def _band(w: pd.DataFrame, title: str, ytitle: str) -> go.Figure:
+    """p10-p90 band and median over the columns (replicates) of ``w``, by its index (dates)."""
     q = w.quantile([0.1, 0.5, 0.9], axis=1).T
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=q.index, y=q[0.9], line=dict(width=0), showlegend=False, hoverinfo="skip"))
@@ -53,16 +58,8 @@ def _arrivals_fan(res: Results) -> go.Figure | None:
     f = res.flows[res.flows.flow == "arrivals"]
     w = (f.assign(month=f.date.dt.to_period("M").dt.to_timestamp())
          .groupby(["month", "replicate"], observed=True).persons.sum().unstack())
-    q = w.quantile([0.1, 0.5, 0.9], axis=1).T
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=q.index, y=q[0.9], line=dict(width=0), showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=q.index, y=q[0.1], fill="tonexty", line=dict(width=0), name="p10-p90",
-                             fillcolor="rgba(31,119,180,0.25)"))
-    fig.add_trace(go.Scatter(x=q.index, y=q[0.5], name="median", line=dict(color="rgb(31,119,180)")))
-    fig.update_layout(title=f"Arrivals per month across replicates (first applications from {w.shape[1]} forecast "
-                            "sample paths, one per replicate)", yaxis_title="persons/month", height=340,
-                      margin=dict(l=50, r=20, t=50, b=40))
-    return fig
+    return _band(w, f"Arrivals per month across replicates (first applications from {w.shape[1]} forecast "
+                    "sample paths, one per replicate)", "persons/month")
 
 
 def _forecast_note(res: Results) -> str | None:
