@@ -244,13 +244,7 @@ def nationality_mix(country: str = "NL", year: int = 2014, top: int = 10) -> dic
     if d.empty:
         raise ScenarioError(f"{fdata.CITIZEN_FILE}: no citizenship rows for {country} in {year}; "
                             "expected a year between 2011 and 2024")
-    s = d.groupby("citizen_iso3")["persons"].sum().sort_values(ascending=False)
-    head = s.iloc[:top]
-    mix = (head / s.sum()).to_dict()
-    rest = 1.0 - sum(mix.values())
-    if rest > 0:
-        mix["OTHER"] = rest
-    return {k: float(v) for k, v in mix.items()}
+    return _top_shares(d.groupby("citizen_iso3")["persons"].sum(), top)
 
 
 def surge_mix(country: str = "NL", before: int = 2014, during: int = 2015, top: int = 10) -> dict[str, float]:
@@ -263,8 +257,13 @@ def surge_mix(country: str = "NL", before: int = 2014, during: int = 2015, top: 
     inc = b.sub(a, fill_value=0).clip(lower=0).sort_values(ascending=False)
     if inc.sum() <= 0:
         raise ScenarioError(f"{fdata.CITIZEN_FILE}: {country} shows no increase from {before} to {during}")
-    head = inc.iloc[:top]
-    mix = (head / inc.sum()).to_dict()
+    return _top_shares(inc, top)
+
+
+def _top_shares(persons: pd.Series, top: int) -> dict[str, float]:
+    """Shares of the ``top`` largest citizenships in ``persons``, the rest as ``OTHER``."""
+    s = persons.sort_values(ascending=False)
+    mix = (s.iloc[:top] / s.sum()).to_dict()
     rest = 1.0 - sum(mix.values())
     if rest > 0:
         mix["OTHER"] = rest
