@@ -1,12 +1,12 @@
-"""Shared fixtures for the chain tests (tests/ is on sys.path through this conftest)."""
+"""Shared fixtures for the chain tests."""
 
 from __future__ import annotations
 
 import pytest
 
-from chainkit import small
+from ketenplan.testing import small_scenario
 
 
 @pytest.fixture
-def small_scenario():
-    return small()
+def small_scenario_fixture():
+    return small_scenario()

@@ -8,7 +8,7 @@ import pytest
 
 from ketenplan.backtest import backtest, read_facts
 from ketenplan.data import data_path
-from ketenplan.engine import simulate
+from ketenplan.simulation import simulate
 from ketenplan.errors import DataError
 from ketenplan.scenario import load_scenario
 
@@ -17,7 +17,7 @@ from ketenplan.scenario import load_scenario
 def history():
     sc = load_scenario("nl_history")
     sc = sc.replace(**{"simulation.end": pd.Timestamp("2019-12-31").date()})
-    return simulate(sc, replicates=3, keep_journeys="all")
+    return simulate(sc, replicates=3, keep_journeys="all", resolution="day")
 
 
 def test_shipped_facts_are_in_sample_only():

@@ -154,7 +154,9 @@ def test_bad_output_places_and_options_fail_before_or_without_writing(tmp_path):
     (out / "report.html").mkdir(parents=True)
     r = runner.invoke(app, ["run", str(sc), "--out", str(out), "--no-placement", "-n", "1"])
     assert r.exit_code == 2 and "nothing was changed" in r.output.replace("\n", " ")
-    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    # no output of this run is moved in; the replicates it simulated are kept for the next attempt
+    assert sorted(p.name for p in out.iterdir()) == ["replicates", "report.html"]
+    assert "replicates are kept" in r.output.replace("\n", " ")
 
 
 def test_rerun_into_the_same_folder_leaves_no_stale_files(tmp_path):

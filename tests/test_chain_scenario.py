@@ -79,37 +79,33 @@ def test_scenario_is_frozen_and_replace_makes_variants():
         sc.replace(**{"levers.nope": 1})
 
 
-def _leaves(d, prefix=""):
-    for k, v in d.items():
-        key = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict) and k not in ("lag", "col_stay", "duration", "rvt", "aa", "safe_track", "va",
-                                             "restricted_stay", "time_to_departure", "detention", "lead_time"):
-            yield from _leaves(v, key)
-        else:
-            yield key, v
+def test_every_parameter_is_declared_once_with_unit_source_and_years():
+    """The schema declares every field with its unit and source; sourced figures say which years of
+    data they use; named assumptions give their reasoning; the shipped docs are generated from it."""
+    from pathlib import Path
 
+    from ketenplan.scenario import declared_parameters
+    from ketenplan.scenario.docs import parameters_markdown
 
-def test_every_default_has_a_source_or_named_assumption():
     table = parameters_table()
-    assert list(table.columns) == ["name", "value", "unit", "source", "note"]
-    assert table.source.notna().all() and (table.source.str.len() > 5).all()
-    names = set(table.name)
-    d = Scenario().to_dict()
-    missing = []
-    for key, value in _leaves(d):
-        if key in ("name", "description", "simulation.end", "simulation.seed", "inflow.source",
-                   "inflow.forecast_country") or key.startswith("groups"):
-            continue
-        if isinstance(value, list) and not value:
-            continue  # empty optional lists (given monthly values, tasks)
-        k = key.removesuffix(".per_year").removesuffix(".mode")
-        if k == "housing.tasks" or key == "housing.task_scale" or key.endswith("nareis.per_year") \
-                or key.endswith(".monthly"):
-            continue
-        if k not in names and key not in names:
-            missing.append(key)
-    assert "groups" in names
-    assert not missing, f"defaults without a parameters.csv row: {missing}"
+    undeclared = [k for k, meta in declared_parameters() if meta is None]
+    assert not undeclared, f"fields without param(...): {undeclared}"
+    assert (table.unit.str.len() > 0).all() and (table.source.str.len() > 5).all()
+    sourced = table[table.kind == "sourced"]
+    assert (sourced.years.str.len() > 0).all(), sourced[sourced.years == ""].name.tolist()
+    assumed = table[table.kind == "assumption"]
+    assert (assumed.note.str.len() > 10).all(), assumed[assumed.note.str.len() <= 10].name.tolist()
+    assert {"groups", "reception.central_capacity", "housing.task_rule", "placement.enabled"} <= set(table.name)
+    docs = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
+    assert docs.read_text(encoding="utf-8") == parameters_markdown(), \
+        "docs/parameters.md is out of date: run python -m ketenplan.scenario.docs docs/parameters.md"
+
+
+def test_parameters_table_shows_the_values_of_a_run_and_what_differs():
+    t = parameters_table(load_scenario("nl_history")).set_index("name")
+    assert t.loc["simulation.start", "value"] == "2014-01-01" and t.loc["simulation.start", "differs"]
+    assert t.loc["simulation.start", "default"] == "2025-01-01"
+    assert not t.loc["dublin.share", "differs"]
 
 
 def test_groups_come_from_the_shipped_table():
@@ -189,7 +185,7 @@ def test_shocked_first_parts_add_up_to_the_product_of_factors(tmp_path):
 
 
 def test_surge_with_its_own_group_mix_reaches_the_chain(tmp_path):
-    from ketenplan.engine import simulate
+    from ketenplan.simulation import simulate
 
     sc = load_scenario(write(tmp_path, SHOCKS))
     calm = sc.replace(**{"inflow.shocks": []})

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from chainkit import small
+from ketenplan.testing import small_scenario as small
 from ketenplan.cli import app
-from ketenplan.engine import simulate
+from ketenplan.simulation import simulate
 from ketenplan.ensemble.store import ResultStore, run_id_of
 from ketenplan.errors import DataError
 
@@ -54,8 +54,9 @@ def test_failed_save_leaves_the_store_unchanged(tmp_path):
     a = simulate(small(name="base"), seed=2, replicates=1)
     store.save(a)
     before = store.table("kpis")
-    # a run whose KPI values are not numbers cannot be inserted into the numeric column
-    bad = dataclasses.replace(a, kpis=a.kpis.assign(value="not a number"))
+    # a run with a table whose KPI values are not numbers cannot be inserted into the numeric column:
+    # its stored replicates go in first, then that table fails, and the whole run is rolled back
+    bad = dataclasses.replace(a, extras={"kpis": a.kpis.assign(value="not a number")})
     with pytest.raises(DataError, match="not saved, the store is unchanged"):
         store.save(bad)
     pd.testing.assert_frame_equal(store.table("kpis"), before)
@@ -92,7 +93,8 @@ def test_cli_run_with_store_then_list_and_kpis(tmp_path):
     assert r.exit_code == 0 and "short" in r.output
     r = runner.invoke(app, ["store", "kpis", str(db), "--out", str(tmp_path / "k.csv")])
     assert r.exit_code == 0 and "coa_occupancy_peak" in r.output
-    assert len(pd.read_csv(tmp_path / "k.csv")) == 26
+    from ketenplan.engine.results import KPIS
+    assert len(pd.read_csv(tmp_path / "k.csv")) == len(KPIS)
     r = runner.invoke(app, ["store", "list", str(tmp_path / "none.duckdb")])
     assert r.exit_code == 2 and "no such store" in r.output
     # another DuckDB database is neither read as a store nor changed

@@ -19,7 +19,7 @@ import derive_chain_data as d  # noqa: E402
 
 from ketenplan.backtest import backtest, read_facts  # noqa: E402
 from ketenplan.data import data_path  # noqa: E402
-from ketenplan.engine import simulate  # noqa: E402
+from ketenplan.simulation import simulate  # noqa: E402
 from ketenplan.scenario import scenario_from_dict  # noqa: E402
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ketenplan.engine.results import Results
-from ketenplan.errors import data_error
+from ketenplan.errors import DataError, data_error
 
 DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
@@ -99,15 +99,26 @@ def _span(date: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 def simulated_values(res: Results, quantity: str, date: str) -> np.ndarray | None:
     """The quantity on/over ``date`` for each replicate, or None when outside the simulated span."""
     lo, hi = _span(date)
-    first, last = res.flows.date.min(), res.flows.date.max()
+    monthly = res.metadata.get("resolution", "day") == "month"
+    first = res.flows.date.min()
+    last = res.flows.date.max() + (pd.offsets.MonthEnd(0) if monthly else pd.Timedelta(0))
     if hi < first or hi > last or lo < first:
         return None
     if quantity in STOCKS:
+        on = hi
+        if monthly:  # stocks per month: the value on the month's last day is kept, not other days
+            if hi != hi + pd.offsets.MonthEnd(0):
+                raise DataError(f"the fact {date} {quantity} needs the stock on {hi:%Y-%m-%d}, but the run kept "
+                                "stocks per month (their last day only); simulate with resolution='day'")
+            on = hi.replace(day=1)
         s = res.stocks[(res.stocks.dimension == "derived") & (res.stocks.category == STOCKS[quantity])
-                       & (res.stocks.date == hi)]
+                       & (res.stocks.date == on)]
         return s.sort_values("replicate").persons.to_numpy(float)
     if quantity in FLOWS:
         f = res.flows[(res.flows.flow.isin(FLOWS[quantity])) & (res.flows.date >= lo) & (res.flows.date <= hi)]
+        if monthly and (lo.day != 1 or hi != hi + pd.offsets.MonthEnd(0)):
+            raise DataError(f"the fact {date} {quantity} sums a flow over part of a month, but the run kept flows "
+                            "per month; simulate with resolution='day'")
         return f.groupby("replicate", observed=True).persons.sum().sort_index().to_numpy(float)
     if quantity == "ind_avg_decision_time_weeks":
         j = res.journeys

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.logging import RichHandler
 
 from ketenplan._cli import console, err_console, handle_errors  # noqa: F401
-from ketenplan.errors import ScenarioError
+from ketenplan.errors import DataError, ScenarioError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="ketenplan: planning, forecasting and scenario simulation for the Dutch migration chain.")
@@ -34,19 +34,21 @@ def _load(scenario: str, strict: bool = False):
     return load_scenario(scenario, strict=strict)
 
 
-def _simulate_with_progress(sc, seed, replicates, backend, keep_journeys="first"):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def _simulate_with_progress(sc, seed, replicates, backend, keep_journeys="first", **kw):
+    """ketenplan.simulate with a progress bar and an estimate of the time left (on a terminal)."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
-    from ketenplan.engine import simulate
+    from ketenplan.simulation import simulate
 
     n = sc.simulation.replicates if replicates is None else replicates
     # off where it cannot be drawn: rich would only print an empty line when it stops
     with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True,
-                  disable=not err_console.is_interactive) as prog:
+                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err_console,
+                  transient=True, disable=not err_console.is_interactive) as prog:
         task = prog.add_task(sc.name, total=n)
         return simulate(sc, seed=seed, replicates=n, backend=backend, keep_journeys=keep_journeys,
-                        progress=lambda k: prog.advance(task, k))
+                        progress=lambda k: prog.advance(task, k), **kw)
 
 
 # what `run` writes into its folder (an earlier run's files of these names are replaced or removed)
@@ -64,39 +66,15 @@ def _open_store(path):
     return store
 
 
-def _add_placement(res) -> None:
-    """Optimal vs status-quo placement of the kept journeys' permit holders, per half-year of decision
-    within the reported period; stored as ``res.extras["placement_by_period"]``."""
-    import pandas as pd
+def _post(sc, placement: bool):
+    """The post-processors of a run: the scenario's, without placement when --no-placement."""
+    from ketenplan.post import selected
 
-    from ketenplan.placement.chain import chain_placement
-
-    from ketenplan.placement.chain import placement_date
-
-    j = res.journeys
-    j = j[placement_date(j) >= pd.Timestamp(res.scenario.simulation.start)]
-    with err_console.status("placing permit holders per half-year over the municipalities (P3.7, P6.2)"):
-        po = chain_placement(j, seed=res.seed)
-    res.extras["placement_by_period"] = po.by_period
-    res.extras["placement_by_municipality"] = _by_municipality(po.assignment)
-    res.extras["placement_model"] = po.model_source
+    return [p.name for p in selected(sc, None) if placement or p.name != "placement"]
 
 
-def _by_municipality(a):
-    """Persons placed and expected employed per municipality, matched and status quo."""
-    import pandas as pd
-
-    from ketenplan.placement import load_municipalities
-
-    m = load_municipalities()[["municipality", "province"]]
-    parts = []
-    for col, w, tag in (("municipality_optimal", "weight_optimal", "optimal"),
-                        ("municipality_status_quo", "weight_status_quo", "status_quo")):
-        g = a[a[col] != ""].groupby(col).agg(persons=("persons", "sum"), employed=(w, "sum"))
-        parts.append(g.rename(columns=lambda c: f"{c}_{tag}"))
-    out = m.set_index("municipality").join(parts, how="left").fillna(0.0).reset_index()
-    return out[["municipality", "province", "persons_optimal", "persons_status_quo", "employed_optimal",
-                "employed_status_quo"]]
+BACKEND_HELP = "serial, threads, processes (the default: a process pool) or dask (see --scheduler)."
+SCHEDULER_HELP = "Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786): run the replicates on that cluster."
 
 
 @app.command("run")
@@ -106,8 +84,11 @@ def run_cmd(
     seed: int = typer.Option(None, "--seed", min=0, help="Root seed (default: the scenario's)."),
     replicates: int = typer.Option(None, "--replicates", "-n", min=1, help="Replicates (default: the scenario's)."),
     out: Path = typer.Option(Path("out/run"), "--out", help="Output folder for report.html and Parquet tables."),
-    backend: str = typer.Option("threads", help="serial, threads, processes or dask."),
+    backend: str = typer.Option("processes", help=BACKEND_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    workers: int = typer.Option(None, "--workers", min=1, help="Worker processes or threads (default: the cores)."),
     journeys: str = typer.Option("first", help="Keep per-case journeys of the 'first' replicate, 'all' or 'none'."),
+    resolution: str = typer.Option("month", help="Stocks and flows per 'month' or per 'day'."),
     strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
     placement: bool = typer.Option(True, "--placement/--no-placement",
                                    help="Place the first replicate's permit holders per half-year over the "
@@ -115,38 +96,45 @@ def run_cmd(
     store: Path = typer.Option(None, "--store", help="Also save the run in this DuckDB results store "
                                                      "(e.g. out/runs.duckdb; see `ketenplan store`)."),
 ) -> None:
-    """Simulate a scenario; write report.html, Parquet tables and print a short summary."""
-    from rich.table import Table
+    """Simulate a scenario; write report.html, Parquet tables and print a short summary.
 
+    The replicates are stored as they finish in OUT/replicates; a run interrupted and started again
+    with the same options resumes there."""
+    from ketenplan._io import ensure_folder, staged_folder
     from ketenplan.report import render_report
 
-    from ketenplan._io import ensure_folder, staged_folder
-
     sc = _load(scenario, strict)
-    ensure_folder(out)
     db = _open_store(store)
-    res = _simulate_with_progress(sc, seed, replicates, backend, journeys)
-    if placement and len(res.journeys):
-        _add_placement(res)
-    with staged_folder(out, owned=RUN_OUTPUTS) as stage:
-        res.to_parquet(stage)
-        render_report(res, stage / "report.html")
+    ensure_folder(out)
+    res = _simulate_with_progress(sc, seed, replicates, backend, journeys, resolution=resolution, workers=workers,
+                                  scheduler=scheduler, post=_post(sc, placement), out=out / "replicates")
+    try:
+        with staged_folder(out, owned=RUN_OUTPUTS) as stage:
+            res.to_parquet(stage)
+            render_report(res, stage / "report.html")
+    except DataError as exc:
+        raise DataError(f"{exc}. The simulated replicates are kept in {out / 'replicates'}: the same command run "
+                        "again reuses them") from None
     report = out / "report.html"
     if db is not None:
         run_id = db.save(res)
         console.print(f"stored as run [bold]{run_id}[/] in {store}", soft_wrap=True)
-    s = res.kpi_summary().set_index("kpi")
-    t = Table(title=f"{sc.name}: {res.metadata['start']} to {res.metadata['end']}, "
-                    f"{res.metadata['replicates']} replicates, seed {res.seed}")
-    for c in ("key figure", "mean", "p10", "p90", "unit"):
-        t.add_column(c, justify="left" if c in ("key figure", "unit") else "right", no_wrap=True)
-    for k in ("coa_occupancy_peak", "decision_time_general_weeks", "decision_time_safe_weeks",
-              "decision_time_dublin_weeks", "permit_holders_in_reception_mean", "departures_independent_per_year",
-              "departures_forced_per_year", "departures_unsupervised_per_year", "reception_cost_per_year"):
-        r = s.loc[k]
-        t.add_row(k, f"{r['mean']:,.1f}", f"{r.p10:,.1f}", f"{r.p90:,.1f}", r.unit)
-    console.print(t)
+    _print_kpis(res, ("coa_occupancy_peak", "decision_time_general_weeks", "decision_time_safe_weeks",
+                      "decision_time_dublin_weeks", "permit_holders_in_reception_mean",
+                      "departures_independent_per_year", "departures_forced_per_year",
+                      "departures_unsupervised_per_year", "reception_cost_per_year"))
     console.print(f"report: [bold]{report}[/]  tables: {out}/*.parquet", soft_wrap=True)
+
+
+def _print_kpis(res, names) -> None:
+    """Key figures as a table that never cuts a number (labels wrap; narrow terminals get one block per
+    figure)."""
+    from ketenplan._cli import print_kpi_table
+
+    s = res.kpi_summary().set_index("kpi")
+    m = res.metadata
+    print_kpi_table(f"{m['scenario']}: {m['start']} to {m['end']}, {m['replicates']} replicates, seed {res.seed}",
+                    [(k, s.loc[k]) for k in names if k in s.index])
 
 
 @app.command("compare")
@@ -157,7 +145,9 @@ def compare_cmd(
     replicates: int = typer.Option(None, "--replicates", "-n", min=1,
                                    help="Replicates for all (default: the first scenario's)."),
     out: Path = typer.Option(Path("out/compare"), "--out", help="Output folder for compare.html and compare_kpis.csv."),
-    backend: str = typer.Option("threads", help="serial, threads, processes or dask."),
+    backend: str = typer.Option("processes", help=BACKEND_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    workers: int = typer.Option(None, "--workers", min=1, help="Worker processes or threads (default: the cores)."),
     strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
     store: Path = typer.Option(None, "--store", help="Also save every run in this DuckDB results store."),
 ) -> None:
@@ -185,7 +175,8 @@ def compare_cmd(
     db = _open_store(store)
     seed = scs[0].simulation.seed if seed is None else seed
     n = scs[0].simulation.replicates if replicates is None else replicates
-    results = [_simulate_with_progress(sc, seed, n, backend, "none") for sc in scs]
+    results = [_simulate_with_progress(sc, seed, n, backend, "none", scheduler=scheduler, workers=workers,
+                                       post=[p for p in _post(sc, False)]) for sc in scs]
     with staged_folder(out, owned=("compare.html", "compare_kpis.csv")) as stage:
         render_comparison(results, stage)
     page = out / "compare.html"
@@ -308,7 +299,7 @@ def backtest_cmd(
     facts_df = read_facts(facts if facts is not None else data_path("nl_chain", "facts_nl_2014_2019.csv"))
     sc = _load(scenario)
     ensure_folder(out)
-    res = _simulate_with_progress(sc, seed, replicates, "threads", keep_journeys="all")
+    res = _simulate_with_progress(sc, seed, replicates, "processes", keep_journeys="all", resolution="day", post=[])
     bt = backtest(facts_df, res)
     if bt.table.empty:
         from ketenplan.errors import DataError

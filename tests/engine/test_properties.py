@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainkit import small
-from ketenplan.engine import kernel as K
-from ketenplan.engine import simulate
+from ketenplan.testing import small_scenario as small
+from ketenplan.engine import registry as R
+from ketenplan.simulation import simulate
 from ketenplan.engine.run import run_replicate
 
 D = dt.date(2025, 1, 1)
@@ -31,12 +31,15 @@ def test_invariants_hold(first, reg, cap, gen, seed, triage, routing):
     out = run_replicate(sc, 0, np.random.SeedSequence(seed))  # raises InvariantError on a breach
     assert (out.stage_stock >= 0).all()
     assert (out.loc_stock >= 0).all()
-    assert (out.loc_stock[:, K.LOC_REGULAR] <= cap).all()
-    assert (out.loc_stock[:, K.LOC_SMALL] <= cap // 4).all()
-    arrived = out.flows[:, K.F_ARRIVALS].sum()
-    exited = out.flows[:, [K.F_HOUSED, K.F_DUBLIN_TRANSFERS, K.F_DEP_INDEPENDENT, K.F_DEP_FORCED,
-                           K.F_DEP_UNSUPERVISED]].sum()
-    assert arrived == out.stage_stock[-1, 1:K.EXITED].sum() + exited
+    assert (out.loc_stock[:, R.LOC["regular"]] <= cap).all()
+    assert (out.loc_stock[:, R.LOC["small_scale"]] <= cap // 4).all()
+    F = R.FLOW
+    arrived = out.flows[:, F["arrivals"]].sum()
+    left = out.flows[:, [F["housed"], F["dublin_transfers"], F["departures_independent"], F["departures_forced"],
+                         F["departures_unsupervised"]]].sum()
+    assert arrived == out.stage_stock[-1, R.stages_in("chain")].sum() + left
+    # everyone who left the chain is in a settled or a gone stage
+    assert left == out.stage_stock[-1, R.stages_in("settled") + R.stages_in("gone")].sum()
 
 
 def test_same_seed_same_numbers_different_seed_differs():
@@ -65,8 +68,8 @@ def test_backends_give_identical_numbers(backend):
 def test_capacity_binds_and_emergency_takes_the_overflow():
     sc = small(**{"reception.capacity_regular": [{"start": D, "value": 2000}]})
     out = run_replicate(sc, 0, np.random.SeedSequence(1))
-    assert out.loc_stock[:, K.LOC_REGULAR].max() == pytest.approx(2000, abs=10)
-    assert out.loc_stock[:, K.LOC_EMERGENCY].max() > 0
+    assert out.loc_stock[:, R.LOC["regular"]].max() == pytest.approx(2000, abs=10)
+    assert out.loc_stock[:, R.LOC["emergency"]].max() > 0
 
 
 def test_more_decision_capacity_shortens_decision_times():
@@ -110,7 +113,7 @@ def test_inflow_from_forecast_gives_one_replicate_per_sample_path():
 def test_forecast_inflow_replays_the_data_in_the_warm_up_and_forecasts_after_it():
     """With a warm-up, the months up to the last data month (2024-12) carry the data in every
     replicate; the forecast starts after them, not at the start of the warm-up."""
-    from ketenplan.engine import _forecast_paths
+    from ketenplan.simulation import forecast_paths as _forecast_paths
     from ketenplan.forecast import data as fdata
 
     sc = small(**{"inflow.source": "forecast", "simulation.warmup_years": 2, "simulation.end": dt.date(2025, 12, 31)})
@@ -132,11 +135,11 @@ def test_zero_day_desk_stays_still_end():
                   "procedure.safe_track": zero, "procedure.va_share": 0.0, "dublin.duration": zero,
                   "simulation.end": dt.date(2025, 12, 31)})
     out = run_replicate(sc, 0, np.random.SeedSequence(5))
-    assert out.flows[:, K.F_REGISTERED].sum() > 0
+    assert out.flows[:, R.FLOW["registrations"]].sum() > 0
     # at the end of each day central reception holds exactly the persons registered that day
-    np.testing.assert_array_equal(out.stage_stock[:, K.CENTRAL], out.flows[:, K.F_REGISTERED])
+    np.testing.assert_array_equal(out.stage_stock[:, R.STAGE["central_reception"]], out.flows[:, R.FLOW["registrations"]])
     # and the procedure holds no more than one day of decisions' worth of persons
-    assert out.stage_stock[:, K.PROCEDURE].max() <= out.flows[:, K.F_DECISIONS].max()
+    assert out.stage_stock[:, R.STAGE["in_procedure"]].max() <= out.flows[:, R.FLOW["decisions"]].max()
 
 
 def test_report_of_a_forecast_driven_run_shows_the_inflow_spread(tmp_path):
@@ -150,7 +153,7 @@ def test_report_of_a_forecast_driven_run_shows_the_inflow_spread(tmp_path):
     assert (np.asarray(hi) > np.asarray(lo)).all()
     html = render_report(res, tmp_path / "report.html").read_text()
     assert "Every month of the run (2025-01 on) is forecast, from the last data month of NL (2024-12)" in html
-    assert "not a prediction" in html
+    assert "Capacities stay as the scenario" in html
     warm = simulate(small(**{"inflow.source": "forecast", "simulation.warmup_years": 1,
                              "simulation.end": dt.date(2025, 6, 30)}), seed=2, replicates=2)
     assert "Months up to 2024-12 replay the data" in render_report(warm, tmp_path / "w.html").read_text()

@@ -1,8 +1,8 @@
-"""The numba kernel against the SimPy reference (benchmarks/simpy_chain.py) on the same compiled inputs.
+"""The numba kernel against the SimPy reference (ketenplan.testing) on the same compiled inputs.
 
-The reference is a separate, process-per-case SimPy model of the same chain. With SimPy's
-same-time tie rule set to the kernel's (last scheduled first) both must give identical arrays;
-with SimPy's own rule (first scheduled first) key statistics must agree within 2%.
+The reference is a separate, process-per-case SimPy model walking the same declared chain. With
+SimPy's same-time tie rule set to the kernel's (last scheduled first) both must give identical
+arrays; with SimPy's own rule (first scheduled first) key statistics must agree within 2%.
 """
 
 from __future__ import annotations
@@ -10,32 +10,26 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ketenplan.engine import kernel as K
+from ketenplan.engine import registry as R
 from ketenplan.engine.compile import compile_replicate
+from ketenplan.engine.rng import replicate_key
 from ketenplan.engine.run import run_compiled
+from ketenplan.testing import key_statistics, output_differences, relative_difference, run_reference
 
 pytest.importorskip("simpy")
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from simpy_chain import array_differences, key_statistics, relative_difference, run_simpy  # noqa: E402
 
 TOLERANCE_FIFO = 0.02  # plain SimPy tie order: key statistics within 2%
+S, F, L = R.STAGE, R.FLOW, R.LOC
 
 
 def _base():
-    try:
-        from ketenplan.scenario import load_scenario
+    from ketenplan.scenario import load_scenario
 
-        return load_scenario("nl_baseline")
-    except ImportError:
-        from ketenplan.scenario.schema import Scenario
-
-        return Scenario()
+    return load_scenario("nl_baseline")
 
 
 def stressed_scenario():
@@ -69,16 +63,20 @@ LEVER_VARIANTS = {
 }
 
 
+def _compile(sc, seed):
+    return compile_replicate(sc, replicate_key(np.random.SeedSequence(seed)))
+
+
 @pytest.fixture(scope="module")
 def compiled():
-    return compile_replicate(stressed_scenario(), np.random.default_rng(20250101))
+    return _compile(stressed_scenario(), 20250101)
 
 
 @pytest.mark.parametrize("variant", sorted(LEVER_VARIANTS))
 def test_simpy_reference_identical_variants(variant):
-    c = compile_replicate(stressed_scenario().replace(**LEVER_VARIANTS[variant]), np.random.default_rng(7))
+    c = _compile(stressed_scenario().replace(**LEVER_VARIANTS[variant]), 7)
     eng = run_compiled(copy.deepcopy(c))
-    assert array_differences(eng, run_simpy(copy.deepcopy(c))) == {}
+    assert output_differences(eng, run_reference(copy.deepcopy(c))) == {}
 
 
 @pytest.fixture(scope="module")
@@ -89,19 +87,20 @@ def engine_out(compiled):
 def test_scenario_exercises_the_whole_chain(compiled, engine_out):
     """Guard against a vacuous comparison: every mechanism must be active in this scenario."""
     ls, ss, fl, r = engine_out.loc_stock, engine_out.stage_stock, engine_out.flows, engine_out.case
-    assert ls[:, K.LOC_EMERGENCY].max() > 0 and ls[:, K.LOC_SMALL].max() > 0
-    assert ss[:, K.WAIT_REG].max() > 0 and ss[:, K.WAIT_DECISION].max() > 0
-    assert ss[:, K.HOUSING_QUEUE].max() > 0 and ss[:, K.VA].max() > 0 and ss[:, K.RETURN_RESTRICTED].max() > 0
-    assert fl[:, K.F_NAREIS_ARRIVALS].sum() > 0 and fl[:, K.F_DUBLIN_TRANSFERS].sum() > 0
-    assert (r["outcome"] == K.OUT_GRANTED_APPEAL).any() and fl[:, K.F_BREACHES].sum() > 0
-    assert fl[:, K.F_DEP_FORCED].sum() > 0 and fl[:, K.F_HOUSED].sum() > 0
+    assert ls[:, L["emergency"]].max() > 0 and ls[:, L["small_scale"]].max() > 0
+    assert ss[:, S["waiting_registration"]].max() > 0 and ss[:, S["waiting_decision_general"]].max() > 0
+    assert ss[:, S["housing_queue"]].max() > 0 and ss[:, S["extended_procedure"]].max() > 0
+    assert ss[:, S["return_restricted"]].max() > 0 and ss[:, S["dublin_waiting"]].max() > 0
+    assert fl[:, F["nareis_arrivals"]].sum() > 0 and fl[:, F["dublin_transfers"]].sum() > 0
+    assert (r["outcome"] == R.OUTCOME["granted_on_appeal"]).any() and fl[:, F["statutory_breaches"]].sum() > 0
+    assert fl[:, F["departures_forced"]].sum() > 0 and fl[:, F["housed"]].sum() > 0
     # emergency places free up for regular ones: the emergency stock falls on some days
-    assert (np.diff(ls[:, K.LOC_EMERGENCY]) < 0).any()
+    assert (np.diff(ls[:, L["emergency"]]) < 0).any()
 
 
 def test_simpy_reference_identical(compiled, engine_out):
-    ref = run_simpy(copy.deepcopy(compiled))
-    assert array_differences(engine_out, ref) == {}
+    ref = run_reference(copy.deepcopy(compiled))
+    assert output_differences(engine_out, ref) == {}
     ks, kr = key_statistics(engine_out), key_statistics(ref)
     for k in ks:
         assert ks[k] == kr[k] or (math.isnan(ks[k]) and math.isnan(kr[k])), k
@@ -109,7 +108,7 @@ def test_simpy_reference_identical(compiled, engine_out):
 
 def test_simpy_plain_tie_rule_agrees(compiled, engine_out):
     """SimPy's own same-time order (first scheduled first) reorders same-day events only."""
-    ref = run_simpy(copy.deepcopy(compiled), tie="fifo")
+    ref = run_reference(copy.deepcopy(compiled), tie="fifo")
     ks, kr = key_statistics(engine_out), key_statistics(ref)
     for k in ("coa_occupancy_mean", "decision_wait_general_days", "decision_wait_safe_days",
               "decision_wait_dublin_days", "housing_wait_days", "grants", "departures"):
@@ -119,7 +118,7 @@ def test_simpy_plain_tie_rule_agrees(compiled, engine_out):
 def test_comparison_detects_a_difference(compiled, engine_out):
     """The oracle can fail: one case's longer central stay must show up in the comparison."""
     c = copy.deepcopy(compiled)
-    i = int(np.flatnonzero((c.case["stream"] == K.STREAM_FIRST) & (c.case["arrival_day"] > 30))[0])
-    c.case["dur_col"][i] += 3
-    diff = array_differences(engine_out, run_simpy(c))
+    i = int(np.flatnonzero((c.case["stream"] == R.STREAM["first"]) & (c.case["arrival_day"] > 30))[0])
+    c.inputs.dur[i, R.DURATION["col"]] += 3
+    diff = output_differences(engine_out, run_reference(c))
     assert diff.get("stage_stock", 0) > 0 and diff.get("exit_day", 0) > 0

@@ -305,7 +305,7 @@ def test_routed_cases_are_matched_at_routing_in_a_real_chain_run():
     and are matched to their municipality then (P3.7); the others at their decision."""
     import datetime as dt
 
-    from ketenplan.engine import simulate
+    from ketenplan.simulation import simulate
     from ketenplan.placement.chain import half_year
     from ketenplan.scenario import load_scenario
 

@@ -1,7 +1,10 @@
-"""Compile a scenario into the arrays the kernel runs on, drawing all randomness up front.
+"""Compile a scenario into the kernel's named inputs, drawing every random quantity up front.
 
-Every stochastic function takes a ``numpy.random.Generator``. The draws of one replicate are
-made in a fixed order, so the same scenario and seed give the same arrays on any backend.
+Draws are keyed (``engine.rng``): each is a function of the replicate's key, the purpose of the
+draw and the case's identity, never of the order in which cases are drawn. The same scenario and
+seed give the same arrays on every backend, and a change of one stream's volume adds or removes
+cases of that stream while every other case keeps its household, arrival day, nationality group,
+decision and durations (common random numbers across scenarios).
 """
 
 from __future__ import annotations
@@ -11,9 +14,35 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ketenplan.engine import kernel as K
-from ketenplan.scenario.schema import DAYS_PER_MONTH, Duration, MonthValue, Scenario, Step, Stream
+from ketenplan.engine import registry as R
+from ketenplan.engine import rng as G
+from ketenplan.scenario.schema import DAYS_PER_MONTH, Duration, MonthValue, Scenario, Step
+
+STREAM_FIRST, STREAM_SUBSEQUENT, STREAM_NAREIS, STREAM_RESETTLEMENT = (R.STREAM[n] for n in (
+    "first", "subsequent", "nareis", "resettlement"))
+TRACK_GENERAL, TRACK_SAFE, TRACK_DUBLIN, TRACK_NONE = (R.TRACK[n] for n in ("general", "safe_country", "dublin",
+                                                                            "none"))
+# inflow parts (the first component of a case's identity): one per stream; the extra arrivals of
+# shock k with its own group mix are part SHOCK_PART0 + k
+PART_OF_STREAM = {STREAM_FIRST: 0, STREAM_SUBSEQUENT: 1, STREAM_RESETTLEMENT: 2, STREAM_NAREIS: 3}
+SHOCK_PART0 = 8
+# the keyed draws' purposes (engine.rng.PURPOSES)
+(P_MONTH_COUNT, P_HOUSEHOLD, P_DECISION, P_RETURN, P_DUB_OUTCOME, P_COL, P_DUB_DURATION, P_RVT, P_AA, P_SAFE, P_VA,
+ P_APPEAL_DURATION, P_RESTRICTED_STAY, P_DEPARTURE, P_DETENTION, P_LEAD, P_NAREIS_COUNT, P_NAREIS_LAG) = (
+    G.P[n] for n in ("month_count", "household", "decision", "return", "dublin_outcome", "col", "dublin", "rvt", "aa",
+                     "safe_track", "va", "appeal", "restricted_stay", "departure", "detention", "lead",
+                     "nareis_count", "nareis_lag"))
+# the registry's per-case slots
+(DUR_COL, DUR_DUBLIN, DUR_PROCEDURE, DUR_EXTENDED, DUR_LEAD, DUR_APPEAL, DUR_TERM, DUR_RESTRICTED, DUR_DEPARTURE,
+ DUR_DETENTION) = (R.DURATION[n] for n in ("col", "dublin", "procedure", "extended", "lead", "appeal", "term",
+                                          "restricted", "departure", "detention"))
+(BR_AFTER_CENTRAL, BR_DUBLIN_OUTCOME, BR_AFTER_PROCEDURE, BR_AFTER_EXTENDED, BR_APPEAL_OUTCOME, BR_AFTER_TERM,
+ BR_AFTER_RESTRICTED, BR_DEPARTURE_TYPE) = (R.BRANCH[n] for n in (
+    "after_central", "dublin_outcome", "after_procedure", "after_extended", "appeal_outcome", "after_term",
+    "after_restricted", "departure_type"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -101,27 +130,8 @@ def monthly_persons(stream_steps: tuple[Step, ...], monthly: tuple[MonthValue, .
 
 
 # ----------------------------------------------------------------------------------------------
-# distributions
+# shocks
 # ----------------------------------------------------------------------------------------------
-def draw_days(spec: Duration, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n draws of a duration [days], rounded up to whole days (int64, >= 0)."""
-    if n == 0:
-        return np.zeros(0, np.int64)
-    if spec.name == "fixed":
-        x = np.full(n, spec.mean)
-    elif spec.name == "exponential":
-        x = rng.exponential(spec.mean, n) if spec.mean > 0 else np.zeros(n)
-    elif spec.name == "gamma":
-        shape = 1.0 / spec.cv**2
-        x = rng.gamma(shape, spec.mean / shape, n)
-    elif spec.name == "lognormal":
-        sigma2 = np.log1p(spec.cv**2)
-        x = rng.lognormal(np.log(max(spec.mean, 1e-12)) - sigma2 / 2, np.sqrt(sigma2), n)
-    else:  # uniform
-        x = rng.uniform(spec.low, spec.high, n)
-    return np.ceil(x - 1e-9).astype(np.int64)
-
-
 def shocked_first(expected: np.ndarray, shocks, grid: TimeGrid) -> list[tuple[np.ndarray, int]]:
     """Apply the scenario's shocks, in order, to the expected first applications [persons/month].
 
@@ -152,226 +162,369 @@ def shocked_first(expected: np.ndarray, shocks, grid: TimeGrid) -> list[tuple[np
 # ----------------------------------------------------------------------------------------------
 @dataclass
 class Compiled:
-    """Kernel inputs for one replicate (per-day, per-half-year and per-case arrays)."""
+    """One replicate's kernel inputs (a named record) with the grid and the case attributes that
+    the results read."""
 
     grid: TimeGrid
     half_labels: list[str]
-    day: dict[str, np.ndarray] = field(default_factory=dict)
-    case: dict[str, np.ndarray] = field(default_factory=dict)
+    inputs: "K.Inputs | None" = None
+    case: dict[str, np.ndarray] = field(default_factory=dict)  # arrival_day, size, children, group, ...
     scalars: dict[str, float] = field(default_factory=dict)
     group_names: tuple[str, ...] = ()
+    housing: dict = field(default_factory=dict)  # the housing task hook's settings
 
     @property
     def n_cases(self) -> int:
         return int(self.case["size"].shape[0])
 
 
-def _households(n: int, hh, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Draw n cases: returns (size, children). UAM: 1 child; family: adults + children; else 1 adult."""
-    u = rng.random(n)
-    extra_adult = rng.random(n) < (hh.family_adults - 1.0)
-    kids = 1 + rng.poisson(hh.family_children - 1.0, n)
-    is_uam = u < hh.uam_share
-    is_family = (u >= hh.uam_share) & (u < hh.uam_share + hh.family_share)
-    children = np.where(is_uam, 1, np.where(is_family, kids, 0))
-    adults = np.where(is_uam, 0, np.where(is_family, 1 + extra_adult, 1))
-    return (adults + children).astype(np.int64), children.astype(np.int64)
+def _duration_row(d: Duration) -> tuple[float, float, float, float, float]:
+    return (float(G.FAMILIES.index(d.name)), d.mean, d.cv, d.low, d.high)
 
 
-def _arrivals(expected: np.ndarray, grid: TimeGrid, hh, rng: np.random.Generator):
-    """Cases arriving: Poisson persons per month, grouped into households, uniform days in the month.
+@njit(cache=True, nogil=True)
+def _month_counts(key, part, months_abs, expected):
+    """Persons arriving in each month: the Poisson quantile of a keyed uniform (monotone in the
+    expected number, so more expected arrivals never mean fewer persons)."""
+    n = months_abs.shape[0]
+    out = np.zeros(n, np.int64)
+    for m in range(n):
+        lam = expected[m]
+        if lam > 0:
+            ck = (np.uint64(part) << np.uint64(56)) | (np.uint64(months_abs[m]) << np.uint64(32)) | G.MONTH_INDEX
+            out[m] = G.poisson_ppf(G.uniforms(key, P_MONTH_COUNT, ck, 0)[0], lam)
+    return out
 
-    Households are drawn in one pass for the whole horizon and cut at each month's person count;
-    a household that straddles a month boundary arrives in the month of its first member.
-    """
-    months = grid.months()
-    persons = rng.poisson(np.maximum(expected, 0.0))
+
+@njit(cache=True, nogil=True)
+def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, extra_kids):
+    """Cases of one inflow part: for each month, households drawn by index until the month's
+    persons are reached (the last one trimmed), each on a keyed day within the month.
+    Returns size, children, day, case key."""
     total = int(persons.sum())
-    if total == 0:
-        z = np.zeros(0, np.int64)
-        return z, z, z
-    n_guess = int(total / 1.3) + 64
-    size, kids = _households(n_guess, hh, rng)
-    while size.sum() < total:
-        s2, k2 = _households(n_guess // 4 + 64, hh, rng)
-        size, kids = np.concatenate([size, s2]), np.concatenate([kids, k2])
-    cum = np.cumsum(size)
-    cut = int(np.searchsorted(cum, total))  # the last household may be trimmed
-    size, kids, cum = size[: cut + 1].copy(), kids[: cut + 1].copy(), cum[: cut + 1]
-    excess = int(cum[-1] - total)
-    if excess:
-        kids[-1] -= min(excess, int(kids[-1]))
-        size[-1] -= excess
-    first_person = np.cumsum(size) - size
-    month_of_case = np.searchsorted(np.cumsum(persons), first_person, side="right")
-    starts = months.to_timestamp(how="start").values.astype("datetime64[D]")
-    day0 = np.datetime64(grid.day0, "D")
-    lo = np.maximum((starts - day0).astype(np.int64), 0)
-    hi = np.minimum(lo + np.array([p.days_in_month for p in months]) - 1, grid.T - 1)
-    lo_c, hi_c = lo[month_of_case], hi[month_of_case]
-    days = lo_c + np.floor(rng.random(size.shape[0]) * (hi_c - lo_c + 1)).astype(np.int64)
-    order = np.argsort(days, kind="stable")
-    return size[order], kids[order], days[order]
+    size = np.empty(total, np.int64)
+    kids = np.empty(total, np.int64)
+    day = np.empty(total, np.int64)
+    keys = np.empty(total, np.uint64)
+    c = 0
+    for m in range(months_abs.shape[0]):
+        left = persons[m]
+        idx = 0
+        base = (np.uint64(part) << np.uint64(56)) | (np.uint64(months_abs[m]) << np.uint64(32))
+        while left > 0:
+            ck = base | np.uint64(idx)
+            u, v, w, x = G.uniforms4(key, P_HOUSEHOLD, ck, 0)  # type, extra adult, day, children
+            if u < uam:
+                a, k = 0, 1
+            elif u < uam + fam:
+                a = 2 if v < extra_adult else 1
+                k = 1 + G.poisson_ppf(x, extra_kids)
+            else:
+                a, k = 1, 0
+            sz = a + k
+            if sz > left:  # the month's last household is trimmed to its persons
+                k -= min(sz - left, k)
+                sz = left
+            size[c] = sz
+            kids[c] = k
+            day[c] = lo[m] + int(w * (hi[m] - lo[m] + 1))
+            keys[c] = ck
+            left -= sz
+            idx += 1
+            c += 1
+    return size[:c], kids[:c], day[:c], keys[:c]
 
 
-def compile_replicate(scenario: Scenario, rng: np.random.Generator,
-                      first_monthly: np.ndarray | None = None) -> Compiled:
-    """Draw one replicate's cases and inputs. ``first_monthly`` overrides the first-application
-    stream [persons/month per grid month] (used for forecast sample paths)."""
+# indices of the scalar parameters of _draw_cases
+(PAR_DUBLIN_SHARE, PAR_TRIAGE, PAR_ROUTING, PAR_LIKELY, PAR_LEGAL_AID, PAR_NO_HEARING, PAR_VA_SHARE,
+ PAR_APPEAL_SHARE, PAR_APPEAL_SUCCESS, PAR_TERM_DAYS, PAR_RESTRICTED, PAR_SHARE_IND, PAR_SHARE_FORCED,
+ PAR_DUB_ACCEPT, PAR_DUB_TRANSFER, PAR_DUB_ABSCOND) = range(16)
+# rows of the duration table of _draw_cases
+(D_COL, D_DUBLIN, D_RVT, D_AA, D_SAFE, D_VA, D_APPEAL, D_RESTRICTED, D_DEPARTURE, D_DETENTION, D_LEAD,
+ D_NAREIS_LAG) = range(12)
+
+
+@njit(cache=True, nogil=True)
+def _draw_cases(key, ckey, stream, mix, group_in, cum_mix, grant_rate, safe, par, dspec, dur, branch,
+                group, track, routed, likely):
+    """Every case's nationality group, track and pre-drawn path through the chain, by keyed draws.
+    One Philox call gives a case's group, Dublin claim, grant and referral to the extended
+    procedure; one more its appeal, appeal outcome, freedom-restricting location and departure
+    type; each duration has its own. A draw a case does not need is never made and never shifts
+    another case's draws."""
+    for i in range(ckey.shape[0]):
+        k = ckey[i]
+        s = stream[i]
+        u_group, u_dublin, u_grant, u_va = G.uniforms4(key, P_DECISION, k, 0)
+        # nationality group: the mix of the case's part; a family member follows the sponsor
+        if group_in[i] >= 0:
+            g = group_in[i]
+        else:
+            row = cum_mix[mix[i]]
+            g = 0
+            while g < row.shape[0] - 1 and u_group >= row[g]:
+                g += 1
+        group[i] = g
+        rate = grant_rate[g]
+        likely[i] = rate >= par[PAR_LIKELY]
+        if s == STREAM_RESETTLEMENT or s == STREAM_NAREIS:
+            track[i] = TRACK_NONE
+            routed[i] = False
+            if s == STREAM_NAREIS:
+                dur[i, DUR_COL] = max(_dd(key, P_COL, k, dspec, D_COL), 1)
+                branch[i, BR_AFTER_CENTRAL] = 0  # permit on arrival: to the lead time
+                dur[i, DUR_LEAD] = _dd(key, P_LEAD, k, dspec, D_LEAD)
+            continue
+        if s == STREAM_FIRST and u_dublin < par[PAR_DUBLIN_SHARE]:
+            tr = TRACK_DUBLIN
+        elif safe[g] and par[PAR_TRIAGE] > 0:
+            tr = TRACK_SAFE
+        else:
+            tr = TRACK_GENERAL
+        track[i] = tr
+        routed[i] = likely[i] and par[PAR_ROUTING] > 0
+        grant = u_grant < rate
+        dur[i, DUR_COL] = max(_dd(key, P_COL, k, dspec, D_COL), 1)
+        if tr == TRACK_DUBLIN:
+            branch[i, BR_AFTER_CENTRAL] = 1
+            u = G.uniforms4(key, P_DUB_OUTCOME, k, 0)[0]
+            acc = par[PAR_DUB_ACCEPT]
+            trf = par[PAR_DUB_TRANSFER]
+            o = 0 if u < acc * trf else (1 if u < acc * trf + acc * (1 - trf) * par[PAR_DUB_ABSCOND] else 2)
+            branch[i, BR_DUBLIN_OUTCOME] = o  # transfer, abscond, or lapse to the national procedure
+            dur[i, DUR_DUBLIN] = max(_dd(key, P_DUB_DURATION, k, dspec, D_DUBLIN), 1)
+            if o != 2:
+                continue
+        else:
+            branch[i, BR_AFTER_CENTRAL] = 2 if tr == TRACK_GENERAL else 3
+        # the national procedure
+        repeat_no_chance = s == STREAM_SUBSEQUENT and not grant and par[PAR_NO_HEARING] > 0
+        if tr == TRACK_SAFE:
+            proc = _dd(key, P_SAFE, k, dspec, D_SAFE)
+        else:
+            rvt = 0 if (par[PAR_LEGAL_AID] > 0 and grant) else _dd(key, P_RVT, k, dspec, D_RVT)
+            proc = rvt + _dd(key, P_AA, k, dspec, D_AA)
+        if repeat_no_chance:
+            proc = 1  # decided without a hearing
+        dur[i, DUR_PROCEDURE] = max(proc, 1)
+        va = tr != TRACK_SAFE and u_va < par[PAR_VA_SHARE] and not repeat_no_chance
+        if va:
+            dur[i, DUR_EXTENDED] = _dd(key, P_VA, k, dspec, D_VA)
+        u_appeal, u_success, u_restricted, u_dep = G.uniforms4(key, P_RETURN, k, 0)
+        if grant:
+            decided = 0
+        elif u_appeal < par[PAR_APPEAL_SHARE]:
+            decided = 1
+            dur[i, DUR_APPEAL] = _dd(key, P_APPEAL_DURATION, k, dspec, D_APPEAL)
+        else:
+            decided = 2
+        branch[i, BR_AFTER_PROCEDURE] = 0 if va else 1 + decided
+        branch[i, BR_AFTER_EXTENDED] = decided
+        permit = grant
+        if decided == 1:
+            permit = u_success < par[PAR_APPEAL_SUCCESS]
+            branch[i, BR_APPEAL_OUTCOME] = 0 if permit else 1
+        if permit:
+            dur[i, DUR_LEAD] = _dd(key, P_LEAD, k, dspec, D_LEAD)
+            continue
+        # return: departure term, maybe a freedom-restricting location, then departure
+        dur[i, DUR_TERM] = 0 if tr == TRACK_SAFE else int(par[PAR_TERM_DAYS])
+        restricted = u_restricted < par[PAR_RESTRICTED]
+        dep = 0 if u_dep < par[PAR_SHARE_IND] else (1 if u_dep < par[PAR_SHARE_IND] + par[PAR_SHARE_FORCED] else 2)
+        branch[i, BR_AFTER_TERM] = 0 if restricted else (1 if dep == 1 else 2)
+        branch[i, BR_AFTER_RESTRICTED] = 0 if dep == 1 else 1
+        branch[i, BR_DEPARTURE_TYPE] = dep
+        if restricted:
+            dur[i, DUR_RESTRICTED] = _dd(key, P_RESTRICTED_STAY, k, dspec, D_RESTRICTED)
+        if dep == 1:
+            dur[i, DUR_DETENTION] = _dd(key, P_DETENTION, k, dspec, D_DETENTION)
+        else:
+            dur[i, DUR_DEPARTURE] = _dd(key, P_DEPARTURE, k, dspec, D_DEPARTURE)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _dd(key, purpose, ck, dspec, row):
+    return G.duration_days(key, purpose, ck, int(dspec[row, 0]), dspec[row, 1], dspec[row, 2], dspec[row, 3],
+                           dspec[row, 4])
+
+
+@njit(cache=True, nogil=True)
+def _nareis(key, ckey, size, stream, ratio, dspec):
+    """Family members who may follow each case once it is granted (endogenous nareis): a keyed
+    Poisson count per sponsor (ratio x persons) and the lag after the permit [days]."""
+    n = ckey.shape[0]
+    count = np.zeros(n, np.int64)
+    lag = np.zeros(n, np.int64)
+    for i in range(n):
+        if stream[i] == STREAM_NAREIS:
+            continue
+        count[i] = G.poisson_ppf(G.uniforms4(key, P_NAREIS_COUNT, ckey[i], 0)[0], ratio * size[i])
+        if count[i] > 0:
+            lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, D_NAREIS_LAG)
+    return count, lag
+
+
+def _month_bounds(grid: TimeGrid) -> tuple[pd.PeriodIndex, np.ndarray, np.ndarray, np.ndarray]:
+    """Grid months: the months, their absolute index (months since year 0) and the first and last
+    grid day of each (partial first and last months cut to the grid)."""
+    months = grid.months()
+    start = (months.to_timestamp(how="start").values.astype("datetime64[D]") - np.datetime64(grid.day0, "D"))
+    end = (months.to_timestamp(how="end").values.astype("datetime64[D]") - np.datetime64(grid.day0, "D"))
+    lo = np.maximum(start.astype(np.int64), 0)
+    hi = np.minimum(end.astype(np.int64), grid.T - 1)
+    return months, (months.year * 12 + months.month - 1).to_numpy(np.int64), lo, hi
+
+
+def inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None = None):
+    """The inflow's parts: ``[(part, stream, expected persons per grid month, group-mix index)]``.
+    Mix 0 is the scenario's group shares; mix k + 1 is shock k's ``group_shares``."""
+    profile = np.array(sc.inflow.monthly_profile)
+    exp_first = first_monthly if first_monthly is not None else monthly_persons(
+        sc.inflow.first.per_year, sc.inflow.first.monthly, grid, profile)
+    first_parts = shocked_first(exp_first, sc.inflow.shocks, grid)
+    parts = [(PART_OF_STREAM[STREAM_FIRST], STREAM_FIRST, first_parts[0][0], 0),
+             (PART_OF_STREAM[STREAM_SUBSEQUENT], STREAM_SUBSEQUENT,
+              monthly_persons(sc.inflow.subsequent.per_year, sc.inflow.subsequent.monthly, grid, profile), 0),
+             (PART_OF_STREAM[STREAM_RESETTLEMENT], STREAM_RESETTLEMENT,
+              monthly_persons(sc.inflow.resettlement.per_year, sc.inflow.resettlement.monthly, grid, None), 0)]
+    if sc.inflow.nareis.mode == "given":
+        parts.append((PART_OF_STREAM[STREAM_NAREIS], STREAM_NAREIS,
+                      monthly_persons(sc.inflow.nareis.per_year, sc.inflow.nareis.monthly, grid, None), 0))
+    for expected, k in first_parts[1:]:
+        parts.append((SHOCK_PART0 + k, STREAM_FIRST, expected, k + 1))
+    return parts, exp_first
+
+
+def expected_persons(sc: Scenario, first_monthly: np.ndarray | None = None) -> float:
+    """Persons expected to arrive over the whole grid (nareis included at its ratio): the size a
+    replicate will have, known before anything is drawn."""
+    grid = time_grid(sc)
+    parts, _ = inflow_parts(sc, grid, first_monthly)
+    total = float(sum(np.maximum(e, 0).sum() for _, _, e, _ in parts))
+    if sc.inflow.nareis.mode == "endogenous":
+        total *= 1 + sc.inflow.nareis.ratio
+    return total
+
+
+def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.ndarray | None = None) -> Compiled:
+    """Draw one replicate's cases and inputs under the replicate's Philox ``key``
+    (``engine.rng.replicate_key``). ``first_monthly`` replaces the first-application stream
+    [persons per grid month] (a forecast sample path)."""
     sc = scenario
+    key = np.asarray(key, np.uint64)
     grid = time_grid(sc)
     dates = grid.dates()
     T = grid.T
-    half_idx, half_labels, half_len = grid.halves()
+    from ketenplan.engine.hooks import half_years
+
+    half_idx, half_labels, _, _ = half_years(grid.day0, T)
     out = Compiled(grid=grid, half_labels=half_labels, group_names=tuple(g.name for g in sc.groups))
+    months, months_abs, lo, hi = _month_bounds(grid)
 
-    # ---- per-day inputs ----
-    dec_cap = np.vstack([step_values(sc.decision_capacity.general, dates),
-                         step_values(sc.decision_capacity.safe, dates),
-                         step_values(sc.decision_capacity.dublin, dates)]) / 7.0
-    stat_months = step_values(sc.procedure.statutory_months, dates)
-    task_given = np.full(len(half_labels), -1.0)
-    given = {t.period: t.value for t in sc.housing.tasks}
-    for k, lab in enumerate(half_labels):
-        if lab in given:
-            task_given[k] = given[lab]
-    out.day = dict(
-        reg_cap=step_values(sc.registration.capacity_per_day, dates),
-        dec_cap=np.ascontiguousarray(dec_cap),
-        cap_regular=step_values(sc.reception.capacity_regular, dates),
-        cap_small=step_values(sc.reception.capacity_small, dates),
-        statutory_days=np.round(stat_months * DAYS_PER_MONTH).astype(np.int64),
-        half_of_day=half_idx, half_len=half_len, task_given=task_given,
-    )
-
-    # ---- primary streams ----
-    profile = np.array(sc.inflow.monthly_profile)
-    streams = []
-    exp_first = first_monthly if first_monthly is not None else monthly_persons(
-        sc.inflow.first.per_year, sc.inflow.first.monthly, grid, profile)
-    # what-if shocks; the extra arrivals of a shock with its own group mix form a stream of their own
-    first_parts = shocked_first(exp_first, sc.inflow.shocks, grid)
-    streams.append((K.STREAM_FIRST, first_parts[0][0]))
-    streams.append((K.STREAM_SUBSEQUENT, monthly_persons(sc.inflow.subsequent.per_year,
-                                                         sc.inflow.subsequent.monthly, grid, profile)))
-    streams.append((K.STREAM_RESETTLEMENT, monthly_persons(sc.inflow.resettlement.per_year,
-                                                           sc.inflow.resettlement.monthly, grid, None)))
-    if sc.inflow.nareis.mode == "given":
-        streams.append((K.STREAM_NAREIS, monthly_persons(sc.inflow.nareis.per_year, sc.inflow.nareis.monthly,
-                                                         grid, None)))
-    sources = [-1] * len(streams)  # -1: the scenario's group shares; k: those of shock k
-    for expected, k in first_parts[1:]:
-        streams.append((K.STREAM_FIRST, expected))
-        sources.append(k)
-    sizes, kids, days, strm, srcs = [], [], [], [], []
-    for (code, expected), src in zip(streams, sources):
-        s, c, d = _arrivals(expected, grid, sc.household, rng)
-        sizes.append(s)
-        kids.append(c)
-        days.append(d)
-        strm.append(np.full(s.shape[0], code, np.int8))
-        srcs.append(np.full(s.shape[0], src, np.int16))
-    size = np.concatenate(sizes)
-    children = np.concatenate(kids)
-    arrival = np.concatenate(days)
-    stream = np.concatenate(strm)
-    source = np.concatenate(srcs)
-    order = np.argsort(arrival, kind="stable")
-    size, children, arrival, stream, source = size[order], children[order], arrival[order], stream[order], \
-        source[order]
-    n = size.shape[0]
-
-    # ---- nareis: potential follow-up cases, activated by the kernel when the sponsor is granted ----
+    # ---- arrivals: persons per month and part, grouped into households on keyed days ----
+    hh = sc.household
+    parts, exp_first = inflow_parts(sc, grid, first_monthly)
+    sizes, kids, days, keys, strm, mixes = [], [], [], [], [], []
+    for part, code, expected, mix in parts:
+        persons = _month_counts(key, part, months_abs, np.maximum(np.asarray(expected, np.float64), 0.0))
+        s, c, d, k = _households(key, part, months_abs, persons, lo, hi, hh.uam_share, hh.family_share,
+                                 hh.family_adults - 1.0, hh.family_children - 1.0)
+        sizes.append(s), kids.append(c), days.append(d), keys.append(k)
+        strm.append(np.full(s.shape[0], code, np.int8)), mixes.append(np.full(s.shape[0], mix, np.int64))
+    size, children, arrival = np.concatenate(sizes), np.concatenate(kids), np.concatenate(days)
+    ckey, stream, mix = np.concatenate(keys), np.concatenate(strm), np.concatenate(mixes)
+    order = np.lexsort((ckey, arrival))  # by day, then identity: the order never depends on other parts
+    size, children, arrival, ckey, stream, mix = (a[order] for a in (size, children, arrival, ckey, stream, mix))
     n_primary = size.shape[0]
+
+    # ---- durations and the parameters of the draws ----
+    p, r = sc.procedure, sc.return_
+    dspec = np.array([_duration_row(d) for d in (
+        sc.registration.col_stay, sc.dublin.duration, p.rvt, p.aa, p.safe_track, p.va, sc.appeal.duration,
+        r.restricted_stay, r.time_to_departure, r.detention, sc.housing.lead_time, sc.inflow.nareis.lag)])
+
+    # ---- nareis: family members who follow a permit holder, activated by the kernel ----
     nareis_child = np.full(n_primary, -1, np.int64)
+    nareis_lag = np.zeros(n_primary, np.int64)
+    group_in = np.full(n_primary, -1, np.int64)
     if sc.inflow.nareis.mode == "endogenous":
-        can = (stream == K.STREAM_FIRST) | (stream == K.STREAM_SUBSEQUENT) | (stream == K.STREAM_RESETTLEMENT)
-        k = rng.poisson(sc.inflow.nareis.ratio * size) * can
-        parents = np.flatnonzero(k > 0)
+        count, lag = _nareis(key, ckey, size, stream, sc.inflow.nareis.ratio, dspec)
+        parents = np.flatnonzero(count > 0)
         nareis_child[parents] = n_primary + np.arange(parents.shape[0])
-        ksz = k[parents].astype(np.int64)
+        nareis_lag = lag
+        ksz = count[parents]
         size = np.concatenate([size, ksz])
         children = np.concatenate([children, np.maximum(ksz - 1, 0)])
         arrival = np.concatenate([arrival, np.full(parents.shape[0], -1, np.int64)])
-        stream = np.concatenate([stream, np.full(parents.shape[0], K.STREAM_NAREIS, np.int8)])
+        ckey = np.concatenate([ckey, ckey[parents] | G.NAREIS_BIT])
+        stream = np.concatenate([stream, np.full(parents.shape[0], STREAM_NAREIS, np.int8)])
+        mix = np.concatenate([mix, mix[parents]])
         nareis_child = np.concatenate([nareis_child, np.full(parents.shape[0], -1, np.int64)])
+        nareis_lag = np.concatenate([nareis_lag, np.zeros(parents.shape[0], np.int64)])
+        group_in = np.concatenate([group_in, np.full(parents.shape[0], -1, np.int64)])
     else:
         parents = np.zeros(0, np.int64)
     n = size.shape[0]
-    nareis_lag = draw_days(sc.inflow.nareis.lag, n, rng)
 
-    # ---- nationality group (nareis: the sponsor's), track, routing ----
-    shares = np.array([g.share for g in sc.groups])
-    group = rng.choice(len(sc.groups), size=n, p=shares / shares.sum()).astype(np.int16)
+    # ---- nationality group, track and each case's path through the chain ----
     names = [g.name for g in sc.groups]
-    for k, shock in enumerate(sc.inflow.shocks):
-        idx = np.flatnonzero(source == k)
-        if idx.size:
-            mix = np.array([shock.group_shares.get(nm, 0.0) for nm in names])
-            group[idx] = rng.choice(len(names), size=idx.size, p=mix / mix.sum())
-    group[n_primary:] = group[parents]
-    safe = np.array([g.safe_country for g in sc.groups])[group]
-    rate = np.array([g.grant_rate for g in sc.groups])[group]
-    is_dublin = (rng.random(n) < sc.dublin.share) & (stream == K.STREAM_FIRST)
-    track = np.where(is_dublin, K.TRACK_DUBLIN,
-                     np.where(safe & sc.levers.triage, K.TRACK_SAFE, K.TRACK_GENERAL)).astype(np.int8)
-    track[(stream == K.STREAM_NAREIS) | (stream == K.STREAM_RESETTLEMENT)] = K.TRACK_NONE
-    likely = rate >= sc.levers.likely_grant_threshold
-    routed = likely & sc.levers.routing_small_scale & (track != K.TRACK_NONE)
+    shares = np.array([g.share for g in sc.groups], np.float64)
+    mixes_ = [shares / shares.sum()]
+    for shock in sc.inflow.shocks:
+        m = np.array([shock.group_shares.get(nm, 0.0) for nm in names]) if shock.group_shares else shares
+        mixes_.append(m / m.sum())
+    cum_mix = np.cumsum(np.vstack(mixes_), axis=1)
+    cum_mix[:, -1] = 1.0 + 1e-12
+    grant_rate = np.array([g.grant_rate for g in sc.groups], np.float64)
+    safe = np.array([g.safe_country for g in sc.groups], np.bool_)
+    lv, dub, ap = sc.levers, sc.dublin, sc.appeal
+    dep_total = r.share_independent + r.share_forced + r.share_unsupervised  # 1 (checked); the draw uses all three
+    par = np.zeros(16)
+    par[[PAR_DUBLIN_SHARE, PAR_TRIAGE, PAR_ROUTING, PAR_LIKELY, PAR_LEGAL_AID, PAR_NO_HEARING, PAR_VA_SHARE,
+         PAR_APPEAL_SHARE, PAR_APPEAL_SUCCESS, PAR_TERM_DAYS, PAR_RESTRICTED, PAR_SHARE_IND, PAR_SHARE_FORCED,
+         PAR_DUB_ACCEPT, PAR_DUB_TRANSFER, PAR_DUB_ABSCOND]] = [
+        dub.share, lv.triage, lv.routing_small_scale, lv.likely_grant_threshold, lv.legal_aid_after_intended_rejection,
+        lv.no_hearing_repeat_without_chance, p.va_share, ap.share, ap.success_rate, round(r.departure_term_days),
+        r.restricted_share, r.share_independent / dep_total, r.share_forced / dep_total, dub.accept_rate,
+        dub.transfer_rate, dub.abscond_rate]
+    dur = np.zeros((n, len(R.DURATION_SLOTS)), np.int64)
+    branch = np.zeros((n, len(R.BRANCH_SLOTS)), np.int8)
+    group = np.zeros(n, np.int64)
+    track = np.zeros(n, np.int8)
+    routed = np.zeros(n, np.bool_)
+    likely = np.zeros(n, np.bool_)
+    # sponsors first (children take their sponsor's group), then everyone
+    _draw_cases(key, ckey[:n_primary], stream[:n_primary], mix[:n_primary], group_in[:n_primary], cum_mix,
+                grant_rate, safe, par, dspec, dur[:n_primary], branch[:n_primary], group[:n_primary],
+                track[:n_primary], routed[:n_primary], likely[:n_primary])
+    if n > n_primary:
+        group_in[n_primary:] = group[parents]
+        _draw_cases(key, ckey[n_primary:], stream[n_primary:], mix[n_primary:], group_in[n_primary:], cum_mix,
+                    grant_rate, safe, par, dspec, dur[n_primary:], branch[n_primary:], group[n_primary:],
+                    track[n_primary:], routed[n_primary:], likely[n_primary:])
 
-    # ---- outcomes and durations, in a fixed draw order (unused draws of a case are ignored) ----
-    grant = rng.random(n) < rate
-    # A stay that starts at a desk (registration, an IND slot) lasts at least one day: the desks
-    # work after the day's timed events, so a stay of 0 days would end on a day already processed.
-    dur_col = np.maximum(draw_days(sc.registration.col_stay, n, rng), 1)
-    u = rng.random(n)
-    acc, tr, ab = sc.dublin.accept_rate, sc.dublin.transfer_rate, sc.dublin.abscond_rate
-    dub_outcome = np.where(u < acc * tr, K.DUB_TRANSFER,
-                           np.where(u < acc * tr + acc * (1 - tr) * ab, K.DUB_ABSCOND, K.DUB_LAPSE)).astype(np.int8)
-    dur_dublin = np.maximum(draw_days(sc.dublin.duration, n, rng), 1)
-    rvt = draw_days(sc.procedure.rvt, n, rng)
-    aa = draw_days(sc.procedure.aa, n, rng)
-    safe_days = draw_days(sc.procedure.safe_track, n, rng)
-    if sc.levers.legal_aid_after_intended_rejection:
-        rvt = np.where(grant, 0, rvt)  # no preparation period where no rejection is intended
-    dur_proc = np.maximum(np.where(track == K.TRACK_SAFE, safe_days, rvt + aa), 1)
-    repeat_without_chance = (stream == K.STREAM_SUBSEQUENT) & ~grant
-    if sc.levers.no_hearing_repeat_without_chance:
-        dur_proc = np.where(repeat_without_chance, 1, dur_proc)
-    va_flag = (rng.random(n) < sc.procedure.va_share) & (track != K.TRACK_SAFE)
-    if sc.levers.no_hearing_repeat_without_chance:
-        va_flag &= ~repeat_without_chance
-    dur_va = draw_days(sc.procedure.va, n, rng)
-    appeal = rng.random(n) < sc.appeal.share
-    dur_appeal = draw_days(sc.appeal.duration, n, rng)
-    appeal_ok = rng.random(n) < sc.appeal.success_rate
-    r = sc.return_
-    term = np.where(track == K.TRACK_SAFE, 0, int(round(r.departure_term_days))).astype(np.int64)
-    restricted = rng.random(n) < r.restricted_share
-    dur_restricted = draw_days(r.restricted_stay, n, rng)
-    u = rng.random(n)
-    dep_type = np.where(u < r.share_independent, K.DEP_INDEPENDENT,
-                        np.where(u < r.share_independent + r.share_forced, K.DEP_FORCED,
-                                 K.DEP_UNSUPERVISED)).astype(np.int8)
-    dur_departure = draw_days(r.time_to_departure, n, rng)
-    dur_detention = draw_days(r.detention, n, rng)
-    dur_lead = draw_days(sc.housing.lead_time, n, rng)
-
-    out.case = dict(
-        arrival_day=arrival.astype(np.int64), size=size.astype(np.int64), children=children.astype(np.int64),
-        stream=stream.astype(np.int8), group=group.astype(np.int16), track=track.astype(np.int8),
-        routed=routed.astype(np.bool_), likely=likely.astype(np.bool_), dur_col=dur_col, dur_dublin=dur_dublin,
-        dub_outcome=dub_outcome, dur_proc=dur_proc.astype(np.int64), va_flag=va_flag.astype(np.bool_),
-        dur_va=dur_va, grant_flag=grant.astype(np.bool_), appeal_flag=appeal.astype(np.bool_),
-        dur_appeal=dur_appeal, appeal_success=appeal_ok.astype(np.bool_), term_days=term,
-        restricted_flag=restricted.astype(np.bool_), dur_restricted=dur_restricted, dep_type=dep_type,
-        dur_departure=dur_departure, dur_detention=dur_detention, dur_lead=dur_lead,
-        nareis_child=nareis_child, nareis_lag=nareis_lag,
-    )
+    # ---- per-day inputs ----
+    desk_cap = np.zeros((len(R.DESKS), T))
+    desk_cap[R.DESK["registration"]] = step_values(sc.registration.capacity_per_day, dates)
+    for desk, steps in (("ind_general", sc.decision_capacity.general), ("ind_safe", sc.decision_capacity.safe),
+                        ("ind_dublin", sc.decision_capacity.dublin)):
+        desk_cap[R.DESK[desk]] = step_values(steps, dates) / 7.0
+    tb = R.tables()
+    out.inputs = K.Inputs(
+        **{f: getattr(tb, f) for f in K.TABLE_FIELDS},
+        desk_cap=desk_cap, cap_regular=step_values(sc.reception.capacity_regular, dates),
+        cap_small=step_values(sc.reception.capacity_small, dates),
+        statutory_days=np.round(step_values(sc.procedure.statutory_months, dates) * DAYS_PER_MONTH).astype(np.int64),
+        size=size.astype(np.int64), stream=stream.astype(np.int8), track=track, routed=routed, dur=dur,
+        branch=branch, nareis_child=nareis_child, nareis_lag=nareis_lag)
+    out.case = dict(arrival_day=arrival.astype(np.int64), size=size.astype(np.int64),
+                    children=children.astype(np.int64), stream=stream.astype(np.int8), group=group.astype(np.int16),
+                    track=track, routed=routed, likely=likely, case_key=ckey)
     # housing prognosis for the first half-year: expected permits from the first half-year's inflow
-    first_half = out.day["half_of_day"] == 0
+    first_half = half_idx == 0
     exp_persons = float(exp_first[: max(1, int(first_half.sum() // 30))].sum())
-    mean_rate = float(np.dot(shares / shares.sum(), [g.grant_rate for g in sc.groups]))
-    out.scalars = dict(task_scale=sc.housing.task_scale, realisation_rate=sc.housing.realisation_rate,
-                       initial_expected_grants=exp_persons * mean_rate * (1 - sc.dublin.share))
+    mean_rate = float(np.dot(shares / shares.sum(), grant_rate))
+    out.housing = dict(given={t.period: t.value for t in sc.housing.tasks}, scale=sc.housing.task_scale,
+                       realisation_rate=sc.housing.realisation_rate, rule=sc.housing.task_rule,
+                       initial_expected=exp_persons * mean_rate * (1 - sc.dublin.share))
     return out

@@ -1,420 +1,313 @@
 """The chain kernel: a daily, capacity-constrained, case-level simulation compiled with numba.
 
-No I/O, no randomness: every random quantity is drawn beforehand (``engine.compile``) and passed
-in as arrays, so the kernel is a deterministic function of its inputs. Ties break by a fixed
-rule: queues are first-in-first-out, same-day events run last-scheduled-first.
+No I/O and no randomness: every random quantity is drawn beforehand (``engine.compile``) and
+passed in. The kernel knows no stage by name: it walks the chain declared in
+``engine.registry`` through integer tables (successors, edges and their effects, desks and
+their queues). It runs days ``d0`` to ``d1 - 1`` of a run whose whole state lives in arrays
+(:class:`State`), so a run can stop at a date, let a hook look at the state and change the
+capacities of later days, and go on: ``advance`` is resumable and a run in many periods gives
+the same arrays as one call.
 
-A *case* is a household that applies and moves together (``size`` persons). Capacities are in
-persons. Days are integers from the first simulated day (warm-up included).
+Within a day: timed events (same-day events last-scheduled-first; same-day arrivals in case
+order), then the desks in declared order (each serves its queues first-in-first-out in declared
+order while the head case fits the day's budget), then emergency-to-regular moves; stocks are
+recorded at the end of the day. Because the desks work after the day's timed events, a stay
+that starts at a desk lasts at least one day. Ties break by these fixed rules only.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
-# stages (a case is in exactly one)
-NOT_ARRIVED, WAIT_REG, CENTRAL, DUBLIN, WAIT_DECISION, PROCEDURE, VA, PERMIT_LEAD, HOUSING_QUEUE, \
-    APPEAL, DEPARTURE_TERM, RETURN_RESTRICTED, RETURN_OUTSIDE, DETENTION, EXITED = range(15)
-STAGE_NAMES = ("not_arrived", "waiting_registration", "central_reception", "dublin", "waiting_decision",
-               "in_procedure", "extended_procedure", "permit_lead_time", "housing_queue", "appeal",
-               "departure_term", "return_restricted", "return_outside_reception", "detention", "exited")
-N_STAGE = 15
+from ketenplan.engine import registry as R
 
-# locations (reception types); NONE = outside reception
-LOC_NONE, LOC_CENTRAL, LOC_REGULAR, LOC_SMALL, LOC_RESTRICTED, LOC_EMERGENCY, LOC_WAITING = -1, 0, 1, 2, 3, 4, 5
-LOC_NAMES = ("central", "regular", "small_scale", "freedom_restricting", "emergency", "waiting_registration")
-N_LOC = 6
+# ---- constants derived from the registry (numba reads module globals as compile-time constants) ----
+N_STAGE = len(R.STAGES)
+N_LOC = len(R.LOCATIONS)
+N_FLOW = len(R.FLOWS)
+N_DESK = len(R.DESKS)
+N_QUEUE = len(R.QUEUE_STAGES)
+NOT_ARRIVED = R.STAGE["not_arrived"]
+LOC_NONE = -1
+LOC_CENTRAL = R.LOC["central"]
+LOC_REGULAR = R.LOC["regular"]
+LOC_SMALL = R.LOC["small_scale"]
+LOC_RESTRICTED = R.LOC["freedom_restricting"]
+LOC_EMERGENCY = R.LOC["emergency"]
+LOC_WAITING = R.LOC["waiting_registration"]
+TRACK_GENERAL = R.TRACK["general"]
+F_ARRIVALS = R.FLOW["arrivals"]
+F_MOVES = R.FLOW["moves"]
+F_BREACHES = R.FLOW["statutory_breaches"]
+ACT_KEEP, ACT_WAITING, ACT_CENTRAL, ACT_PLACE, ACT_RESTRICTED, ACT_LEAVE = range(6)
+MOVE_NONE, MOVE_ALWAYS, MOVE_POL = range(3)
+EXIT_HOUSED = R.EXIT["housed"]
+BIT_DECISION, BIT_STATUTORY, BIT_PERMIT, BIT_SPONSOR, BIT_REGISTERS = (1 << R.EDGE_FLAGS.index(n) for n in (
+    "decision", "statutory", "permit", "sponsor", "registers"))
 
-# tracks
-TRACK_GENERAL, TRACK_SAFE, TRACK_DUBLIN, TRACK_NONE = 0, 1, 2, 3
-TRACK_NAMES = ("general", "safe_country", "dublin", "none")
+# scalar state: float accumulators and integer variables
+A_PERMITS = 0  # persons granted a permit since a hook last reset it (the housing prognosis reads it)
+N_ACC = 4
+V_PREV_REGULAR, V_PREV_SMALL, V_ERR, V_DAY = range(4)
+N_IVAR = 4
 
-# streams
-STREAM_FIRST, STREAM_SUBSEQUENT, STREAM_NAREIS, STREAM_RESETTLEMENT = 0, 1, 2, 3
-STREAM_NAMES = ("first", "subsequent", "nareis", "resettlement")
+ERRORS = {1: "a stage stock went negative", 2: "a reception occupancy went negative",
+          3: "regular reception occupancy grew above its capacity",
+          4: "small-scale reception occupancy grew above its capacity",
+          5: "a case took a move that the registry does not declare",
+          6: "a queue overflowed its buffer"}
 
-# outcomes
-OUT_NONE, OUT_GRANTED, OUT_REJECTED, OUT_DUBLIN_TRANSFER, OUT_DUBLIN_ABSCOND, OUT_GRANTED_APPEAL, \
-    OUT_PERMIT_ON_ARRIVAL = range(7)
-OUTCOME_NAMES = ("pending", "granted", "rejected", "dublin_transfer", "dublin_absconded", "granted_on_appeal",
-                 "permit_on_arrival")
+TABLE_FIELDS = ("succ", "branch_slot", "duration_slot", "queue_of", "queue_stage", "desk_queues",
+                "desk_carry_period", "edge_of", "edge_flows", "edge_outcome", "edge_flags", "edge_desk", "edge_location",
+                "edge_move", "edge_exit", "stream_arrival_flow", "stream_arrival_stage")
+DAY_FIELDS = ("desk_cap", "cap_regular", "cap_small", "statutory_days")
+CASE_FIELDS = ("size", "stream", "track", "routed", "dur", "branch", "nareis_child", "nareis_lag")
+#: the kernel's named inputs: registry tables, per-day inputs (hooks may change them from the
+#: current day on), per-case inputs (pre-drawn)
+Inputs = namedtuple("Inputs", TABLE_FIELDS + DAY_FIELDS + CASE_FIELDS)
 
-# exit reasons
-EXIT_NONE, EXIT_HOUSED, EXIT_DUBLIN_TRANSFER, EXIT_INDEPENDENT, EXIT_FORCED, EXIT_UNSUPERVISED = range(6)
-EXIT_NAMES = ("in_system", "housed", "dublin_transfer", "departed_independent", "departed_forced",
-              "departed_unsupervised")
-
-# departure types (pre-drawn)
-DEP_INDEPENDENT, DEP_FORCED, DEP_UNSUPERVISED = 0, 1, 2
-
-# Dublin outcomes (pre-drawn)
-DUB_TRANSFER, DUB_ABSCOND, DUB_LAPSE = 0, 1, 2
-
-# daily flows
-F_ARRIVALS, F_REGISTERED, F_DECISIONS, F_GRANTS, F_REJECTIONS, F_HOUSED, F_DUBLIN_TRANSFERS, \
-    F_DEP_INDEPENDENT, F_DEP_FORCED, F_DEP_UNSUPERVISED, F_MOVES, F_BREACHES, F_NAREIS_ARRIVALS, F_RESETTLED = range(14)
-FLOW_NAMES = ("arrivals", "registrations", "decisions", "grants", "rejections", "housed", "dublin_transfers",
-              "departures_independent", "departures_forced", "departures_unsupervised", "moves",
-              "statutory_breaches", "nareis_arrivals", "resettled")
-N_FLOW = 14
-
-# queues
-Q_REG, Q_GENERAL, Q_SAFE, Q_DUBLIN, Q_HOUSING, Q_UPGRADE = 0, 1, 2, 3, 4, 5
-N_QUEUE = 6
-
-# half-year bookkeeping columns
-H_TASK, H_BACKLOG_IN, H_REALISED, H_GRANTED = 0, 1, 2, 3
-
-
-@njit(cache=True, nogil=True)
-def _schedule(i, day, T, head, nxt):
-    if day < T:
-        nxt[i] = head[day]
-        head[day] = i
+STATE_FIELDS = ("stage", "nxt", "head", "qbuf", "qhead", "qtail", "ubuf", "uhead", "stock", "occ", "budget",
+                "rec_entry", "acc", "ivar",
+                # per-case results
+                "arrival_day", "reg_day", "decision_day", "outcome", "housed_day", "exit_day", "exit_reason",
+                "moves", "breach", "reception_days", "loc",
+                # per-day results
+                "stage_stock", "loc_stock", "flows")
+#: a run's whole state: everything ``advance`` reads and writes
+State = namedtuple("State", STATE_FIELDS)
 
 
-@njit(cache=True, nogil=True)
-def _push(q, i, qbuf, qtail):
-    qbuf[q, qtail[q]] = i
-    qtail[q] += 1
-
-
-@njit(cache=True, nogil=True)
-def simulate_kernel(
-    # time-varying inputs, length T (or H for half-years)
-    reg_cap, dec_cap, cap_regular, cap_small, statutory_days, half_of_day, half_len, task_given,
-    task_scale, realisation_rate, initial_expected_grants,
-    # per-case inputs, length C
-    arrival_day, size, stream, track, routed, dur_col, dur_dublin, dub_outcome, dur_proc, va_flag, dur_va,
-    grant_flag, appeal_flag, dur_appeal, appeal_success, term_days, restricted_flag, dur_restricted,
-    dep_type, dur_departure, dur_detention, dur_lead, nareis_child, nareis_lag,
-    # outputs, per case
-    reg_day, decision_day, outcome, housed_day, exit_day, exit_reason, moves, breach, reception_days, loc,
-    # outputs, per day / half-year
-    stage_stock, loc_stock, flows, half_book,
-):
-    """Run the chain over T days. Returns an error code (0 = all invariants held)."""
-    T = reg_cap.shape[0]
+def new_state(inp: Inputs, arrival_day: np.ndarray, T: int) -> State:
+    """The state of a run before its first day: every case scheduled on its arrival day."""
     C = arrival_day.shape[0]
-    head = np.full(T + 1, -1, np.int64)
-    nxt = np.full(C, -1, np.int64)
-    stage = np.full(C, NOT_ARRIVED, np.int8)
-    rec_entry = np.full(C, -1, np.int64)
-    qbuf = np.empty((N_QUEUE, C), np.int64)
-    qhead = np.zeros(N_QUEUE, np.int64)
-    qtail = np.zeros(N_QUEUE, np.int64)
-    stock = np.zeros(N_STAGE, np.int64)
-    occ = np.zeros(N_LOC, np.int64)
-    budget = np.zeros(5, np.float64)  # reg, general, safe, dublin, housing
-    err = 0
+    st = State(
+        stage=np.full(C, NOT_ARRIVED, np.int8), nxt=np.full(C, -1, np.int64), head=np.full(T + 1, -1, np.int64),
+        qbuf=np.empty((N_QUEUE, max(C, 1)), np.int64), qhead=np.zeros(N_QUEUE, np.int64),
+        qtail=np.zeros(N_QUEUE, np.int64), ubuf=np.empty(max(C, 1), np.int64), uhead=np.zeros(2, np.int64),
+        stock=np.zeros(N_STAGE, np.int64), occ=np.zeros(N_LOC, np.int64), budget=np.zeros(N_DESK, np.float64),
+        rec_entry=np.full(C, -1, np.int64), acc=np.zeros(N_ACC, np.float64), ivar=np.zeros(N_IVAR, np.int64),
+        arrival_day=arrival_day.astype(np.int64, copy=True), reg_day=np.full(C, -1, np.int64),
+        decision_day=np.full(C, -1, np.int64), outcome=np.zeros(C, np.int8), housed_day=np.full(C, -1, np.int64),
+        exit_day=np.full(C, -1, np.int64), exit_reason=np.zeros(C, np.int8), moves=np.zeros(C, np.int32),
+        breach=np.zeros(C, np.int8), reception_days=np.zeros(C, np.int64), loc=np.full(C, LOC_NONE, np.int8),
+        stage_stock=np.zeros((T, N_STAGE), np.int64), loc_stock=np.zeros((T, N_LOC), np.int64),
+        flows=np.zeros((T, N_FLOW), np.int64),
+    )
+    _schedule_arrivals(st.arrival_day, st.head, st.nxt, T)
+    return st
 
+
+@njit(cache=True, nogil=True)
+def _schedule_arrivals(arrival_day, head, nxt, T):
     # scheduled in reverse so that same-day arrivals pop (and queue) in case order
-    for i in range(C - 1, -1, -1):
-        loc[i] = LOC_NONE
-        if arrival_day[i] >= 0:
-            _schedule(i, arrival_day[i], T, head, nxt)
+    for i in range(arrival_day.shape[0] - 1, -1, -1):
+        if 0 <= arrival_day[i] < T:
+            nxt[i] = head[arrival_day[i]]
+            head[arrival_day[i]] = i
 
-    grants_this_half = 0.0
-    grants_prev_half = initial_expected_grants
-    backlog = 0.0
-    housed_this_half = 0.0
-    cur_half = -1
-    prev_regular = 0
-    prev_small = 0
 
-    for d in range(T):
-        # ---- half-year boundary: set the housing task and the daily housing budget ----
-        h = half_of_day[d]
-        if h != cur_half:
-            if cur_half >= 0:
-                half_book[cur_half, H_REALISED] = housed_this_half
-                half_book[cur_half, H_GRANTED] = grants_this_half
-                total_prev = half_book[cur_half, H_TASK] + half_book[cur_half, H_BACKLOG_IN]
-                backlog = max(total_prev - housed_this_half, 0.0)
-                grants_prev_half = grants_this_half
-            cur_half = h
-            task = task_given[h] if task_given[h] >= 0 else grants_prev_half
-            task *= task_scale
-            half_book[h, H_TASK] = task
-            half_book[h, H_BACKLOG_IN] = backlog
-            budget[4] = 0.0
-            housed_this_half = 0.0
-            grants_this_half = 0.0
-        budget[4] += realisation_rate * (half_book[h, H_TASK] + half_book[h, H_BACKLOG_IN]) / half_len[h]
+def advance(inp: Inputs, st: State, d0: int, d1: int) -> int:
+    """Run days ``d0`` .. ``d1 - 1``. Returns an error code (0: every invariant held); the state
+    holds where the run stands, so the next call continues from ``d1``.
 
+    The named record is unpacked into positional arrays here: numba dispatches plain arrays much
+    faster than a tuple of 60 of them, which keeps a run stepped month by month close to one call."""
+    return _days(*inp, *st, d0, d1)
+
+
+@njit(cache=True, nogil=True)
+def _days(succ, branch_slot, duration_slot, queue_of, queue_stage, desk_queues, desk_carry_period, edge_of,
+          edge_flows, edge_outcome, edge_flags, edge_desk, edge_location, edge_move, edge_exit, stream_arrival_flow, stream_arrival_stage,
+          desk_cap, cap_regular, cap_small, statutory_days,
+          size, stream, track, routed, dur, branch, nareis_child, nareis_lag,
+          stage, nxt, head, qbuf, qhead, qtail, ubuf, uhead, stock, occ, budget, rec_entry, acc, ivar,
+          arrival_day, reg_day, decision_day, outcome, housed_day, exit_day, exit_reason, moves, breach,
+          reception_days, loc, stage_stock, loc_stock, flows, d0, d1):
+    """The kernel's day loop on the unpacked inputs and state (see ``advance``)."""
+    T1 = head.shape[0] - 1
+
+    def take(i, s, t, d, from_desk):
+        # move case i from stage s to stage t on day d with the edge's effects, then queue it or
+        # start its timer in t; False when the registry declares no such move
+        e = edge_of[s, t]
+        if e < 0:
+            return False
+        sz = size[i]
+        if s != NOT_ARRIVED:
+            stock[s] -= sz
+        for j in range(edge_flows.shape[1]):
+            f = edge_flows[e, j]
+            if f < 0:
+                break
+            flows[d, f] += sz
+        if s == NOT_ARRIVED:
+            af = stream_arrival_flow[stream[i]]
+            if af >= 0:
+                flows[d, af] += sz
+        if edge_outcome[e] >= 0:
+            outcome[i] = edge_outcome[e]
+        fl = edge_flags[e]
+        if fl & BIT_REGISTERS:
+            reg_day[i] = d
+        if fl & BIT_DECISION:
+            decision_day[i] = d
+        if fl & BIT_STATUTORY:
+            r = reg_day[i]
+            if d - r > statutory_days[r]:
+                breach[i] = 1
+                flows[d, F_BREACHES] += sz
+        if fl & BIT_PERMIT:
+            acc[A_PERMITS] += sz
+        if fl & BIT_SPONSOR:
+            c = nareis_child[i]
+            if c >= 0:
+                arrival_day[c] = d + nareis_lag[i]
+                if arrival_day[c] < T1:
+                    nxt[c] = head[arrival_day[c]]
+                    head[arrival_day[c]] = c
+        if edge_desk[e] >= 0:
+            budget[edge_desk[e]] -= sz
+        # ---- the case's reception place ----
+        mv = edge_move[e]
+        if mv == MOVE_POL and track[i] == TRACK_GENERAL and loc[i] == LOC_REGULAR and not routed[i]:
+            moves[i] += 1  # from the process location near the IND to a regular AZC
+            flows[d, F_MOVES] += sz
+        act = edge_location[e]
+        if act == ACT_WAITING:
+            loc[i] = LOC_WAITING
+            occ[LOC_WAITING] += sz
+        elif act == ACT_CENTRAL:
+            occ[loc[i]] -= sz
+            loc[i] = LOC_CENTRAL
+            occ[LOC_CENTRAL] += sz
+            rec_entry[i] = d
+        elif act == ACT_PLACE:
+            occ[loc[i]] -= sz
+            if routed[i] and occ[LOC_SMALL] + sz <= cap_small[d]:
+                loc[i] = LOC_SMALL
+            elif occ[LOC_REGULAR] + sz <= cap_regular[d]:
+                loc[i] = LOC_REGULAR
+            else:
+                loc[i] = LOC_EMERGENCY
+                ubuf[uhead[1]] = i  # waits for a regular place
+                uhead[1] += 1
+            occ[loc[i]] += sz
+        elif act == ACT_RESTRICTED:
+            occ[loc[i]] -= sz
+            loc[i] = LOC_RESTRICTED
+            occ[LOC_RESTRICTED] += sz
+        elif act == ACT_LEAVE:
+            if loc[i] != LOC_NONE:
+                occ[loc[i]] -= sz
+                reception_days[i] += d - rec_entry[i]
+                loc[i] = LOC_NONE
+        if mv == MOVE_ALWAYS:
+            moves[i] += 1
+            flows[d, F_MOVES] += sz
+        # ---- leaving the chain ----
+        ex = edge_exit[e]
+        if ex >= 0:
+            exit_day[i] = d
+            exit_reason[i] = ex
+            if ex == EXIT_HOUSED:
+                housed_day[i] = d
+        # ---- enter the new stage: queue, or start its timer ----
+        stage[i] = t
+        stock[t] += sz
+        q = queue_of[t]
+        if q >= 0:
+            qbuf[q, qtail[q]] = i
+            qtail[q] += 1
+        else:
+            k = duration_slot[t]
+            if k >= 0:
+                days = dur[i, k]
+                if from_desk and days < 1:
+                    days = 1  # the desks work after the day's events: a stay starting there lasts a day
+                day = d + days
+                if day < T1:
+                    nxt[i] = head[day]
+                    head[day] = i
+        return True
+
+    for d in range(d0, d1):
         # ---- timed events of the day ----
         while head[d] != -1:
             i = head[d]
             head[d] = nxt[i]
             s = stage[i]
-            sz = size[i]
-            nxt_stage = -1
             if s == NOT_ARRIVED:
-                flows[d, F_ARRIVALS] += sz
-                if stream[i] == STREAM_NAREIS:
-                    flows[d, F_NAREIS_ARRIVALS] += sz
-                if stream[i] == STREAM_RESETTLEMENT:
-                    # resettled refugees arrive with a permit and go straight to a municipality
-                    outcome[i] = OUT_PERMIT_ON_ARRIVAL
-                    decision_day[i] = d
-                    reg_day[i] = d
-                    grants_this_half += sz
-                    budget[4] -= sz
-                    housed_this_half += sz
-                    housed_day[i] = d
-                    exit_day[i] = d
-                    exit_reason[i] = EXIT_HOUSED
-                    stage[i] = EXITED
-                    flows[d, F_HOUSED] += sz
-                    flows[d, F_RESETTLED] += sz
-                    if nareis_child[i] >= 0:
-                        c = nareis_child[i]
-                        arrival_day[c] = d + nareis_lag[i]
-                        _schedule(c, arrival_day[c], T, head, nxt)
-                    continue
-                stage[i] = WAIT_REG
-                stock[WAIT_REG] += sz
-                loc[i] = LOC_WAITING
-                occ[LOC_WAITING] += sz
-                _push(Q_REG, i, qbuf, qtail)
-                continue
-            # leave the current stage
-            stock[s] -= sz
-            if s == CENTRAL:
-                if stream[i] == STREAM_NAREIS:
-                    # family members follow a permit holder: permit on arrival, then housing
-                    outcome[i] = OUT_PERMIT_ON_ARRIVAL
-                    decision_day[i] = d
-                    grants_this_half += sz
-                    nxt_stage = PERMIT_LEAD
-                elif track[i] == TRACK_DUBLIN:
-                    nxt_stage = DUBLIN
-                    _push(Q_DUBLIN, i, qbuf, qtail)
-                else:
-                    nxt_stage = WAIT_DECISION
-                    _push(Q_GENERAL if track[i] == TRACK_GENERAL else Q_SAFE, i, qbuf, qtail)
-                # to a regular (or small-scale, or emergency) place
-                old = loc[i]
-                occ[old] -= sz
-                if routed[i] and occ[LOC_SMALL] + sz <= cap_small[d]:
-                    loc[i] = LOC_SMALL
-                elif occ[LOC_REGULAR] + sz <= cap_regular[d]:
-                    loc[i] = LOC_REGULAR
-                else:
-                    loc[i] = LOC_EMERGENCY
-                    _push(Q_UPGRADE, i, qbuf, qtail)
-                occ[loc[i]] += sz
-                moves[i] += 1
-                flows[d, F_MOVES] += sz
-            elif s == DUBLIN:
-                o = dub_outcome[i]
-                if o == DUB_TRANSFER:
-                    outcome[i] = OUT_DUBLIN_TRANSFER
-                    decision_day[i] = d
-                    exit_reason[i] = EXIT_DUBLIN_TRANSFER
-                    flows[d, F_DUBLIN_TRANSFERS] += sz
-                    flows[d, F_DECISIONS] += sz
-                    nxt_stage = EXITED
-                elif o == DUB_ABSCOND:
-                    outcome[i] = OUT_DUBLIN_ABSCOND
-                    decision_day[i] = d
-                    exit_reason[i] = EXIT_UNSUPERVISED
-                    flows[d, F_DEP_UNSUPERVISED] += sz
-                    flows[d, F_DECISIONS] += sz
-                    nxt_stage = EXITED
-                else:
-                    # responsibility lapses to the Netherlands: national procedure
-                    nxt_stage = WAIT_DECISION
-                    _push(Q_GENERAL, i, qbuf, qtail)
-            elif s == PROCEDURE or s == VA:
-                if s == PROCEDURE and track[i] == TRACK_GENERAL and loc[i] == LOC_REGULAR and not routed[i]:
-                    # from the process location near the IND to a regular AZC
-                    moves[i] += 1
-                    flows[d, F_MOVES] += sz
-                if s == PROCEDURE and va_flag[i]:
-                    nxt_stage = VA
-                else:
-                    decision_day[i] = d
-                    flows[d, F_DECISIONS] += sz
-                    if d - reg_day[i] > statutory_days[reg_day[i]]:
-                        breach[i] = 1
-                        flows[d, F_BREACHES] += sz
-                    if grant_flag[i]:
-                        outcome[i] = OUT_GRANTED
-                        flows[d, F_GRANTS] += sz
-                        nxt_stage = PERMIT_LEAD
-                    else:
-                        outcome[i] = OUT_REJECTED
-                        flows[d, F_REJECTIONS] += sz
-                        nxt_stage = APPEAL if appeal_flag[i] else DEPARTURE_TERM
-            elif s == APPEAL:
-                if appeal_success[i]:
-                    outcome[i] = OUT_GRANTED_APPEAL
-                    flows[d, F_GRANTS] += sz
-                    nxt_stage = PERMIT_LEAD
-                else:
-                    nxt_stage = DEPARTURE_TERM
-            elif s == PERMIT_LEAD:
-                nxt_stage = HOUSING_QUEUE
-                _push(Q_HOUSING, i, qbuf, qtail)
-            elif s == DEPARTURE_TERM:
-                if restricted_flag[i]:
-                    nxt_stage = RETURN_RESTRICTED
-                elif dep_type[i] == DEP_FORCED:
-                    nxt_stage = DETENTION
-                else:
-                    nxt_stage = RETURN_OUTSIDE
-            elif s == RETURN_RESTRICTED:
-                nxt_stage = DETENTION if dep_type[i] == DEP_FORCED else RETURN_OUTSIDE
-            elif s == RETURN_OUTSIDE or s == DETENTION:
-                t = dep_type[i]
-                exit_reason[i] = EXIT_INDEPENDENT + t
-                flows[d, F_DEP_INDEPENDENT + t] += sz
-                nxt_stage = EXITED
+                t = stream_arrival_stage[stream[i]]
+            else:
+                b = branch_slot[s]
+                t = succ[s, branch[i, b] if b >= 0 else 0]
+            if not take(i, s, t, d, False):
+                ivar[V_ERR] = 5
+                return 5
 
-            # grants feed the housing prognosis and activate the family's nareis
-            if nxt_stage == PERMIT_LEAD and stream[i] != STREAM_NAREIS:
-                grants_this_half += sz
-                if nareis_child[i] >= 0:
-                    c = nareis_child[i]
-                    arrival_day[c] = d + nareis_lag[i]
-                    _schedule(c, arrival_day[c], T, head, nxt)
-
-            # location changes that follow from the new stage
-            if nxt_stage == RETURN_RESTRICTED:
-                occ[loc[i]] -= sz
-                loc[i] = LOC_RESTRICTED
-                occ[LOC_RESTRICTED] += sz
-                moves[i] += 1
-                flows[d, F_MOVES] += sz
-            elif nxt_stage == RETURN_OUTSIDE or nxt_stage == DETENTION or nxt_stage == EXITED:
-                if loc[i] != LOC_NONE:
-                    occ[loc[i]] -= sz
-                    reception_days[i] += d - rec_entry[i]
-                    loc[i] = LOC_NONE
-
-            # enter the new stage, scheduling its end where it is timed
-            stage[i] = nxt_stage
-            if nxt_stage == EXITED:
-                exit_day[i] = d
-                continue
-            stock[nxt_stage] += sz
-            if nxt_stage == DUBLIN and s == CENTRAL:
-                pass  # waits in the Dublin queue for an IND slot
-            elif nxt_stage == VA:
-                _schedule(i, d + dur_va[i], T, head, nxt)
-            elif nxt_stage == APPEAL:
-                _schedule(i, d + dur_appeal[i], T, head, nxt)
-            elif nxt_stage == PERMIT_LEAD:
-                _schedule(i, d + dur_lead[i], T, head, nxt)
-            elif nxt_stage == DEPARTURE_TERM:
-                _schedule(i, d + term_days[i], T, head, nxt)
-            elif nxt_stage == RETURN_RESTRICTED:
-                _schedule(i, d + dur_restricted[i], T, head, nxt)
-            elif nxt_stage == RETURN_OUTSIDE:
-                _schedule(i, d + dur_departure[i], T, head, nxt)
-            elif nxt_stage == DETENTION:
-                _schedule(i, d + dur_detention[i], T, head, nxt)
-
-        # ---- registration (AVIM) with a daily capacity ----
-        budget[0] += reg_cap[d]
-        while qhead[Q_REG] < qtail[Q_REG]:
-            i = qbuf[Q_REG, qhead[Q_REG]]
-            if size[i] > budget[0]:
-                break
-            qhead[Q_REG] += 1
-            budget[0] -= size[i]
-            sz = size[i]
-            stock[WAIT_REG] -= sz
-            occ[LOC_WAITING] -= sz
-            stage[i] = CENTRAL
-            stock[CENTRAL] += sz
-            loc[i] = LOC_CENTRAL
-            occ[LOC_CENTRAL] += sz
-            rec_entry[i] = d
-            reg_day[i] = d
-            flows[d, F_REGISTERED] += sz
-            _schedule(i, d + max(dur_col[i], 1), T, head, nxt)  # desks run after the day's events
-        if qhead[Q_REG] == qtail[Q_REG]:
-            budget[0] = 0.0
-
-        # ---- IND decision slots per track (general, safe, Dublin) ----
-        for tq in range(3):
-            q = Q_GENERAL + tq
-            budget[1 + tq] += dec_cap[tq, d]
-            while qhead[q] < qtail[q]:
-                i = qbuf[q, qhead[q]]
-                if size[i] > budget[1 + tq]:
+        # ---- desks, in declared order; each serves its queues first-in-first-out, in order ----
+        for k in range(N_DESK):
+            budget[k] += desk_cap[k, d]
+            waiting = False
+            for j in range(desk_queues.shape[1]):
+                q = desk_queues[k, j]
+                if q < 0:
                     break
-                qhead[q] += 1
-                budget[1 + tq] -= size[i]
-                if q == Q_DUBLIN:
-                    _schedule(i, d + max(dur_dublin[i], 1), T, head, nxt)
-                else:
-                    stock[WAIT_DECISION] -= size[i]
-                    stage[i] = PROCEDURE
-                    stock[PROCEDURE] += size[i]
-                    _schedule(i, d + max(dur_proc[i], 1), T, head, nxt)
-            if qhead[q] == qtail[q]:
-                budget[1 + tq] = 0.0
-
-        # ---- housing of permit holders from the half-yearly task ----
-        while qhead[Q_HOUSING] < qtail[Q_HOUSING]:
-            i = qbuf[Q_HOUSING, qhead[Q_HOUSING]]
-            if size[i] > budget[4]:
-                break
-            qhead[Q_HOUSING] += 1
-            sz = size[i]
-            budget[4] -= sz
-            housed_this_half += sz
-            stock[HOUSING_QUEUE] -= sz
-            stage[i] = EXITED
-            occ[loc[i]] -= sz
-            reception_days[i] += d - rec_entry[i]
-            loc[i] = LOC_NONE
-            housed_day[i] = d
-            exit_day[i] = d
-            exit_reason[i] = EXIT_HOUSED
-            flows[d, F_HOUSED] += sz
+                blocked = False
+                while qhead[q] < qtail[q]:
+                    i = qbuf[q, qhead[q]]
+                    if size[i] > budget[k]:
+                        blocked = True
+                        break
+                    qhead[q] += 1
+                    budget[k] -= size[i]
+                    s = queue_stage[q]
+                    if not take(i, s, succ[s, 0], d, True):
+                        ivar[V_ERR] = 5
+                        return 5
+                if qhead[q] < qtail[q]:
+                    waiting = True
+                if blocked:
+                    break  # no overtaking: a later queue waits while an earlier one's head does not fit
+            if not waiting and not desk_carry_period[k]:
+                budget[k] = 0.0
 
         # ---- emergency places to regular places as they free up (first come, first served) ----
-        while qhead[Q_UPGRADE] < qtail[Q_UPGRADE]:
-            i = qbuf[Q_UPGRADE, qhead[Q_UPGRADE]]
+        while uhead[0] < uhead[1]:
+            i = ubuf[uhead[0]]
             if loc[i] != LOC_EMERGENCY:
-                qhead[Q_UPGRADE] += 1  # left emergency reception already
+                uhead[0] += 1  # left emergency reception already
                 continue
-            if occ[LOC_REGULAR] + size[i] > cap_regular[d]:
+            sz = size[i]
+            if occ[LOC_REGULAR] + sz > cap_regular[d]:
                 break
-            qhead[Q_UPGRADE] += 1
-            occ[LOC_EMERGENCY] -= size[i]
+            uhead[0] += 1
+            occ[LOC_EMERGENCY] -= sz
             loc[i] = LOC_REGULAR
-            occ[LOC_REGULAR] += size[i]
+            occ[LOC_REGULAR] += sz
             moves[i] += 1
-            flows[d, F_MOVES] += size[i]
+            flows[d, F_MOVES] += sz
 
         # ---- record and guard ----
         for k in range(N_STAGE):
             stage_stock[d, k] = stock[k]
             if stock[k] < 0:
-                err = 1
+                ivar[V_ERR] = 1
         for k in range(N_LOC):
             loc_stock[d, k] = occ[k]
             if occ[k] < 0:
-                err = 2
+                ivar[V_ERR] = 2
         # hard capacities: occupancy may stay above a lowered capacity, but never grow above it
-        if occ[LOC_REGULAR] > cap_regular[d] and occ[LOC_REGULAR] > prev_regular:
-            err = 3
-        if occ[LOC_SMALL] > cap_small[d] and occ[LOC_SMALL] > prev_small:
-            err = 4
-        prev_regular = occ[LOC_REGULAR]
-        prev_small = occ[LOC_SMALL]
-
-    if cur_half >= 0:
-        half_book[cur_half, H_REALISED] = housed_this_half
-        half_book[cur_half, H_GRANTED] = grants_this_half
-    # time still in reception at the horizon counts up to the last day
-    for i in range(C):
-        if loc[i] != LOC_NONE and loc[i] != LOC_WAITING and rec_entry[i] >= 0:
-            reception_days[i] += T - rec_entry[i]
-    return err
+        reg = occ[LOC_REGULAR]
+        small = occ[LOC_SMALL]
+        if reg > cap_regular[d] and reg > ivar[V_PREV_REGULAR]:
+            ivar[V_ERR] = 3
+        if small > cap_small[d] and small > ivar[V_PREV_SMALL]:
+            ivar[V_ERR] = 4
+        ivar[V_PREV_REGULAR] = reg
+        ivar[V_PREV_SMALL] = small
+        ivar[V_DAY] = d + 1
+    return ivar[V_ERR]

@@ -1,153 +1,226 @@
-"""Results: labelled, tidy tables with metadata, built from the kernel's raw arrays.
+"""Results: what a replicate is reduced to, and the labelled result tables of a run.
 
-Nobody parses printed rows: every table has named dimensions (replicate, date, dimension,
-category, ...) and the object carries the package version, the scenario hash and the seed.
+A worker reduces each replicate to what is kept (:func:`reduce_replicate`): key figures (KPIs),
+stocks and flows per period (a month by default, or a day) per stage, location and derived
+stock, the housing task's half-years, optional per-case journeys and the tables of the
+post-processors. The reductions are stored as they arrive (``ensemble.store.PartitionStore``);
+:class:`Results` reads them back, and quantiles come from the stored replicates (DuckDB), not
+from objects held in memory. Every table has named dimensions (replicate, date, dimension,
+category, ...); the object carries the package version, the scenario hash and the seed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ketenplan import __version__
-from ketenplan.engine import kernel as K
+from ketenplan.engine import registry as R
 from ketenplan.engine.run import ReplicateOutput
 from ketenplan.scenario.schema import Scenario
 
-# stocks that make up COA reception (persons in a reception place, emergency included)
-COA_LOCS = [K.LOC_CENTRAL, K.LOC_REGULAR, K.LOC_SMALL, K.LOC_RESTRICTED, K.LOC_EMERGENCY]
-PENDING_STAGES = [K.DUBLIN, K.WAIT_DECISION, K.PROCEDURE, K.VA]
-PERMIT_STAGES = [K.PERMIT_LEAD, K.HOUSING_QUEUE]
-
-# KPI -> pillar (the single mapping that feeds the report)
-KPI_TABLE = [
-    # name, pillar, unit, description
-    ("arrivals_per_year", "P1", "persons/year", "all arrivals (first, subsequent, nareis, resettlement)"),
-    ("first_applications_per_year", "P1", "persons/year", "first asylum applications"),
-    ("nareis_per_year", "P1", "persons/year", "family reunification arrivals (follow grants)"),
-    ("waiting_registration_peak", "P3", "persons", "peak number waiting for registration"),
-    ("coa_occupancy_peak", "P3", "persons", "peak persons in COA reception (emergency included)"),
-    ("coa_occupancy_mean", "P3", "persons", "mean persons in COA reception"),
-    ("emergency_occupancy_peak", "P3", "persons", "peak persons in emergency places"),
-    ("shortage_days", "P3", "days", "days with anyone in an emergency place (no regular bed)"),
-    ("reception_cost_per_year", "P3", "EUR million/year", "reception cost at regular and emergency prices"),
-    ("ind_pending_end", "P3", "persons", "first-instance applications without a decision on the last day"),
-    ("decision_time_general_weeks", "P3", "weeks", "registration to first-instance decision, general track"),
-    ("decision_time_safe_weeks", "P3", "weeks", "registration to decision, safe-country track"),
-    ("decision_time_dublin_weeks", "P3", "weeks", "registration to transfer or absconding, Dublin track"),
-    ("statutory_breach_share", "P3", "share", "decisions after the statutory period"),
-    ("moves_per_person", "P3", "moves/person", "moves between reception locations, cases that left reception"),
-    ("moves_per_school_child", "P3", "moves/person", "the same, for school-age children"),
-    ("departures_independent_per_year", "P4", "persons/year", "independent (recorded) departures"),
-    ("departures_forced_per_year", "P4", "persons/year", "forced departures"),
-    ("departures_unsupervised_per_year", "P4", "persons/year", "departures without supervision"),
-    ("without_residence_right_mean", "P4", "persons", "rejected persons awaiting departure outside reception"),
-    ("resettled_per_year", "P5", "persons/year", "resettled refugees (straight to a municipality)"),
-    ("permits_per_year", "P6", "persons/year", "asylum permits (first instance and appeal)"),
-    ("housed_per_year", "P6", "persons/year", "permit holders housed in a municipality"),
-    ("permit_holders_in_reception_mean", "P6", "persons", "permit holders waiting in reception"),
-    ("housing_wait_weeks", "P6", "weeks", "permit to housing, permit holders housed in the period"),
-    ("housing_backlog_end", "P6", "persons", "housing task not realised, carried into the next half-year"),
-]
-KPI_PILLAR = {k: p for k, p, _, _ in KPI_TABLE}
+STREAM_FIRST, STREAM_SUBSEQUENT, STREAM_RESETTLEMENT = (R.STREAM[n] for n in ("first", "subsequent", "resettlement"))
+TRACK_GENERAL, TRACK_SAFE, TRACK_DUBLIN = (R.TRACK[n] for n in ("general", "safe_country", "dublin"))
+F = R.FLOW
+S = R.STAGE
 
 
-@dataclass
-class Results:
-    """Labelled result tables of one scenario run (all replicates) with metadata."""
-
-    scenario: Scenario
-    metadata: dict
-    stocks: pd.DataFrame  # replicate, date, dimension (stage|location), category, persons
-    flows: pd.DataFrame  # replicate, date, flow, persons
-    housing: pd.DataFrame  # replicate, period, task, backlog_in, realised, granted
-    journeys: pd.DataFrame  # per case (replicates as kept)
-    kpis: pd.DataFrame  # replicate, pillar, kpi, unit, value
-    extras: dict = field(default_factory=dict)
-
-    @property
-    def seed(self) -> int:
-        return int(self.metadata["seed"])
-
-    def kpi_summary(self) -> pd.DataFrame:
-        """KPIs across replicates: mean, p10, p50, p90."""
-        g = self.kpis.groupby(["pillar", "kpi", "unit"], sort=False)["value"]
-        out = pd.DataFrame({"mean": g.mean(), "p10": g.quantile(0.1), "p50": g.median(), "p90": g.quantile(0.9)})
-        return out.reset_index()
-
-    def stock(self, dimension: str, category: str) -> pd.DataFrame:
-        """One stock as a wide frame: rows = dates, columns = replicates."""
-        s = self.stocks[(self.stocks.dimension == dimension) & (self.stocks.category == category)]
-        return s.pivot(index="date", columns="replicate", values="persons")
-
-    def to_parquet(self, folder: str | Path) -> list[Path]:
-        """Write every table as Parquet (atomically) and the metadata as JSON."""
-        import json
-
-        from ketenplan._io import write_parquet, write_text
-
-        folder = Path(folder)
-        paths = []
-        for name in ("stocks", "flows", "housing", "journeys", "kpis"):
-            paths.append(write_parquet(folder / f"{name}.parquet", getattr(self, name)))
-        for name, value in self.extras.items():  # post-processed tables, e.g. placement_by_period
-            if isinstance(value, pd.DataFrame):
-                paths.append(write_parquet(folder / f"{name}.parquet", value))
-        paths.append(write_text(folder / "metadata.json", json.dumps(self.metadata, indent=2, default=str)))
-        return paths
+@dataclass(frozen=True)
+class KPI:
+    name: str
+    pillar: str
+    unit: str
+    label: str
+    description: str
+    partners: tuple[str, ...] = ()
 
 
-def _dates(out: ReplicateOutput) -> pd.DatetimeIndex:
-    return out.compiled.grid.dates()[out.compiled.grid.start_index:]
+#: Key figures: the single mapping KPI -> pillar and chain partner that feeds the report, the
+#: partner views, compare and the store.
+KPIS: tuple[KPI, ...] = (
+    KPI("arrivals_per_year", "P1", "persons/year", "Arrivals", "all arrivals (first, subsequent, nareis, resettlement)",
+        ("police_kmar",)),
+    KPI("first_applications_per_year", "P1", "persons/year", "First applications", "first asylum applications",
+        ("ind",)),
+    KPI("nareis_per_year", "P1", "persons/year", "Family reunification (nareis)",
+        "family members arriving after a permit holder (follow grants)", ("municipalities",)),
+    KPI("waiting_registration_peak", "P3", "persons", "Peak waiting for registration",
+        "largest number waiting for identification and registration on a day", ("police_kmar",)),
+    KPI("coa_occupancy_peak", "P3", "persons", "Peak COA occupancy", "largest number in COA reception on a day "
+        "(emergency places included)", ("coa",)),
+    KPI("coa_occupancy_mean", "P3", "persons", "Mean COA occupancy", "persons in COA reception, mean over the days",
+        ("coa",)),
+    KPI("emergency_occupancy_peak", "P3", "persons", "Peak in emergency places",
+        "largest number in emergency places (no regular bed) on a day", ("coa",)),
+    KPI("shortage_days", "P3", "days", "Shortage days", "days with anyone in an emergency place (no regular bed)",
+        ("coa",)),
+    KPI("reception_cost_per_year", "P3", "EUR million/year", "Reception cost",
+        "occupied places at the regular and the emergency price", ("coa",)),
+    KPI("ind_pending_end", "P3", "persons", "IND stock at the end", "first-instance applications without a decision "
+        "on the last day", ("ind",)),
+    KPI("decision_time_general_weeks", "P3", "weeks", "Decision time, general track",
+        "registration to first-instance decision, decisions in the period", ("ind",)),
+    KPI("decision_time_safe_weeks", "P3", "weeks", "Decision time, safe-country track",
+        "registration to decision, decisions in the period", ("ind",)),
+    KPI("decision_time_dublin_weeks", "P3", "weeks", "Decision time, Dublin track",
+        "registration to transfer or absconding, outcomes in the period", ("ind",)),
+    KPI("statutory_breach_share", "P3", "share", "Decisions after the statutory period",
+        "share of first-instance decisions later than the statutory decision period", ("ind",)),
+    KPI("moves_per_person", "P3", "moves/person", "Moves per person",
+        "moves between reception locations per person, persons who left reception in the period", ("coa",)),
+    KPI("moves_per_school_child", "P3", "moves/person", "Moves per school-age child",
+        "the same, for children", ("coa",)),
+    KPI("departures_independent_per_year", "P4", "persons/year", "Independent departures",
+        "recorded independent departures", ("dtv",)),
+    KPI("departures_forced_per_year", "P4", "persons/year", "Forced departures", "forced departures", ("dtv",)),
+    KPI("departures_unsupervised_per_year", "P4", "persons/year", "Departures without supervision",
+        "departures without supervision (Dublin absconding included)", ("dtv",)),
+    KPI("without_residence_right_mean", "P4", "persons", "Rejected awaiting departure",
+        "rejected persons outside reception or in detention whose departure is not yet recorded, mean over the "
+        "days (the derived stock 'without_residence')", ("dtv",)),
+    KPI("resettled_per_year", "P5", "persons/year", "Resettled refugees", "resettled refugees (straight to a "
+        "municipality)", ("municipalities",)),
+    KPI("permits_per_year", "P6", "persons/year", "Asylum permits", "asylum permits (first instance and appeal)",
+        ("ind",)),
+    KPI("housed_per_year", "P6", "persons/year", "Housed permit holders", "permit holders housed in a municipality "
+        "(resettled refugees included)", ("municipalities",)),
+    KPI("permit_holders_in_reception_mean", "P6", "persons", "Permit holders waiting in reception",
+        "permit holders in reception waiting for a home, mean over the days", ("coa", "municipalities")),
+    KPI("housing_wait_weeks", "P6", "weeks", "Wait for a home", "permit to housing, permit holders housed in the "
+        "period", ("municipalities",)),
+    KPI("housing_backlog_end", "P6", "persons", "Housing backlog at the end",
+        "housing task not realised, carried into the next half-year", ("municipalities",)),
+    KPI("days_over_application_centre_cap", "P3", "days", "Days over the application-centre cap",
+        "days with more persons in central reception than reception.central_capacity", ("coa",)),
+)
+KPI_BY_NAME = {k.name: k for k in KPIS}
+KPI_TABLE = [(k.name, k.pillar, k.unit, k.description) for k in KPIS]  # (name, pillar, unit, description)
+KPI_PILLAR = {k.name: k.pillar for k in KPIS}
+
+#: Chain partners (P0.6): the report's views list each partner's key figures
+PARTNERS = {"ind": "IND (decisions)", "coa": "COA (reception)", "dtv": "DT&V (return)",
+            "police_kmar": "Police and KMar (registration)", "municipalities": "Municipalities (housing)"}
 
 
-def tidy_stocks(out: ReplicateOutput) -> pd.DataFrame:
-    si = out.compiled.grid.start_index
-    dates = _dates(out)
-    frames = []
-    for dim, arr, names in (("stage", out.stage_stock[si:, 1:K.EXITED], K.STAGE_NAMES[1:K.EXITED]),
-                            ("location", out.loc_stock[si:], K.LOC_NAMES)):
-        n_t, n_k = arr.shape
-        frames.append(pd.DataFrame({
-            "replicate": np.int32(out.replicate), "date": np.repeat(dates.values, n_k),
-            "dimension": dim, "category": np.tile(np.array(names, dtype=object), n_t),
-            "persons": arr.reshape(-1).astype(np.int64)}))
-    # derived stocks used across the product
-    coa = out.loc_stock[si:, COA_LOCS].sum(axis=1)
-    pend = out.stage_stock[si:, PENDING_STAGES].sum(axis=1)
-    perm = out.stage_stock[si:, PERMIT_STAGES].sum(axis=1)
-    pend_all = pend + out.stage_stock[si:, K.APPEAL]  # first instance or appeal (UNHCR's "asylum-seekers")
-    for cat, arr in (("coa_occupancy", coa), ("ind_pending", pend), ("permit_holders_in_reception", perm),
-                     ("asylum_pending_all_levels", pend_all)):
-        frames.append(pd.DataFrame({"replicate": np.int32(out.replicate), "date": dates.values,
-                                    "dimension": "derived", "category": cat, "persons": arr.astype(np.int64)}))
-    df = pd.concat(frames, ignore_index=True)
-    for c in ("dimension", "category"):
-        df[c] = df[c].astype("category")
+# ----------------------------------------------------------------------------------------------
+# what a replicate is reduced to
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Keep:
+    """What each replicate keeps: stock and flow resolution ('month' or 'day') and per-case journeys
+    ('first' replicate, 'all' or 'none')."""
+
+    resolution: str = "month"
+    journeys: str = "first"
+
+    def __post_init__(self) -> None:
+        from ketenplan.errors import ScenarioError
+
+        if self.resolution not in ("month", "day"):
+            raise ScenarioError(f"resolution must be 'month' or 'day', found {self.resolution!r}")
+        if self.journeys not in ("first", "all", "none"):
+            raise ScenarioError(f"keep_journeys (--journeys) must be 'first', 'all' or 'none', found {self.journeys!r}")
+
+    def keeps_journeys(self, replicate: int) -> bool:
+        return self.journeys == "all" or (self.journeys == "first" and replicate == 0)
+
+
+def _reported(out: ReplicateOutput) -> tuple[int, pd.DatetimeIndex]:
+    g = out.compiled.grid
+    return g.start_index, g.dates()[g.start_index:]
+
+
+def _periods(dates: pd.DatetimeIndex, resolution: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Period index of each reported day and the first day of each period."""
+    if resolution == "day":
+        return np.arange(len(dates)), dates
+    key = dates.year.to_numpy() * 12 + dates.month.to_numpy() - 1
+    change = np.r_[True, key[1:] != key[:-1]]
+    return np.cumsum(change) - 1, dates[change]
+
+
+def stock_series(out: ReplicateOutput) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """Every stock of the run per reported day: (dimension, category) labels and a [days, k] array
+    (stages except 'not_arrived', locations, derived stocks)."""
+    si, _ = _reported(out)
+    labels, cols = [], []
+    for k, name in enumerate(R.STAGE_NAMES):
+        if k == S["not_arrived"]:
+            continue
+        labels.append(("stage", name))
+        cols.append(out.stage_stock[si:, k])
+    for k, name in enumerate(R.LOC_NAMES):
+        labels.append(("location", name))
+        cols.append(out.loc_stock[si:, k])
+    for name in R.DERIVED_STOCKS:
+        labels.append(("derived", name))
+        cols.append(R.derived_stock(name, out.stage_stock[si:], out.loc_stock[si:]))
+    return labels, np.column_stack(cols).astype(np.int64)
+
+
+def tidy_stocks(out: ReplicateOutput, resolution: str = "month") -> pd.DataFrame:
+    """replicate, date (first day of the period), dimension, category, persons (on the period's last
+    day), persons_mean, persons_max (over the period's days)."""
+    labels, arr = stock_series(out)
+    _, dates = _reported(out)
+    pidx, starts = _periods(dates, resolution)
+    n_p, n_k = len(starts), arr.shape[1]
+    if resolution == "day":
+        end, mean, mx = arr, arr.astype(np.float64), arr
+    else:
+        bounds = np.r_[np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]]), len(pidx)]
+        end = arr[bounds[1:] - 1]
+        csum = np.vstack([np.zeros((1, n_k)), np.cumsum(arr, axis=0, dtype=np.float64)])
+        mean = (csum[bounds[1:]] - csum[bounds[:-1]]) / np.diff(bounds)[:, None]
+        mx = np.maximum.reduceat(arr, bounds[:-1], axis=0)
+    dims = np.array([d for d, _ in labels], dtype=object)
+    cats = np.array([c for _, c in labels], dtype=object)
+    df = pd.DataFrame({
+        "replicate": np.int32(out.replicate), "date": np.repeat(starts.values, n_k),
+        "dimension": np.tile(dims, n_p), "category": np.tile(cats, n_p),
+        "persons": end.reshape(-1), "persons_mean": mean.reshape(-1), "persons_max": mx.reshape(-1)})
     return df
 
 
-def tidy_flows(out: ReplicateOutput) -> pd.DataFrame:
-    si = out.compiled.grid.start_index
-    dates = _dates(out)
+def tidy_flows(out: ReplicateOutput, resolution: str = "month") -> pd.DataFrame:
+    """replicate, date (first day of the period), flow, persons (summed over the period)."""
+    si, dates = _reported(out)
     arr = out.flows[si:]
-    n_t, n_k = arr.shape
-    df = pd.DataFrame({"replicate": np.int32(out.replicate), "date": np.repeat(dates.values, n_k),
-                       "flow": np.tile(np.array(K.FLOW_NAMES, dtype=object), n_t),
-                       "persons": arr.reshape(-1).astype(np.int64)})
-    df["flow"] = df["flow"].astype("category")
-    return df
+    pidx, starts = _periods(dates, resolution)
+    if resolution != "day":
+        bounds = np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]])
+        arr = np.add.reduceat(arr, bounds, axis=0)
+    n_p, n_k = arr.shape
+    return pd.DataFrame({"replicate": np.int32(out.replicate), "date": np.repeat(starts.values, n_k),
+                         "flow": np.tile(np.array(R.FLOWS, dtype=object), n_p),
+                         "persons": arr.reshape(-1).astype(np.int64)})
+
+
+def tidy_capacity(out: ReplicateOutput, resolution: str = "month") -> pd.DataFrame:
+    """replicate, date (first day of the period), resource, value: the capacities the run used (after
+    hooks and policies), mean over the period: reception places [persons] and desks [persons/day]."""
+    si, dates = _reported(out)
+    d = out.day_inputs
+    cols = {"reception_regular": d["cap_regular"][si:], "reception_small_scale": d["cap_small"][si:]}
+    for k, name in enumerate(R.DESK_NAMES):
+        cols[f"desk_{name}"] = d["desk_cap"][k, si:]
+    arr = np.column_stack(list(cols.values())).astype(np.float64)
+    pidx, starts = _periods(dates, resolution)
+    if resolution != "day":
+        bounds = np.r_[np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]]), len(pidx)]
+        arr = np.add.reduceat(arr, bounds[:-1], axis=0) / np.diff(bounds)[:, None]
+    n_p, n_k = arr.shape
+    return pd.DataFrame({"replicate": np.int32(out.replicate), "date": np.repeat(starts.values, n_k),
+                         "resource": np.tile(np.array(list(cols), dtype=object), n_p), "value": arr.reshape(-1)})
 
 
 def tidy_housing(out: ReplicateOutput) -> pd.DataFrame:
-    hb = out.half_book
-    df = pd.DataFrame({"replicate": out.replicate, "period": out.compiled.half_labels, "task": hb[:, K.H_TASK],
-                       "backlog_in": hb[:, K.H_BACKLOG_IN], "realised": hb[:, K.H_REALISED],
-                       "granted": hb[:, K.H_GRANTED]})
+    df = out.housing.copy()
+    df.insert(0, "replicate", np.int32(out.replicate))
     start = out.compiled.grid.start
     first = f"{start.year}-H{1 if start.month <= 6 else 2}"
     return df[df.period >= first].reset_index(drop=True)
@@ -168,27 +241,27 @@ def journeys(out: ReplicateOutput) -> pd.DataFrame:
 
     size = c.case["size"][idx]
     kids = c.case["children"][idx]
-    df = pd.DataFrame({
-        "replicate": np.int32(out.replicate), "case_id": idx.astype(np.int64), "persons": size.astype(np.int16),
-        "adults": (size - kids).astype(np.int16), "children": kids.astype(np.int16),
+    return pd.DataFrame({
+        "replicate": np.int32(out.replicate), "case_id": idx.astype(np.int64),
+        "case_key": c.case["case_key"][idx].astype(np.uint64) if "case_key" in c.case else idx.astype(np.uint64),
+        "persons": size.astype(np.int16), "adults": (size - kids).astype(np.int16), "children": kids.astype(np.int16),
         "group": pd.Categorical.from_codes(c.case["group"][idx], categories=list(c.group_names)),
-        "stream": pd.Categorical.from_codes(c.case["stream"][idx], categories=list(K.STREAM_NAMES)),
-        "track": pd.Categorical.from_codes(c.case["track"][idx], categories=list(K.TRACK_NAMES)),
+        "stream": pd.Categorical.from_codes(c.case["stream"][idx], categories=list(R.STREAM_NAMES)),
+        "track": pd.Categorical.from_codes(c.case["track"][idx], categories=list(R.TRACKS)),
         "routed_small_scale": c.case["routed"][idx],
         "arrival_date": as_date(r["arrival_day"]), "registration_date": as_date(r["reg_day"]),
         "decision_date": as_date(r["decision_day"]),
-        "outcome": pd.Categorical.from_codes(r["outcome"][idx], categories=list(K.OUTCOME_NAMES)),
+        "outcome": pd.Categorical.from_codes(r["outcome"][idx], categories=list(R.OUTCOMES)),
         "housed_date": as_date(r["housed_day"]), "exit_date": as_date(r["exit_day"]),
-        "exit_reason": pd.Categorical.from_codes(r["exit_reason"][idx], categories=list(K.EXIT_NAMES)),
+        "exit_reason": pd.Categorical.from_codes(r["exit_reason"][idx], categories=list(R.EXITS)),
         "moves": r["moves"][idx].astype(np.int16), "reception_days": r["reception_days"][idx].astype(np.int32),
         "statutory_breach": r["breach"][idx].astype(bool),
         "warmup": r["arrival_day"][idx] < c.grid.start_index,
     })
-    return df
 
 
-def kpis(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
-    """Key figures of one replicate over the reported period (start..end)."""
+def replicate_kpis(out: ReplicateOutput, scenario: Scenario) -> dict[str, float]:
+    """Key figures of one replicate over the reported period (start .. end), from its daily arrays."""
     c = out.compiled
     si = c.grid.start_index
     years = (c.grid.T - si) / 365.25
@@ -197,92 +270,213 @@ def kpis(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     ls = out.loc_stock[si:]
     r = out.case
     cs = c.case
-    coa = ls[:, COA_LOCS].sum(axis=1)
+    coa = R.derived_stock("coa_occupancy", ss, ls)
 
-    def per_year(col: int) -> float:
-        return float(fl[:, col].sum() / years)
+    def per_year(name: str) -> float:
+        return float(fl[:, F[name]].sum() / years)
 
-    # decision times per track, for decisions in the reported period
-    dec = r["decision_day"]
-    reg = r["reg_day"]
-    size = cs["size"]
+    dec, reg, size = r["decision_day"], r["reg_day"], cs["size"]
     in_period = (dec >= si) & (reg >= 0)
 
     def mean_weeks(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
         w = size[mask]
         return float(np.average((a[mask] - b[mask]) / 7.0, weights=w)) if w.sum() > 0 else float("nan")
 
-    asylum = (cs["stream"] == K.STREAM_FIRST) | (cs["stream"] == K.STREAM_SUBSEQUENT)
-    dt_general = mean_weeks(in_period & asylum & (cs["track"] == K.TRACK_GENERAL), dec, reg)
-    dt_safe = mean_weeks(in_period & (cs["track"] == K.TRACK_SAFE), dec, reg)
-    dt_dublin = mean_weeks(in_period & (cs["track"] == K.TRACK_DUBLIN), dec, reg)
-    decided = in_period & asylum
-    def ratio(num: float, den: float) -> float:  # n/a (NaN) when nobody is counted, like the mean times
+    def ratio(num: float, den: float) -> float:  # n/a (NaN) when nobody is counted
         return float(num / den) if den > 0 else float("nan")
 
-    breach_share = ratio((r["breach"][decided] * size[decided]).sum(), size[decided].sum())
+    asylum = (cs["stream"] == STREAM_FIRST) | (cs["stream"] == STREAM_SUBSEQUENT)
+    decided = in_period & asylum
     left = (r["exit_day"] >= si) & (r["reg_day"] >= 0)
-    moves_pp = ratio((r["moves"][left] * size[left]).sum(), size[left].sum())
     kids = cs["children"]
-    moves_child = ratio((r["moves"][left] * kids[left]).sum(), kids[left].sum())
-    housed = (r["housed_day"] >= si) & (r["decision_day"] >= 0) & (cs["stream"] != K.STREAM_RESETTLEMENT)
-    hw = mean_weeks(housed, r["housed_day"], r["decision_day"])
-    cost = (coa - ls[:, K.LOC_EMERGENCY]) * scenario.reception.cost_regular + \
-        ls[:, K.LOC_EMERGENCY] * scenario.reception.cost_emergency
-    last_half = out.half_book[-1]
+    housed = (r["housed_day"] >= si) & (r["decision_day"] >= 0) & (cs["stream"] != STREAM_RESETTLEMENT)
+    emergency = ls[:, R.LOC["emergency"]]
+    cost = (coa - emergency) * scenario.reception.cost_regular + emergency * scenario.reception.cost_emergency
+    h = out.housing
+    last = h.iloc[-1] if len(h) else None
+    arrived_in = (r["arrival_day"] >= si) & (r["arrival_day"] < c.grid.T)
     values = {
-        "arrivals_per_year": per_year(K.F_ARRIVALS),
-        "first_applications_per_year": float(size[(cs["stream"] == K.STREAM_FIRST) & (r["arrival_day"] >= si)
-                                                  & (r["arrival_day"] < c.grid.T)].sum() / years),
-        "nareis_per_year": per_year(K.F_NAREIS_ARRIVALS),
-        "waiting_registration_peak": float(ss[:, K.WAIT_REG].max()),
+        "arrivals_per_year": per_year("arrivals"),
+        "first_applications_per_year": float(size[(cs["stream"] == STREAM_FIRST) & arrived_in].sum() / years),
+        "nareis_per_year": per_year("nareis_arrivals"),
+        "waiting_registration_peak": float(ss[:, S["waiting_registration"]].max()),
         "coa_occupancy_peak": float(coa.max()),
         "coa_occupancy_mean": float(coa.mean()),
-        "emergency_occupancy_peak": float(ls[:, K.LOC_EMERGENCY].max()),
-        "shortage_days": float((ls[:, K.LOC_EMERGENCY] > 0).sum()),
+        "emergency_occupancy_peak": float(emergency.max()),
+        "shortage_days": float((emergency > 0).sum()),
         "reception_cost_per_year": float(cost.sum() / years / 1e6),
-        "ind_pending_end": float(ss[-1, PENDING_STAGES].sum()),
-        "decision_time_general_weeks": dt_general,
-        "decision_time_safe_weeks": dt_safe,
-        "decision_time_dublin_weeks": dt_dublin,
-        "statutory_breach_share": breach_share,
-        "moves_per_person": moves_pp,
-        "moves_per_school_child": moves_child,
-        "departures_independent_per_year": per_year(K.F_DEP_INDEPENDENT),
-        "departures_forced_per_year": per_year(K.F_DEP_FORCED),
-        "departures_unsupervised_per_year": per_year(K.F_DEP_UNSUPERVISED),
-        "without_residence_right_mean": float(ss[:, [K.RETURN_OUTSIDE, K.DETENTION]].sum(axis=1).mean()),
-        "resettled_per_year": float(size[(cs["stream"] == K.STREAM_RESETTLEMENT) & (r["arrival_day"] >= si)
-                                         & (r["arrival_day"] < c.grid.T)].sum() / years),
-        "permits_per_year": per_year(K.F_GRANTS),
-        "housed_per_year": per_year(K.F_HOUSED),
-        "permit_holders_in_reception_mean": float(ss[:, PERMIT_STAGES].sum(axis=1).mean()),
-        "housing_wait_weeks": hw,
-        "housing_backlog_end": float(max(last_half[K.H_TASK] + last_half[K.H_BACKLOG_IN] - last_half[K.H_REALISED],
-                                         0.0)),
+        "ind_pending_end": float(R.derived_stock("ind_pending", ss[-1:], ls[-1:])[0]),
+        "decision_time_general_weeks": mean_weeks(decided & (cs["track"] == TRACK_GENERAL), dec, reg),
+        "decision_time_safe_weeks": mean_weeks(in_period & (cs["track"] == TRACK_SAFE), dec, reg),
+        "decision_time_dublin_weeks": mean_weeks(in_period & (cs["track"] == TRACK_DUBLIN), dec, reg),
+        "statutory_breach_share": ratio((r["breach"][decided] * size[decided]).sum(), size[decided].sum()),
+        "moves_per_person": ratio((r["moves"][left] * size[left]).sum(), size[left].sum()),
+        "moves_per_school_child": ratio((r["moves"][left] * kids[left]).sum(), kids[left].sum()),
+        "departures_independent_per_year": per_year("departures_independent"),
+        "departures_forced_per_year": per_year("departures_forced"),
+        "departures_unsupervised_per_year": per_year("departures_unsupervised"),
+        "without_residence_right_mean": float(R.derived_stock("without_residence", ss, ls).mean()),
+        "resettled_per_year": float(size[(cs["stream"] == STREAM_RESETTLEMENT) & arrived_in].sum() / years),
+        "permits_per_year": per_year("grants"),
+        "housed_per_year": per_year("housed"),
+        "permit_holders_in_reception_mean": float(R.derived_stock("permit_holders_in_reception", ss, ls).mean()),
+        "housing_wait_weeks": mean_weeks(housed, r["housed_day"], r["decision_day"]),
+        "housing_backlog_end": float(max(last.task + last.backlog_in - last.realised, 0.0)) if last is not None
+        else float("nan"),
+        "days_over_application_centre_cap": float((ls[:, R.LOC["central"]] > scenario.reception.central_capacity)
+                                                  .sum()),
     }
-    rows = [(out.replicate, p, k, u, values[k]) for k, p, u, _ in KPI_TABLE]
+    return values
+
+
+def kpi_frame(replicate: int, values: dict[str, float]) -> pd.DataFrame:
+    """The key figures of one replicate as rows: replicate, pillar, kpi, unit, value (declared
+    KPIs first, in declaration order; then any a post-processor added, declared in KPI_BY_NAME)."""
+    rows = []
+    for name, v in values.items():
+        k = KPI_BY_NAME.get(name)
+        if k is None:
+            raise KeyError(f"key figure {name!r} is not declared in engine.results.KPIS")
+        rows.append((np.int32(replicate), k.pillar, name, k.unit, float(v)))
     return pd.DataFrame(rows, columns=["replicate", "pillar", "kpi", "unit", "value"])
 
 
-def build_results(scenario: Scenario, outs: list[ReplicateOutput], seed: int, backend: str,
-                  keep_journeys: str = "first", extras: dict | None = None) -> Results:
-    outs = sorted(outs, key=lambda o: o.replicate)
-    keep = outs if keep_journeys == "all" else outs[:1] if keep_journeys == "first" else []
+def reduce_replicate(out: ReplicateOutput, scenario: Scenario, keep: Keep = Keep()) -> dict[str, pd.DataFrame]:
+    """What is kept of one replicate: kpis, stocks, flows, housing and (as asked) journeys."""
+    tables = {
+        "kpis": kpi_frame(out.replicate, replicate_kpis(out, scenario)),
+        "stocks": tidy_stocks(out, keep.resolution),
+        "flows": tidy_flows(out, keep.resolution),
+        "housing": tidy_housing(out),
+        "capacity": tidy_capacity(out, keep.resolution),
+    }
+    if keep.keeps_journeys(out.replicate):
+        tables["journeys"] = journeys(out)
+    return tables
+
+
+# ----------------------------------------------------------------------------------------------
+# the labelled results of a run
+# ----------------------------------------------------------------------------------------------
+TABLES = ("kpis", "stocks", "flows", "housing", "capacity", "journeys")
+
+
+@dataclass
+class Results:
+    """The labelled result tables of one scenario run (all replicates) with metadata.
+
+    Tables are read from the run's stored replicates (``source``, a PartitionStore) when first
+    used; ``quantiles`` and ``kpi_summary`` are computed by DuckDB over the stored replicates.
+    ``extras`` holds tables of post-processors that are not per replicate.
+    """
+
+    scenario: Scenario
+    metadata: dict
+    source: "object"  # ensemble.store.PartitionStore
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return int(self.metadata["seed"])
+
+    @property
+    def replicates(self) -> int:
+        return int(self.metadata["replicates"])
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A stored table (all replicates), or an empty frame when nothing of that name was kept."""
+        return self.source.read(name)
+
+    @cached_property
+    def kpis(self) -> pd.DataFrame:
+        return self.table("kpis")
+
+    @cached_property
+    def stocks(self) -> pd.DataFrame:
+        df = self.table("stocks")
+        for c in ("dimension", "category"):
+            if c in df:
+                df[c] = df[c].astype("category")
+        return df
+
+    @cached_property
+    def flows(self) -> pd.DataFrame:
+        df = self.table("flows")
+        if "flow" in df:
+            df["flow"] = df["flow"].astype("category")
+        return df
+
+    @cached_property
+    def housing(self) -> pd.DataFrame:
+        return self.table("housing")
+
+    @cached_property
+    def journeys(self) -> pd.DataFrame:
+        df = self.table("journeys")
+        for c, cats in (("group", list(self.scenario_group_names())), ("stream", list(R.STREAM_NAMES)),
+                        ("track", list(R.TRACKS)), ("outcome", list(R.OUTCOMES)), ("exit_reason", list(R.EXITS))):
+            if c in df:
+                df[c] = pd.Categorical(df[c], categories=cats)
+        return df
+
+    def scenario_group_names(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.scenario.groups)
+
+    def kpi_summary(self) -> pd.DataFrame:
+        """KPIs across replicates: mean, p10, p50, p90 (declaration order)."""
+        df = self.source.query(
+            "SELECT pillar, kpi, unit, avg(value) AS mean, quantile_cont(value, 0.1) AS p10, "
+            "quantile_cont(value, 0.5) AS p50, quantile_cont(value, 0.9) AS p90 FROM kpis "
+            "WHERE NOT isnan(value) GROUP BY pillar, kpi, unit")
+        order = {k.name: i for i, k in enumerate(KPIS)}
+        names = pd.DataFrame({"kpi": list(dict.fromkeys(self.kpis.kpi))})
+        out = names.merge(self.kpis[["pillar", "kpi", "unit"]].drop_duplicates("kpi"), on="kpi").merge(
+            df.drop(columns=["pillar", "unit"]), on="kpi", how="left")
+        out["_o"] = out.kpi.map(lambda k: order.get(k, len(order)))
+        return out.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+    def quantiles(self, dimension: str, category: str, column: str = "persons",
+                  q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+        """Quantiles over replicates of one stock per date (rows: dates; columns: the quantiles)."""
+        cols = ", ".join(f"quantile_cont({column}, {x}) AS q{i}" for i, x in enumerate(q))
+        df = self.source.query(f"SELECT date, {cols} FROM stocks WHERE dimension = ? AND category = ? "
+                               "GROUP BY date ORDER BY date", [dimension, category])
+        df = df.set_index("date")
+        df.columns = list(q)
+        return df
+
+    def stock(self, dimension: str, category: str, column: str = "persons") -> pd.DataFrame:
+        """One stock as a wide frame: rows = dates, columns = replicates."""
+        df = self.source.query(f"SELECT replicate, date, {column} AS v FROM stocks WHERE dimension = ? AND "
+                               "category = ? ORDER BY date, replicate", [dimension, category])
+        return df.pivot(index="date", columns="replicate", values="v")
+
+    def to_parquet(self, folder: str | Path) -> list[Path]:
+        """Write every table as one Parquet file (streamed by DuckDB from the stored replicates)
+        and the metadata as JSON."""
+        import json
+
+        from ketenplan._io import write_text
+
+        folder = Path(folder)
+        paths = [self.source.export(name, folder / f"{name}.parquet") for name in self.source.tables()]
+        for name, value in self.extras.items():
+            if isinstance(value, pd.DataFrame):
+                from ketenplan._io import write_parquet
+
+                paths.append(write_parquet(folder / f"{name}.parquet", value))
+        paths.append(write_text(folder / "metadata.json", json.dumps(self.metadata, indent=2, default=str)))
+        return [p for p in paths if p is not None]
+
+
+def metadata(scenario: Scenario, seed: int, replicates: int, backend: str, extra: dict | None = None) -> dict:
+    from ketenplan import __version__
+
     meta = {
         "package": "ketenplan", "version": __version__, "scenario": scenario.name,
-        "scenario_hash": scenario.digest(), "seed": int(seed), "replicates": len(outs), "backend": backend,
+        "scenario_hash": scenario.digest(), "seed": int(seed), "replicates": int(replicates), "backend": backend,
         "start": str(scenario.simulation.start), "end": str(scenario.simulation.end),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "cases_simulated": int(sum(o.compiled.n_cases for o in outs)),
-        "persons_arrived": int(sum(o.flows[:, K.F_ARRIVALS].sum() for o in outs)),
     }
-    return Results(
-        scenario=scenario, metadata=meta,
-        stocks=pd.concat([tidy_stocks(o) for o in outs], ignore_index=True),
-        flows=pd.concat([tidy_flows(o) for o in outs], ignore_index=True),
-        housing=pd.concat([tidy_housing(o) for o in outs], ignore_index=True),
-        journeys=pd.concat([journeys(o) for o in keep], ignore_index=True) if keep else journeys(outs[0]).iloc[:0],
-        kpis=pd.concat([kpis(o, scenario) for o in outs], ignore_index=True),
-        extras=extras or {},
-    )
+    meta.update(extra or {})
+    return meta

@@ -1,90 +1,179 @@
-"""Ensembles: run replicates on a backend; every backend gives identical numbers.
+"""Ensembles: run replicates on a backend and hand each one's reduction to a store as it finishes.
 
-Replicate ``i`` always draws from child ``i`` of ``SeedSequence(seed)``, whatever runs it.
-Backends: ``serial``; ``threads`` (the default: the numba kernel releases the GIL); ``processes``
-(a standard-library process pool); ``dask`` (a ``dask.distributed`` client: pass one for a
-cluster, or a local one is started).
+Replicate ``i`` always draws from child ``i`` of ``SeedSequence(seed)`` (its Philox key), whatever
+runs it, so every backend gives identical numbers. Backends: ``serial``; ``threads`` (the numba
+kernel releases the GIL); ``processes`` (a standard-library process pool, the local default for
+large ensembles); ``dask`` (a ``dask.distributed`` cluster: ``scheduler`` names the address of
+an existing one, or pass a ``client``; without either a LocalCluster is started).
+
+Nothing grows with the number of replicates: tasks are submitted in a window of a few per
+worker, a worker returns only what is kept of its replicate (``reduce``), and the parent passes
+it on to ``sink`` (e.g. ``ensemble.store.PartitionStore``) at once.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from ketenplan.engine.run import ReplicateOutput, run_replicate
 from ketenplan.errors import ScenarioError
-from ketenplan.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("serial", "threads", "processes", "dask")
 
 
+def replicate_seed(seed: int, i: int) -> np.random.SeedSequence:
+    """Child ``i`` of ``SeedSequence(seed)`` (the same as ``SeedSequence(seed).spawn(n)[i]`` for any n > i)."""
+    return np.random.SeedSequence(int(seed), spawn_key=(int(i),))
+
+
 def replicate_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
-    """The per-replicate seed streams: children of one root SeedSequence."""
-    return np.random.SeedSequence(seed).spawn(n)
+    return [replicate_seed(seed, i) for i in range(n)]
 
 
-def _task(args) -> ReplicateOutput:
-    scenario, i, ss, path = args
-    return run_replicate(scenario, i, ss, first_monthly=path)
+class Job:
+    """What every replicate of an ensemble does: run the scenario with the replicate's seed and
+    reduce the output with ``reduce`` (a picklable callable). Sent to each worker once."""
+
+    def __init__(self, scenario, seed: int, reduce: Callable, hooks: Callable | None = None):
+        self.scenario = scenario
+        self.seed = int(seed)
+        self.reduce = reduce
+        self.hooks = hooks  # callable(replicate) -> list of extra hooks, or None
+
+    def __call__(self, i: int, path: np.ndarray | None):
+        from ketenplan.engine.run import run_replicate
+
+        extra = self.hooks(i) if self.hooks else None
+        out = run_replicate(self.scenario, i, replicate_seed(self.seed, i), first_monthly=path, hooks=extra)
+        return i, self.reduce(out)
 
 
-def _remote_task(args) -> ReplicateOutput:
-    """In another process: send back only what the results need, not the compiled inputs."""
-    return _task(args).slim()
+_JOB: Job | None = None  # a process worker's job, set once by the pool initializer
 
 
-def run_replicates(scenario: Scenario, seed: int, n: int, backend: str = "threads",
-                   paths: Sequence[np.ndarray | None] | None = None, workers: int | None = None,
-                   client=None, progress: Callable[[int], None] | None = None) -> list[ReplicateOutput]:
-    """Run ``n`` replicates; ``paths[i]`` optionally replaces replicate i's first-application inflow."""
+def _init_worker(job: Job) -> None:
+    global _JOB
+    _JOB = job
+    from ketenplan.errors import KetenplanWarning
+    import warnings
+
+    warnings.simplefilter("ignore", KetenplanWarning)  # the parent has warned already
+
+
+def _worker_task(i: int, path):
+    return _JOB(i, path)
+
+
+def _dask_task(job: Job, i: int, path):
+    return job(i, path)
+
+
+def run_ensemble(job: Job, replicates: Iterable[int], sink: Callable[[int, object], None], *,
+                 backend: str = "processes", paths: Sequence[np.ndarray | None] | None = None,
+                 workers: int | None = None, client=None, scheduler: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> int:
+    """Run ``job`` for each replicate number in ``replicates``; ``sink(i, reduced)`` receives each
+    result as it finishes (in any order). ``paths[i]`` optionally replaces replicate i's
+    first-application inflow. Returns the number of replicates run."""
     if backend not in BACKENDS:
-        raise ScenarioError(f"unknown backend '{backend}'; expected one of {', '.join(BACKENDS)}")
-    seeds = replicate_seeds(seed, n)
-    paths = list(paths) if paths is not None else [None] * n
-    tasks = [(scenario, i, seeds[i], paths[i]) for i in range(n)]
-    outs: list[ReplicateOutput] = []
-    log.debug("running %d replicates on backend %s", n, backend)
-    if backend == "serial" or n == 1:
-        for t in tasks:
-            outs.append(_task(t))
-            if progress:
-                progress(1)
-    elif backend in ("threads", "processes"):
-        pool_cls = ThreadPoolExecutor if backend == "threads" else ProcessPoolExecutor
-        fn = _task if backend == "threads" else _remote_task
-        with pool_cls(max_workers=workers) as pool:
-            for o in pool.map(fn, tasks):
-                outs.append(o)
-                if progress:
-                    progress(1)
+        raise ScenarioError(f"--backend: unknown backend '{backend}'; expected one of {', '.join(BACKENDS)}")
+    todo = list(replicates)
+    if not todo:
+        return 0
+
+    def path_of(i):
+        return None if paths is None else paths[i]
+
+    def done(i, reduced):
+        sink(i, reduced)
+        if progress:
+            progress(1)
+
+    log.debug("running %d replicates on backend %s", len(todo), backend)
+    if backend == "serial" or (len(todo) == 1 and backend != "dask" and scheduler is None and client is None):
+        for i in todo:
+            done(*job(i, path_of(i)))
+        return len(todo)
+    if backend == "dask" or scheduler is not None or client is not None:
+        return _run_dask(job, todo, path_of, done, client, scheduler, workers)
+    n_workers = workers or _cpu_count()
+    if backend == "threads":
+        pool = ThreadPoolExecutor(max_workers=n_workers)
+        submit = lambda i: pool.submit(job, i, path_of(i))  # noqa: E731
     else:
-        outs = _run_dask(tasks, client, workers, progress)
-    return sorted(outs, key=lambda o: o.replicate)
+        pool = ProcessPoolExecutor(max_workers=n_workers, initializer=_init_worker, initargs=(job,))
+        submit = lambda i: pool.submit(_worker_task, i, path_of(i))  # noqa: E731
+    window = 2 * n_workers
+    pending: set = set()
+    it = iter(todo)
+    try:
+        with pool:
+            for i in it:
+                pending.add(submit(i))
+                if len(pending) >= window:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        done(*f.result())
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    done(*f.result())
+    except BaseException:
+        for f in pending:
+            f.cancel()
+        raise
+    return len(todo)
 
 
-def _run_dask(tasks, client, workers, progress) -> list[ReplicateOutput]:
+def _cpu_count() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover
+        return max(1, os.cpu_count() or 1)
+
+
+def _run_dask(job, todo, path_of, done, client, scheduler, workers) -> int:
     from dask.distributed import Client, LocalCluster, as_completed
 
-    own = client is None
+    own_client = client is None
     cluster = None
-    if own:
-        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.WARNING)
-        client = Client(cluster)
+    if own_client:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise ScenarioError(f"--scheduler: cannot reach a Dask scheduler at {scheduler!r} ({exc}); give the "
+                                    "address of a running scheduler, e.g. tcp://10.0.0.5:8786") from None
+        else:
+            cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.WARNING)
+            client = Client(cluster)
     try:
-        futures = client.map(_remote_task, tasks, pure=False)
-        outs = []
-        for fut in as_completed(futures):
-            outs.append(fut.result())
-            if progress:
-                progress(1)
-        return outs
+        remote_job = client.scatter(job, broadcast=True)
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        window = 4 * n_workers
+        it = iter(todo)
+        ac = as_completed()
+        for i in it:
+            ac.add(client.submit(_dask_task, remote_job, i, path_of(i), pure=False))
+            if ac.count() >= window:
+                break
+        for fut in ac:
+            done(*fut.result())
+            fut.release()
+            nxt = next(it, None)
+            if nxt is not None:
+                ac.add(client.submit(_dask_task, remote_job, nxt, path_of(nxt), pure=False))
+        return len(todo)
     finally:
-        if own:
+        if own_client:
             client.close()
-            cluster.close()
+            if cluster is not None:
+                cluster.close()

@@ -1,4 +1,7 @@
-"""A results store in an embedded DuckDB database: many runs in one file, queried with SQL.
+"""Where results go: the replicates of a run as they finish (:class:`PartitionStore`, Parquet
+partitions in a folder, resumable), and many runs in one DuckDB file (:class:`ResultStore`).
+
+A results store in an embedded DuckDB database: many runs in one file, queried with SQL.
 
 Every run is a row of ``runs`` (``run_id``, scenario name and hash, seed, replicates, package
 version, creation time, the full scenario as TOML, the metadata as JSON); its tables (``kpis``,
@@ -22,12 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ketenplan.engine.results import Results
 from ketenplan.errors import DataError
 
 log = logging.getLogger(__name__)
 
-TABLES = ("kpis", "stocks", "flows", "housing", "journeys")
+TABLES = ("kpis", "stocks", "flows", "housing", "capacity", "journeys")
 
 _RUNS = """CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, scenario VARCHAR, scenario_hash VARCHAR, seed BIGINT, replicates INTEGER,
@@ -35,7 +37,7 @@ _RUNS = """CREATE TABLE IF NOT EXISTS runs (
     scenario_toml VARCHAR, metadata VARCHAR)"""
 
 
-def run_id_of(results: Results) -> str:
+def run_id_of(results) -> str:
     """``<scenario>-<hash[:10]>-s<seed>-r<replicates>``: the same inputs give the same id."""
     m = results.metadata
     return f"{m['scenario']}-{m['scenario_hash'][:10]}-s{m['seed']}-r{m['replicates']}"
@@ -75,14 +77,14 @@ class ResultStore:
         self._connect(create=create).close()
 
     # ------------------------------------------------------------------------------------------
-    def save(self, results: Results, run_id: str | None = None) -> str:
+    def save(self, results, run_id: str | None = None) -> str:
         """Write a run and its tables in one transaction; returns the run id."""
         from ketenplan.scenario import scenario_toml
 
         run_id = run_id or run_id_of(results)
         m = results.metadata
-        tables = {name: getattr(results, name) for name in TABLES}
-        tables.update({k: v for k, v in results.extras.items() if isinstance(v, pd.DataFrame)})
+        stored = results.source.tables()  # per-replicate tables: copied by DuckDB from the partitions
+        tables = {k: v for k, v in results.extras.items() if isinstance(v, pd.DataFrame)}
         con = self._connect(create=True)
         try:
             con.execute("BEGIN TRANSACTION")
@@ -94,6 +96,14 @@ class ResultStore:
                 run_id, m["scenario"], m["scenario_hash"], int(m["seed"]), int(m["replicates"]), m["version"],
                 m["created"], m["backend"], m["start"], m["end"], scenario_toml(results.scenario),
                 json.dumps(m, default=str)])
+            for name in stored:
+                src = results.source.parquet_source(name)
+                sel = f"SELECT *, ? AS run_id FROM {src}"
+                if name in existing:
+                    con.execute(f'INSERT INTO "{name}" BY NAME {sel}', [run_id])
+                else:
+                    con.execute(f'CREATE TABLE "{name}" AS {sel}', [run_id])
+                    existing.add(name)
             for name, df in tables.items():
                 frame = _plain(df).assign(run_id=run_id)
                 con.register("_frame", frame)
@@ -157,3 +167,163 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(out[c].dtype, pd.CategoricalDtype):
             out[c] = out[c].astype(str)
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the replicates of one run, stored as they finish
+# ----------------------------------------------------------------------------------------------
+class PartitionStore:
+    """The kept tables of a run's replicates in a folder of Parquet partitions, written as they
+    finish and readable at every moment.
+
+    Replicates are buffered and flushed in chunks: each chunk is written into a hidden folder and
+    renamed into place in one step (``chunk-<first>-<last>``), so a chunk is either complete or
+    absent. A ``manifest.json`` names what the replicates are of (scenario hash, seed, number of
+    replicates, what is kept, the package version); a run started again on the same folder with
+    the same manifest skips the replicates already stored (:meth:`done`), so an ensemble killed
+    part-way completes without repeating or losing a replicate. With another manifest the folder's
+    partitions are removed first.
+    """
+
+    MANIFEST = "manifest.json"
+
+    def __init__(self, folder: str | Path, chunk: int = 25):
+        self.folder = Path(folder)
+        self.chunk = max(1, int(chunk))
+        self._buffer: dict[int, dict[str, pd.DataFrame]] = {}
+        self._con = None
+
+    # ---- writing ----
+    def open(self, manifest: dict) -> set[int]:
+        """Prepare the folder for ``manifest``; returns the replicates already stored."""
+        import shutil
+
+        from ketenplan._io import ensure_folder, write_text
+
+        ensure_folder(self.folder, "replicate store")
+        path = self.folder / self.MANIFEST
+        want = json.loads(json.dumps(manifest, sort_keys=True, default=str))
+        if path.exists():
+            try:
+                have = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                have = None
+            if have == want:
+                done = self.done()
+                if done:
+                    log.info("resuming: %d of %d replicates already stored in %s", len(done),
+                             manifest.get("replicates", 0), self.folder)
+                return done
+        for p in list(self.folder.iterdir()):  # another run's partitions: start afresh
+            if p.is_dir() and (p.name.startswith("chunk-") or p.name.startswith(".chunk-")):
+                shutil.rmtree(p, ignore_errors=True)
+        write_text(path, json.dumps(want, indent=1, sort_keys=True))
+        return set()
+
+    def add(self, replicate: int, tables: dict[str, pd.DataFrame]) -> None:
+        self._buffer[int(replicate)] = tables
+        if len(self._buffer) >= self.chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered replicates as one chunk (atomically)."""
+        if not self._buffer:
+            return
+        import os
+        import tempfile
+
+        reps = sorted(self._buffer)
+        names = sorted({n for t in self._buffer.values() for n in t})
+        tmp = Path(tempfile.mkdtemp(prefix=".chunk-", dir=self.folder))
+        try:
+            for name in names:
+                frames = [_plain(self._buffer[r][name]) for r in reps if name in self._buffer[r]]
+                frames = [f for f in frames if len(f.columns)]
+                if frames:
+                    pd.concat(frames, ignore_index=True).to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "replicates.json").write_text(json.dumps(reps), encoding="utf-8")
+            os.replace(tmp, self.folder / f"chunk-{reps[0]:07d}-{reps[-1]:07d}-{tmp.name[7:]}")
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._buffer.clear()
+        self._reset()
+
+    # ---- reading ----
+    def chunks(self) -> list[Path]:
+        return sorted(p for p in self.folder.glob("chunk-*") if p.is_dir()) if self.folder.exists() else []
+
+    def done(self) -> set[int]:
+        out: set[int] = set()
+        for c in self.chunks():
+            try:
+                out.update(json.loads((c / "replicates.json").read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+        return out
+
+    def tables(self) -> list[str]:
+        names: set[str] = set()
+        for c in self.chunks():
+            names.update(p.stem for p in c.glob("*.parquet"))
+        order = {n: i for i, n in enumerate(TABLES)}
+        return sorted(names, key=lambda n: (order.get(n, len(order)), n))
+
+    def parquet_source(self, name: str) -> str:
+        """A DuckDB table expression over every chunk's ``name`` table."""
+        files = [str(c / f"{name}.parquet") for c in self.chunks() if (c / f"{name}.parquet").exists()]
+        if not files:
+            raise DataError(f"{self.folder}: no stored table {name!r}; stored: {', '.join(self.tables()) or 'none'}")
+        quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        return f"read_parquet([{quoted}], union_by_name = true)"
+
+    def _reset(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def _connection(self):
+        import duckdb
+
+        if self._con is None:
+            con = duckdb.connect()
+            for name in self.tables():
+                con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {self.parquet_source(name)}')
+            self._con = con
+        return self._con
+
+    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """SQL over the stored tables (views named kpis, stocks, flows, housing, journeys, ...)."""
+        import duckdb
+
+        try:
+            return self._connection().execute(sql, params or []).df()
+        except duckdb.Error as exc:
+            raise DataError(f"{self.folder}: query failed ({exc})") from None
+
+    def read(self, name: str) -> pd.DataFrame:
+        """One table of every stored replicate, ordered by replicate (empty if none was kept)."""
+        if name not in self.tables():
+            return pd.DataFrame()
+        import pyarrow.parquet as pq
+
+        files = [c / f"{name}.parquet" for c in self.chunks() if (c / f"{name}.parquet").exists()]
+        df = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
+        if "replicate" in df:
+            df = df.sort_values("replicate", kind="stable").reset_index(drop=True)
+        return df
+
+    def export(self, name: str, target: str | Path) -> Path:
+        """Copy one table of every replicate into one Parquet file (streamed by DuckDB, atomically)."""
+        from ketenplan._io import atomic_path
+
+        with atomic_path(target) as tmp:
+            order = " ORDER BY replicate" if "replicate" in self.query(f'SELECT * FROM "{name}" LIMIT 0').columns \
+                else ""
+            self._connection().execute(f"COPY (SELECT * FROM \"{name}\"{order}) TO '{tmp}' (FORMAT PARQUET)")
+        return Path(target)
+
+    def close(self) -> None:
+        self._reset()

@@ -1,7 +1,8 @@
-"""The HTML report: one section per pillar (P1-P6), plots with replicate bands, assumptions last.
+"""The HTML report: a one-screen summary first, then one section per pillar (P1-P6) with plots of
+replicate bands, the views per chain partner, the assumptions and the scenario last.
 
-Plots read Results only, never engine internals. The page is self-contained: plotly.js is
-embedded once, so it opens without a network.
+Plots read Results only (quantiles computed by DuckDB over the stored replicates), never engine
+internals. The page is self-contained: plotly.js is embedded once, so it opens without a network.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import plotly.graph_objects as go
 from jinja2 import Environment, StrictUndefined
 
 from ketenplan._io import write_text
-from ketenplan.engine.results import KPI_TABLE, Results
-from ketenplan.scenario import parameters_table, scenario_toml
+from ketenplan.engine import registry as R
+from ketenplan.engine.results import KPI_BY_NAME, PARTNERS, Results
 
 PILLARS = {
     "P1": "Prevent irregular migration: inflow",
@@ -30,24 +31,47 @@ NOT_YET = {
     "P5": "Regular migration routes (work, study, family) are not modelled yet; resettlement is part of the "
           "chain and shown here.",
 }
+BLUE = "31,119,180"
+LAYOUT = dict(height=340, margin=dict(l=60, r=20, t=70, b=40), title_y=0.97, title_yanchor="top",
+              legend=dict(orientation="h", y=-0.18))
 
 
-def _fan(res: Results, dimension: str, category: str, title: str, ytitle: str = "persons") -> go.Figure:
-    w = res.stock(dimension, category)
-    w = w.resample("W").last() if len(w) > 800 else w
-    return _band(w, title, ytitle)
+def _layout(fig: go.Figure, title: str, ytitle: str, **kw) -> go.Figure:
+    """Title above the plot area (clear of the toolbar), axis label, legend below."""
+    fig.update_layout(title=dict(text=title, y=0.97, yanchor="top", font=dict(size=14)), yaxis_title=ytitle,
+                      **{**LAYOUT, **kw})
+    return fig
 
 
-def _band(w: pd.DataFrame, title: str, ytitle: str) -> go.Figure:
-    """p10-p90 band and median over the columns (replicates) of ``w``, by its index (dates)."""
-    q = w.quantile([0.1, 0.5, 0.9], axis=1).T
+def _band(q: pd.DataFrame, title: str, ytitle: str, lines: dict[str, pd.Series] | None = None) -> go.Figure:
+    """p10-p90 band and median over replicates (``q``: rows = dates, columns 0.1, 0.5, 0.9), with
+    optional reference lines (capacities)."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=q.index, y=q[0.9], line=dict(width=0), showlegend=False, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=q.index, y=q[0.1], fill="tonexty", line=dict(width=0), name="p10-p90",
-                             fillcolor="rgba(31,119,180,0.25)"))
-    fig.add_trace(go.Scatter(x=q.index, y=q[0.5], name="median", line=dict(color="rgb(31,119,180)")))
-    fig.update_layout(title=title, yaxis_title=ytitle, height=340, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
+                             fillcolor=f"rgba({BLUE},0.25)"))
+    fig.add_trace(go.Scatter(x=q.index, y=q[0.5], name="median", line=dict(color=f"rgb({BLUE})")))
+    for (name, s), dash in zip((lines or {}).items(), ("dash", "dot", "dashdot")):
+        fig.add_trace(go.Scatter(x=s.index, y=s.values, name=name, line=dict(color="rgb(214,39,40)", dash=dash)))
+    return _layout(fig, title, ytitle)
+
+
+def _fan(res: Results, dimension: str, category: str, title: str, ytitle: str = "persons",
+         lines: dict[str, pd.Series] | None = None) -> go.Figure:
+    return _band(res.quantiles(dimension, category), title, ytitle, lines)
+
+
+def capacity_lines(res: Results) -> dict[str, pd.Series]:
+    """Reception capacity over time (median over replicates: policies may change it per replicate)."""
+    if "capacity" not in res.source.tables():
+        return {}
+    c = res.source.query("SELECT date, resource, median(value) AS v FROM capacity WHERE resource IN "
+                         "('reception_regular', 'reception_small_scale') GROUP BY ALL ORDER BY date")
+    w = c.pivot(index="date", columns="resource", values="v").fillna(0.0)
+    if w.empty:
+        return {}
+    total = w.sum(axis=1)
+    return {"regular + small-scale places": total}
 
 
 def _arrivals_fan(res: Results) -> go.Figure | None:
@@ -55,11 +79,13 @@ def _arrivals_fan(res: Results) -> go.Figure | None:
     first applications come from forecast sample paths, one per replicate."""
     if res.scenario.inflow.source != "forecast":
         return None
-    f = res.flows[res.flows.flow == "arrivals"]
-    w = (f.assign(month=f.date.dt.to_period("M").dt.to_timestamp())
-         .groupby(["month", "replicate"], observed=True).persons.sum().unstack())
-    return _band(w, f"Arrivals per month across replicates (first applications from {w.shape[1]} forecast "
-                    "sample paths, one per replicate)", "persons/month")
+    q = res.source.query(
+        "SELECT m AS date, quantile_cont(s, 0.1) AS a, quantile_cont(s, 0.5) AS b, quantile_cont(s, 0.9) AS c "
+        "FROM (SELECT replicate, date_trunc('month', date) AS m, sum(persons) AS s FROM flows WHERE flow = 'arrivals' "
+        "GROUP BY ALL) GROUP BY m ORDER BY m").set_index("date")
+    q.columns = [0.1, 0.5, 0.9]
+    return _band(q, f"Arrivals per month across replicates ({res.replicates} forecast sample paths, one per "
+                    "replicate)", "persons/month")
 
 
 def _forecast_note(res: Results) -> str | None:
@@ -80,63 +106,80 @@ def _forecast_note(res: Results) -> str | None:
     start = (f"Every month of the run ({begin} on) is forecast, from the last data month of {c} ({last}). "
              if begin > last else f"Months up to {last} replay the data, later months are forecast. ")
     return src + start + ("The bands of every figure therefore include the uncertainty of the inflow. Capacities "
-                          "stay as the scenario sets them: paths that stay above the decision capacity build "
-                          "backlogs that a fixed capacity never clears, so occupancy bands show what unchanged "
-                          "capacity would meet, not a prediction.")
+                          "stay as the scenario (and its capacity policies, if any) set them.")
 
 
-def _locations(res: Results) -> go.Figure:
-    s = res.stocks[res.stocks.dimension == "location"]
-    m = s.groupby(["date", "category"], observed=True).persons.mean().unstack()
-    m = m.resample("W").last() if len(m) > 800 else m
-    fig = go.Figure()
-    for c in ["central", "regular", "small_scale", "freedom_restricting", "emergency"]:
-        if c in m:
-            fig.add_trace(go.Scatter(x=m.index, y=m[c], stackgroup="one", name=c))
-    fig.update_layout(title="Reception occupancy by location type (mean of replicates)", yaxis_title="persons",
-                      height=340, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
-
-
-def _shortage_probability(res: Results) -> go.Figure:
-    """Share of replicates with anyone in an emergency place (no regular bed) at some day of the month."""
-    e = res.stock("location", "emergency")
-    p = (e > 0).groupby(e.index.to_period("M")).any().mean(axis=1)
-    fig = go.Figure(go.Bar(x=p.index.to_timestamp(), y=p.values, name="P(shortage)"))
-    fig.update_layout(title=f"Probability of a bed shortage in the month (share of {e.shape[1]} replicates "
-                            "with anyone in an emergency place)", yaxis_title="probability",
-                      yaxis_range=[0, 1], height=320, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
+def _monthly_mean(res: Results, flows: list[str]) -> pd.DataFrame:
+    """Mean over replicates of each flow's monthly total (rows: months, columns: flows)."""
+    names = ", ".join("'" + f + "'" for f in flows)
+    df = res.source.query(
+        f"SELECT m AS date, flow, avg(s) AS v FROM (SELECT replicate, date_trunc('month', date) AS m, flow, "
+        f"sum(persons) AS s FROM flows WHERE flow IN ({names}) GROUP BY ALL) GROUP BY ALL ORDER BY m")
+    return df.pivot(index="date", columns="flow", values="v")
 
 
 def _flows_per_month(res: Results, names: list[str], title: str) -> go.Figure:
-    f = res.flows[res.flows.flow.isin(names)]
-    f = f.assign(month=f.date.dt.to_period("M").dt.to_timestamp())
-    m = f.groupby(["replicate", "month", "flow"], observed=True).persons.sum().groupby(["month", "flow"],
-                                                                                     observed=True).mean()
-    m = m.unstack()
+    m = _monthly_mean(res, names)
     fig = go.Figure()
     for c in names:
         if c in m:
-            fig.add_trace(go.Scatter(x=m.index, y=m[c], name=c))
-    fig.update_layout(title=title, yaxis_title="persons/month", height=340, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
+            fig.add_trace(go.Scatter(x=m.index, y=m[c], name=c.replace("_", " ")))
+    return _layout(fig, title, "persons/month")
+
+
+def _locations(res: Results) -> go.Figure:
+    m = res.source.query("SELECT date, category, avg(persons) AS v FROM stocks WHERE dimension = 'location' "
+                         "GROUP BY ALL ORDER BY date").pivot(index="date", columns="category", values="v")
+    fig = go.Figure()
+    for c in [lc.name for lc in R.LOCATIONS if lc.kind == "coa"]:
+        if c in m:
+            fig.add_trace(go.Scatter(x=m.index, y=m[c], stackgroup="one", name=c.replace("_", " ")))
+    for name, s in capacity_lines(res).items():
+        fig.add_trace(go.Scatter(x=s.index, y=s.values, name=name, line=dict(color="rgb(214,39,40)", dash="dash")))
+    return _layout(fig, "Reception occupancy by location type (mean of replicates)", "persons")
+
+
+def shortage_probability(res: Results) -> pd.Series:
+    """Share of replicates with anyone in an emergency place (no regular bed) on some day of each month."""
+    df = res.source.query(
+        "SELECT m AS date, avg(CASE WHEN mx > 0 THEN 1.0 ELSE 0.0 END) AS p FROM (SELECT replicate, "
+        "date_trunc('month', date) AS m, max(persons_max) AS mx FROM stocks WHERE dimension = 'location' AND "
+        "category = 'emergency' GROUP BY ALL) GROUP BY m ORDER BY m")
+    return df.set_index("date").p
+
+
+def _shortage_probability(res: Results) -> go.Figure:
+    p = shortage_probability(res)
+    fig = go.Figure(go.Bar(x=p.index, y=p.values, name="P(shortage)"))
+    return _layout(fig, f"Probability of a bed shortage in the month<br><sup>share of {res.replicates} replicates "
+                        "with anyone in an emergency place</sup>", "probability", yaxis_range=[0, 1])
+
+
+def throughput_histogram(res: Results, bin_weeks: int = 4) -> pd.DataFrame:
+    """Persons by weeks from registration to first-instance decision per track (journeys kept), binned:
+    track, weeks (bin start), share of the track's persons."""
+    j = res.journeys
+    if j.empty:
+        return pd.DataFrame(columns=["track", "weeks", "share"])
+    j = j[j.decision_date.notna() & ~j.warmup & j.stream.isin(["first", "subsequent"])]
+    weeks = ((j.decision_date - j.registration_date).dt.days / 7.0).to_numpy()
+    b = (np.floor(weeks / bin_weeks) * bin_weeks).astype(int)
+    df = pd.DataFrame({"track": j.track.astype(str).to_numpy(), "weeks": b, "persons": j.persons.to_numpy()})
+    g = df.groupby(["track", "weeks"], as_index=False).persons.sum()
+    g["share"] = g.persons / g.groupby("track").persons.transform("sum")
+    return g
 
 
 def _throughput(res: Results) -> go.Figure:
-    j = res.journeys
-    j = j[j.decision_date.notna() & ~j.warmup & j.stream.isin(["first", "subsequent"])]
+    g = throughput_histogram(res)
     fig = go.Figure()
     for tr in ["general", "safe_country", "dublin"]:
-        s = j[j.track == tr]
+        s = g[g.track == tr]
         if len(s):
-            weeks = (s.decision_date - s.registration_date).dt.days / 7
-            fig.add_trace(go.Histogram(x=np.repeat(weeks.to_numpy(), s.persons.to_numpy()), name=tr, opacity=0.6,
-                                       histnorm="probability", xbins=dict(size=4)))
-    fig.update_layout(barmode="overlay", title="Registration to first-instance decision, by track (replicate 0)",
-                      xaxis_title="weeks", yaxis_title="share of persons", height=340,
-                      margin=dict(l=50, r=20, t=50, b=40))
-    return fig
+            fig.add_trace(go.Bar(x=s.weeks + 2, y=s.share, width=4, name=tr.replace("_", " "), opacity=0.6))
+    kept = "replicate 0" if res.metadata.get("journeys") == "first" else "all replicates kept"
+    return _layout(fig, f"Registration to first-instance decision, by track ({kept})", "share of persons",
+                   barmode="overlay", xaxis_title="weeks")
 
 
 def _housing(res: Results) -> go.Figure:
@@ -145,94 +188,95 @@ def _housing(res: Results) -> go.Figure:
     fig.add_trace(go.Bar(x=h.index, y=h.task, name="task"))
     fig.add_trace(go.Bar(x=h.index, y=h.backlog_in, name="backlog carried in"))
     fig.add_trace(go.Bar(x=h.index, y=h.realised, name="realised"))
-    fig.update_layout(barmode="group", title="Housing task (taakstelling) per half-year, mean of replicates",
-                      yaxis_title="persons", height=340, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
+    return _layout(fig, "Housing task (taakstelling) per half-year, mean of replicates", "persons", barmode="group")
 
 
 def _departures(res: Results) -> go.Figure:
     names = ["departures_independent", "departures_forced", "departures_unsupervised", "dublin_transfers"]
-    f = res.flows[res.flows.flow.isin(names)]
-    y = f.groupby([f.date.dt.year, "flow", "replicate"], observed=True).persons.sum().groupby(
-        level=[0, 1], observed=True).mean().unstack()
+    q = ", ".join("'" + n + "'" for n in names)
+    y = res.source.query(f"SELECT y, flow, avg(s) AS v FROM (SELECT replicate, year(date) AS y, flow, sum(persons) "
+                         f"AS s FROM flows WHERE flow IN ({q}) GROUP BY ALL) GROUP BY ALL ORDER BY y").pivot(
+        index="y", columns="flow", values="v")
     fig = go.Figure()
     for c in names:
         if c in y:
-            fig.add_trace(go.Bar(x=y.index, y=y[c], name=c))
-    fig.update_layout(barmode="stack", title="Departures per year (mean of replicates)", yaxis_title="persons",
-                      height=340, margin=dict(l=50, r=20, t=50, b=40))
-    return fig
-
-
-# Views per chain partner (P0.6): the key figures each partner plans with
-PARTNERS = {
-    "IND (decisions)": ["first_applications_per_year", "ind_pending_end", "decision_time_general_weeks",
-                        "decision_time_safe_weeks", "decision_time_dublin_weeks", "statutory_breach_share",
-                        "permits_per_year"],
-    "COA (reception)": ["coa_occupancy_peak", "coa_occupancy_mean", "emergency_occupancy_peak", "shortage_days",
-                        "reception_cost_per_year", "moves_per_person", "moves_per_school_child",
-                        "permit_holders_in_reception_mean"],
-    "DT&V (return)": ["departures_independent_per_year", "departures_forced_per_year",
-                      "departures_unsupervised_per_year", "without_residence_right_mean"],
-    "Police and KMar (registration)": ["arrivals_per_year", "waiting_registration_peak"],
-    "Municipalities (housing)": ["housed_per_year", "housing_wait_weeks", "housing_backlog_end",
-                                 "resettled_per_year", "nareis_per_year"],
-}
+            fig.add_trace(go.Bar(x=y.index, y=y[c], name=c.replace("_", " ")))
+    return _layout(fig, "Departures per year (mean of replicates)", "persons", barmode="stack")
 
 
 def partner_views(res: Results) -> list[dict]:
     """Per chain partner: its key figures (mean, p10, p90 over replicates)."""
-    summary = res.kpi_summary().set_index("kpi")
-    desc = {k: d for k, _, _, d in KPI_TABLE}
-    views = []
-    for partner, names in PARTNERS.items():
-        rows = [dict(kpi=k, unit=summary.loc[k, "unit"], desc=desc[k], mean=summary.loc[k, "mean"],
-                     p10=summary.loc[k, "p10"], p90=summary.loc[k, "p90"]) for k in names if k in summary.index]
-        views.append({"partner": partner, "kpis": rows})
-    return views
+    rows = _kpi_rows(res)
+    return [{"partner": label, "kpis": [r for r in rows if key in KPI_BY_NAME[r["kpi"]].partners]}
+            for key, label in PARTNERS.items()]
+
+
+def _kpi_rows(res: Results) -> list[dict]:
+    s = res.kpi_summary()
+    out = []
+    for r in s.itertuples():
+        k = KPI_BY_NAME[r.kpi]
+        out.append(dict(kpi=r.kpi, label=k.label, pillar=k.pillar, unit=r.unit, desc=k.description, mean=r.mean,
+                        p10=r.p10, p90=r.p90))
+    return out
+
+
+def _placement_tables(res: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    names = res.source.tables()
+    bp = res.table("placement_by_period") if "placement_by_period" in names else pd.DataFrame()
+    bm = res.table("placement_by_municipality") if "placement_by_municipality" in names else pd.DataFrame()
+    return bp, bm
 
 
 def _municipalities(res: Results) -> tuple[go.Figure | None, list[dict]]:
-    """Permit holders placed per province (figure) and the municipalities with the largest task (rows)."""
-    m = res.extras.get("placement_by_municipality")
-    if m is None or len(m) == 0:
+    """Permit holders placed per province (figure) and the municipalities with the most persons placed."""
+    _, m = _placement_tables(res)
+    if m.empty:
         return None, []
     prov = m.groupby("province")[["persons_optimal", "persons_status_quo", "employed_optimal",
                                   "employed_status_quo"]].sum().sort_values("persons_optimal", ascending=False)
     fig = go.Figure()
     fig.add_trace(go.Bar(x=prov.index, y=prov.employed_status_quo, name="expected employed, status quo"))
     fig.add_trace(go.Bar(x=prov.index, y=prov.employed_optimal, name="expected employed, matched"))
-    fig.update_layout(barmode="group", title="Permit holders expected to be employed, by province "
-                                             "(first replicate, reported period)", yaxis_title="persons",
-                      height=340, margin=dict(l=50, r=20, t=50, b=80))
+    _layout(fig, "Permit holders expected to be employed, by province (first replicate, reported period)", "persons",
+            barmode="group")
     top = m.sort_values("persons_optimal", ascending=False).head(15)
     return fig, top.to_dict("records")
 
 
 def _placement(res: Results) -> go.Figure | None:
-    bp = res.extras.get("placement_by_period")
-    if bp is None or len(bp) == 0:
+    bp, _ = _placement_tables(res)
+    if bp.empty:
         return None
     g = bp.groupby("period")[["expected_employed_optimal", "expected_employed_status_quo", "gain_pct"]].mean()
     fig = go.Figure()
     fig.add_trace(go.Bar(x=g.index, y=g.expected_employed_status_quo, name="status quo (by task only)"))
     fig.add_trace(go.Bar(x=g.index, y=g.expected_employed_optimal, name="matched on expected employment"))
     fig.add_trace(go.Scatter(x=g.index, y=g.gain_pct, name="gain [%]", yaxis="y2", mode="lines+markers"))
-    fig.update_layout(barmode="group", title="Permit holders expected to be employed, by half-year of the permit",
-                      yaxis_title="persons", yaxis2=dict(title="gain [%]", overlaying="y", side="right",
-                                                         rangemode="tozero"),
-                      height=360, margin=dict(l=50, r=50, t=50, b=40), legend=dict(orientation="h", y=-0.15))
-    return fig
+    return _layout(fig, "Permit holders expected to be employed, by half-year of the permit", "persons",
+                   barmode="group", yaxis2=dict(title="gain [%]", overlaying="y", side="right", rangemode="tozero"),
+                   margin=dict(l=60, r=60, t=70, b=40))
 
 
 COMPARATORS = ("NLD", "DEU", "BEL", "SWE", "AUT", "FRA", "DNK")
 
 
-def _solidarity_note(year: int = 2023) -> str:
-    """P2: the Netherlands among host countries (UNHCR, World Bank) and its fair share under the 2024 Pact."""
+SCHEME_TEXT = {"pact-2024": "Under the 2024 Pact the Dutch fair share ({year} inputs: 50% population, 50% GDP over "
+                            "EU27 minus Denmark) is {share:.2f}%: of the annual pool of 30,000 relocations or EUR 600 "
+                            "million, {n:,.0f} relocations or EUR {eur:,.1f} million.",
+               "relocation-2015": "Under the 2015 relocation key ({year} inputs) the Dutch share is {share:.2f}%.",
+               "dublin-2016": "Under the 2016 corrective allocation key ({year} inputs) the Dutch share is "
+                              "{share:.2f}%."}
+
+
+def _solidarity_note(scenario) -> str:
+    """P2: the Netherlands among host countries (UNHCR, World Bank) and its share under the scenario's
+    key (``[solidarity] year, scheme``)."""
     from html import escape
 
     from ketenplan.solidarity import distribution_key, host_indicators
+
+    year, scheme = scenario.solidarity.year, scenario.solidarity.scheme
 
     h = host_indicators(year)
     top = h.nsmallest(5, "rank_per_1000_inhabitants")
@@ -243,62 +287,103 @@ def _solidarity_note(year: int = 2023) -> str:
         f"<td class='n'>{int(r.rank_per_1000_inhabitants)}</td>"
         f"<td class='n'>{'n/a' if pd.isna(r.per_usd_million_gdp_ppp) else f'{r.per_usd_million_gdp_ppp:.2f}'}</td></tr>"
         for r in rows.itertuples())
-    k = distribution_key("pact-2024", year)
+    k = distribution_key(scheme, year)
     nl = float(k.loc["NLD", "share"])
+    share_text = SCHEME_TEXT[scheme].format(year=year, share=100 * nl, n=nl * 30000, eur=nl * 600)
     return (f"Refugees hosted at the end of {year} (UNHCR; refugees, World Bank population and GDP), the five largest "
             f"per inhabitant among {n} countries and some European comparators "
             f"(all countries: <code>ketenplan solidarity indicators --year {year}</code>):"
             f"<table><tr><th>country</th><th>hosted</th><th>per 1,000 inhabitants</th><th>rank</th>"
             f"<th>per USD 1 million GDP (PPP)</th></tr>{body}</table>"
-            f"Under the 2024 Pact the Dutch fair share ({year} inputs: 50% population, 50% GDP over EU27 minus "
-            f"Denmark) is {100 * nl:.2f}%: of the annual pool of 30,000 relocations or EUR 600 million, "
-            f"{nl * 30000:,.0f} relocations or EUR {nl * 600:,.1f} million. Keys, allocations and replays of the "
-            f"2015 and 2016 schemes: <code>ketenplan solidarity</code> (docs/solidarity.md).")
+            f"{share_text} Keys, allocations and replays of the 2015 and 2016 schemes: "
+            f"<code>ketenplan solidarity</code> (docs/solidarity.md).")
 
 
 def _placement_note(res: Results) -> str | None:
-    bp = res.extras.get("placement_by_period")
-    if bp is None or len(bp) == 0:
+    bp, _ = _placement_tables(res)
+    if bp.empty:
         return None
     opt, sq = bp.expected_employed_optimal.sum(), bp.expected_employed_status_quo.sum()
-    moves = np.average(bp.moves_per_person, weights=bp.persons)
     early = bp.persons_placed_at_routing.sum() / max(bp.persons.sum(), 1) if "persons_placed_at_routing" in bp else 0.0
+    model = str(bp.model.iloc[0]) if "model" in bp else "default"
     return (f"Placement (P3.7, P6.2), replicate {int(bp.replicate.min())}: matching each half-year's permit "
             f"holders to municipalities within the housing task would employ {opt:,.0f} persons against "
-            f"{sq:,.0f} under placement by task only (+{100 * (opt / sq - 1):.1f}%); moves in reception "
-            f"{moves:.2f} per person; {100 * early:.0f}% matched already at routing to a small-scale location "
-            f"near their future municipality (lever routing_small_scale). Employment model: {res.extras.get('placement_model', 'default')}. "
+            f"{sq:,.0f} under placement by task only (+{100 * (opt / sq - 1):.1f}%); "
+            f"{100 * early:.0f}% matched already at routing to a small-scale location "
+            f"near their future municipality (lever routing_small_scale). Employment model: {model}. "
             f"The default model's coefficients are sourced figures or named assumptions, not a fit "
             f"(see <code>ketenplan place</code> and docs/placement.md). The objective weighs employment only: it "
             f"sends the adults most likely to find work to the municipalities with the best prospects and "
             f"households without employable adults elsewhere, which the per-municipality view below shows; "
-            f"spread or fairness between municipalities is not part of it.")
+            f"spread or fairness between municipalities is not part of it. Moves in reception: see the key figure "
+            f"'Moves per person' in P3 (one definition for the whole report).")
+
+
+def summary(res: Results) -> dict:
+    """The one-screen summary: peak occupancy and when, the probability of a shortage, cost per year,
+    the largest stocks and waits, and the binding bottleneck."""
+    s = res.kpi_summary().set_index("kpi")
+    q = res.quantiles("derived", "coa_occupancy", column="persons_max", q=(0.5, 0.9))
+    peak_date = q[0.9].idxmax() if len(q) else None
+    p = shortage_probability(res)
+    waits = {"registration": s.loc["waiting_registration_peak", "mean"],
+             "IND decision": s.loc["decision_time_general_weeks", "mean"],
+             "housing": s.loc["housing_wait_weeks", "mean"]}
+    pend = s.loc["ind_pending_end", "mean"]
+    # the binding bottleneck: the stage where most persons wait on average (derived from the stock means)
+    m = res.source.query("SELECT category, avg(persons_mean) AS v FROM stocks WHERE dimension = 'stage' AND category IN "
+                         "('waiting_registration', 'waiting_decision_general', 'waiting_decision_safe', "
+                         "'dublin_waiting', 'housing_queue') GROUP BY category ORDER BY v DESC")
+    labels = {st.name: st.label for st in R.STAGES}
+    bottleneck = (f"{labels[m.category.iloc[0]]} (on average {m.v.iloc[0]:,.0f} persons waiting)"
+                  if len(m) and m.v.iloc[0] > 0 else "none: no queue holds anyone on average")
+    return dict(
+        beds_p90=float(q[0.9].max()) if len(q) else float("nan"), beds_p50=float(q[0.5].max()) if len(q) else float("nan"),
+        peak_month=peak_date.strftime("%B %Y") if peak_date is not None else "n/a",
+        p_shortage_any=float(p.max()) if len(p) else 0.0,
+        months_shortage_over_half=int((p > 0.5).sum()),
+        cost=s.loc["reception_cost_per_year", "mean"], cost_p10=s.loc["reception_cost_per_year", "p10"],
+        cost_p90=s.loc["reception_cost_per_year", "p90"], decision_weeks=waits["IND decision"],
+        housing_weeks=waits["housing"], ind_pending_end=pend, bottleneck=bottleneck,
+        replicates=res.replicates,
+    )
 
 
 def figures(res: Results) -> dict[str, list[go.Figure]]:
     """The plots of each pillar."""
+    cap = capacity_lines(res)
     return {
         "P1": [f for f in (_arrivals_fan(res),
                            _flows_per_month(res, ["arrivals", "nareis_arrivals", "registrations"],
                                             "Arrivals, nareis and registrations per month (mean of replicates)"))
                if f is not None],
         "P2": [],
-        "P3": [_fan(res, "derived", "coa_occupancy", "COA reception occupancy (emergency included)"),
+        "P3": [_fan(res, "derived", "coa_occupancy", "COA reception occupancy, emergency included "
+                    "(end of month, median and p10-p90)", lines=cap),
                _locations(res), _shortage_probability(res),
                _fan(res, "derived", "ind_pending", "First-instance applications without a decision"),
                _fan(res, "stage", "waiting_registration", "Waiting for registration"), _throughput(res)],
-        "P4": [_departures(res), _fan(res, "stage", "return_outside_reception",
-                                      "Rejected, awaiting departure outside reception")],
+        "P4": [_departures(res), _fan(res, "derived", "without_residence",
+                                      "Rejected, outside reception or in detention, awaiting departure")],
         "P5": [_flows_per_month(res, ["resettled"], "Resettled refugees per month (mean of replicates)")],
         "P6": [f for f in (_fan(res, "derived", "permit_holders_in_reception", "Permit holders waiting in reception"),
                            _housing(res), _placement(res)) if f is not None],
     }
 
 
+def assumptions(res: Results) -> dict[str, list[dict]]:
+    """The run's parameters as declared in the schema: the named assumptions with the values of this
+    run (marking those that differ from the default), and every parameter this run changed."""
+    from ketenplan.scenario import parameters_table
+
+    t = parameters_table(res.scenario)
+    return {"assumptions": t[t.kind == "assumption"].to_dict("records"),
+            "changed": t[t.differs & ~t.name.isin(["name", "description"])].to_dict("records")}
+
+
 def render_report(res: Results, path: str | Path, *, title: str | None = None) -> Path:
     """Write the self-contained HTML report for one scenario run."""
-    summary = res.kpi_summary()
-    desc = {k: d for k, _, _, d in KPI_TABLE}
+    rows = _kpi_rows(res)
     figs = figures(res)
     first = True
     sections = []
@@ -307,21 +392,19 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
         for f in figs[p]:
             html_figs.append(f.to_html(full_html=False, include_plotlyjs="inline" if first else False))
             first = False
-        rows = summary[summary.pillar == p]
-        note = _placement_note(res) if p == "P6" else _solidarity_note() if p == "P2" else \
+        note = _placement_note(res) if p == "P6" else _solidarity_note(res.scenario) if p == "P2" else \
             _forecast_note(res) if p == "P1" else NOT_YET.get(p)
         sections.append({"id": p, "name": name, "figures": html_figs, "note": note,
-                         "kpis": [dict(kpi=r.kpi, unit=r.unit, desc=desc[r.kpi], mean=r.mean, p10=r.p10, p90=r.p90)
-                                  for r in rows.itertuples()]})
+                         "kpis": [r for r in rows if r["pillar"] == p]})
     muni_fig, muni_rows = _municipalities(res)
     muni_html = muni_fig.to_html(full_html=False, include_plotlyjs=False) if muni_fig is not None else ""
-    params = parameters_table()
-    assumptions = params[params.source.str.startswith("assumption")]
+    from ketenplan.scenario import scenario_toml
+
     env = Environment(autoescape=True, undefined=StrictUndefined)
     env.filters["num"] = lambda v: "n/a" if pd.isna(v) else (f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}")
     tpl = env.from_string(resources.files("ketenplan.report").joinpath("report.html.j2").read_text("utf-8"))
     html = tpl.render(title=title or f"ketenplan: {res.scenario.name}", meta=res.metadata, sections=sections,
-                      assumptions=assumptions.to_dict("records"), scenario_toml=scenario_toml(res.scenario),
+                      summary=summary(res), assumptions=assumptions(res), scenario_toml=scenario_toml(res.scenario),
                       description=res.scenario.description, partners=partner_views(res),
                       municipality_figure=muni_html, municipalities=muni_rows)
     return write_text(path, html)

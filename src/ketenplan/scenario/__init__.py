@@ -26,7 +26,8 @@ from ketenplan.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Scenario", "load_scenario", "preset_names", "scenario_toml", "plausibility", "parameters_table"]
+__all__ = ["Scenario", "load_scenario", "preset_names", "scenario_toml", "plausibility", "parameters_table",
+           "declared_parameters"]
 
 
 def preset_names() -> list[str]:
@@ -139,6 +140,18 @@ def _deep_merge(base: dict, over: Mapping) -> dict:
     return out
 
 
+def _dotted_keys(data: Mapping, prefix: str = "") -> list[str]:
+    """The dotted keys a (partial) scenario sets: leaves, and lists as one key."""
+    out = []
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping) and v:
+            out.extend(_dotted_keys(v, key + "."))
+        else:
+            out.append(key)
+    return out
+
+
 def scenario_from_dict(data: Mapping, source: str = "<scenario>") -> Scenario:
     """Validate plain data (TOML names) into a Scenario, or raise ScenarioError."""
     try:
@@ -187,8 +200,12 @@ def load_scenario(source: str | Path, overrides: Mapping | None = None, *, stric
     if base is not None:
         if base not in preset_names():
             raise ScenarioError(f"{origin}: 'base' expected one of {', '.join(preset_names())}, found {base!r}")
+        own = dict(data)
         data = _deep_merge(_read_toml(_preset_path(base)), data)
         data.pop("base", None)
+        if "description" not in own:  # a variant never carries its base's description
+            changed = [k for k in _dotted_keys(own) if k != "name"]
+            data["description"] = (f"{base} with {', '.join(changed)} changed" if changed else f"{base} as it is")
     if overrides:
         data = _deep_merge(data, overrides)
     sc = scenario_from_dict(data, origin)
@@ -330,8 +347,86 @@ def _step_series(sc: Scenario):
     yield from walk(sc, "")
 
 
-def parameters_table():
-    """The shipped parameters table (name, value, unit, source, note) as a DataFrame."""
+def _fmt_value(v) -> str:
+    """A parameter value as one line: durations as family(mean, cv), step series as 'v from date'."""
+    from ketenplan.scenario.schema import Duration, Group, HalfYearTask, MonthValue, Step
+
+    if isinstance(v, Duration):
+        if v.name == "fixed":
+            return f"fixed({v.mean:g})"
+        if v.name == "uniform":
+            return f"uniform({v.low:g}, {v.high:g})"
+        if v.name == "exponential":
+            return f"exponential(mean={v.mean:g})"
+        return f"{v.name}(mean={v.mean:g}, cv={v.cv:g})"
+    if isinstance(v, BaseModel) and hasattr(v, "per_year"):  # a stream
+        parts = [_fmt_value(v.per_year)] if v.per_year else []
+        if getattr(v, "monthly", ()):
+            parts.append(f"{len(v.monthly)} given months")
+        return "; ".join(parts) or "none"
+    if isinstance(v, tuple):
+        if not v:
+            return "none"
+        if all(isinstance(x, Step) for x in v):
+            return ", ".join(f"{x.value:g} from {x.start}" for x in v)
+        if all(isinstance(x, Group) for x in v):
+            return f"{len(v)} groups: " + ", ".join(f"{g.name} {g.share:.4f}/{g.grant_rate:.4f}" for g in v)
+        if all(isinstance(x, HalfYearTask) for x in v):
+            return ", ".join(f"{x.period}: {x.value:g}" for x in v)
+        if all(isinstance(x, MonthValue) for x in v):
+            return f"{len(v)} given months"
+        if all(isinstance(x, (int, float)) for x in v):
+            return ",".join(f"{x:g}" for x in v)
+        return f"{len(v)} entries"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def declared_parameters(model: type[BaseModel] | None = None, prefix: str = ""):
+    """Every declared parameter of the scenario schema: (dotted key, path of attribute names, metadata).
+    A field with metadata (``schema.param``) is one parameter; a section without is walked."""
+    from ketenplan.scenario.schema import Scenario
+
+    model = model or Scenario
+    for name, f in model.model_fields.items():
+        key = prefix + (f.alias or name)
+        meta = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else None
+        ann = f.annotation
+        if meta is not None:
+            yield key, meta
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            yield from declared_parameters(ann, key + ".")
+        else:
+            yield key, None
+
+
+def _get(scenario, key: str):
+    node = scenario
+    for part in key.split("."):
+        node = getattr(node, "return_" if part == "return" else part)
+    return node
+
+
+def parameters_table(scenario: Scenario | None = None):
+    """The scenario's parameters as declared in the schema: key, value (of ``scenario``, default the
+    baseline), default, unit, source, note, years, kind (sourced | assumption | setting) and whether
+    the value differs from the default."""
     import pandas as pd
 
-    return pd.read_csv(Path(str(resources.files("ketenplan.scenario").joinpath("parameters.csv"))))
+    sc = scenario or Scenario()
+    base = Scenario()
+    rows = []
+    for key, meta in declared_parameters():
+        if meta is None:
+            raise ScenarioError(f"scenario field {key!r} is declared without its unit and source; declare it with "
+                                "schema.param(...)")
+        value, default = _get(sc, key), _get(base, key)
+        src = meta["source"]
+        kind = "assumption" if src.startswith("assumption") else "setting" if src.startswith("setting") else "sourced"
+        rows.append(dict(name=key, value=_fmt_value(value), default=_fmt_value(default), unit=meta["unit"],
+                         source=src, note=meta.get("note", ""), years=meta.get("years", ""), kind=kind,
+                         differs=value != default, uncertainty=str(meta.get("uncertainty", "") or "")))
+    return pd.DataFrame(rows)

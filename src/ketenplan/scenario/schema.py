@@ -24,6 +24,20 @@ def _key_error(key: str, msg: str) -> PydanticCustomError:
     return PydanticCustomError("scenario_key", "{key}: {msg}", {"key": key, "msg": msg})
 
 
+def param(default=..., *, unit: str, source: str, note: str = "", years: str = "",
+          uncertainty: dict | None = None, **field_kw):
+    """A scenario field declared once with everything known about it: its default (the Dutch
+    baseline), unit, source (a publication, or ``assumption: <name>`` with the reasoning in
+    ``note``, or ``setting: <what>`` for a choice that is no figure), the years of data the default
+    uses, and, for an uncertain figure, the distribution of its plausible values (``uncertainty``:
+    ``{"name": "uniform"|"triangular"|"normal", ...}``). Defaults, ``docs/parameters.md``, the
+    report's assumptions and the parameter draws of an ensemble all come from these declarations."""
+    extra = {"unit": unit, "source": source, "note": note, "years": years}
+    if uncertainty:
+        extra["uncertainty"] = dict(uncertainty)
+    return Field(default, json_schema_extra=extra, **field_kw)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
@@ -93,13 +107,18 @@ class Stream(_Frozen):
 class Nareis(_Frozen):
     """Family reunification (nareis): the cross-link from granted permits to later arrivals."""
 
-    mode: Literal["endogenous", "given"] = Field(
-        "endogenous", description="endogenous: follows grants with ratio and lag; given: use per_year/monthly")
-    ratio: float = Field(0.32, ge=0, description="nareis persons per granted asylum permit holder [persons/person]")
-    lag: Duration = Field(Duration(name="gamma", mean=240.0, cv=0.5),
-                          description="time from the sponsor's permit to the family's arrival [days]")
-    per_year: tuple[Step, ...] = Field((), description="arrivals [persons/year] when mode = given")
-    monthly: tuple[MonthValue, ...] = Field((), description="arrivals [persons/month] when mode = given")
+    mode: Literal["endogenous", "given"] = param(
+        "endogenous", description="endogenous: follows grants with ratio and lag; given: use per_year/monthly",
+        unit='switch', source='setting: nareis follows granted permits (N1-N4)', note='the history preset uses the observed nareis instead (given)')
+    ratio: float = param(0.32, ge=0, description="nareis persons per granted asylum permit holder [persons/person]",
+        unit='persons per granted person', source='derived: nareis 2016-2019 (11,814 + 14,490 + 6,463 + 4,179; IND/JenV) over asylum permits 2015-2018 (33,000 + 37,000 + 29,000 + 16,000; CBS cohort study), one-year lag', note='calibrated on 2015-2019 only; the ratio fell over the period as the Syrian/Eritrean family cohorts completed', years='2015-2019')
+    lag: Duration = param(Duration(name="gamma", mean=240.0, cv=0.5),
+                          description="time from the sponsor's permit to the family's arrival [days]",
+        unit='days', source='derived from statutory periods: apply within 3 months of the permit (N1), IND decision 90 days (+3 months, N2), mvv valid 90 days (N3)', note='mean = 3 + 3 + 2 months; cv an assumption', years='current law')
+    per_year: tuple[Step, ...] = param((), description="arrivals [persons/year] when mode = given",
+                                       unit="persons/year", source="setting: observed nareis, given in a scenario")
+    monthly: tuple[MonthValue, ...] = param((), description="arrivals [persons/month] when mode = given",
+                                            unit="persons/month", source="setting: observed nareis, given in a scenario")
 
 
 SHOCK_DEFAULTS = {  # parameter names in ketenplan/forecast/parameters.csv (sources there)
@@ -190,18 +209,25 @@ class Shock(_Frozen):
 class Inflow(_Frozen):
     """Inflow streams and the source of the first-application stream."""
 
-    source: Literal["given", "forecast"] = Field(
+    source: Literal["given", "forecast"] = param(
         "given", description="given: the streams below; forecast: first applications from the inflow forecast, "
-                             "one replicate per sample path")
-    forecast_country: str = Field("NL", description="country of the forecast series (source = forecast)")
-    monthly_profile: tuple[float, ...] = Field(
+                             "one replicate per sample path", unit="switch",
+        source="setting: given (the forecast-driven inflow is a choice; see docs/forecast.md)")
+    forecast_country: str = param("NL", description="country of the forecast series (source = forecast)",
+                                  unit="Eurostat country code", source="setting: the Netherlands")
+    monthly_profile: tuple[float, ...] = param(
         (0.963, 0.842, 0.849, 0.839, 0.902, 0.897, 0.987, 1.083, 1.220, 1.339, 1.123, 0.957),
-        description="relative arrivals by calendar month [-], mean 1 (Eurostat NL 2008-2018)")
-    first: Stream = Field(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=32180),)))
-    subsequent: Stream = Field(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=1590),)))
-    resettlement: Stream = Field(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=760),)))
+        description="relative arrivals by calendar month [-], mean 1 (Eurostat NL 2008-2018)",
+        unit='relative', source='Eurostat migr_asyappctzm, NL monthly applicants 2008-2018 (data/nl_chain/nl_monthly_profile_2008_2018.csv)', note="mean of each month relative to its year's monthly mean; peak in September-November (nl_chain.md section 3)", years='2008-2018')
+    first: Stream = param(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=32180),)),
+        unit='persons/year', source='Tweede Kamer answer 2025D08674 (first asylum applications 2024, ca. 32,180)', note='the last known year held flat; a driver or forecast replaces it (inflow.source = forecast)', years='2024')
+    subsequent: Stream = param(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=1590),)),
+        unit='persons/year', source='Tweede Kamer answer 2025D08674 (subsequent applications 2024)', years='2024')
+    resettlement: Stream = param(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=760),)),
+        unit='persons/year', source='Tweede Kamer answer 2025D08674 (2024: 570 classic + 190 1-on-1 Turkey)', note='resettled refugees arrive with a permit and go straight to a municipality', years='2024')
     nareis: Nareis = Field(Nareis())
-    shocks: tuple[Shock, ...] = Field((), description="what-if changes of the first-application inflow, "
+    shocks: tuple[Shock, ...] = param((), unit="list", source="setting: none in the baseline (what-if changes)",
+                                      description="what-if changes of the first-application inflow, "
                                                      "applied in order ([[inflow.shocks]])")
 
     @field_validator("forecast_country")
@@ -241,10 +267,14 @@ class Group(_Frozen):
 class Household(_Frozen):
     """Household composition of a case (persons travelling and applying together)."""
 
-    uam_share: float = Field(0.085, ge=0, le=1, description="share of cases that are unaccompanied minors [-]")
-    family_share: float = Field(0.2, ge=0, le=1, description="share of cases that are families with children [-]")
-    family_adults: float = Field(1.7, ge=1, description="mean adults in a family case [persons]")
-    family_children: float = Field(2.2, ge=1, description="mean children (school age) in a family case [persons]")
+    uam_share: float = param(0.085, ge=0, le=1, description="share of cases that are unaccompanied minors [-]",
+        unit='share of cases', source='Spreidingswet planning share of unaccompanied minors, ~8.5% of places (nl_chain.md C11)', note='a 2024 planning figure used as a composition input', years='2024')
+    family_share: float = param(0.2, ge=0, le=1, description="share of cases that are families with children [-]",
+        unit='share of cases', source='assumption: household composition', note='no sourced split of cases into families and singles was found; first applicants are mostly single adults (nareis brings most families)')
+    family_adults: float = param(1.7, ge=1, description="mean adults in a family case [persons]",
+        unit='persons', source='assumption: household composition', note='one or two parents per family case')
+    family_children: float = param(2.2, ge=1, description="mean children (school age) in a family case [persons]",
+        unit='persons', source='assumption: household composition', note='children of school age per family case')
 
     @model_validator(mode="after")
     def _check(self) -> "Household":
@@ -256,68 +286,95 @@ class Household(_Frozen):
 class Registration(_Frozen):
     """Identification and registration (AVIM) and central reception (COL)."""
 
-    capacity_per_day: tuple[Step, ...] = Field(
-        (Step(start=dt.date(2025, 1, 1), value=170),), description="registrations [persons/day]")
-    col_stay: Duration = Field(Duration(name="uniform", low=3, high=10),
-                               description="stay in central reception after registration [days]")
+    capacity_per_day: tuple[Step, ...] = param(
+        (Step(start=dt.date(2025, 1, 1), value=170),), description="registrations [persons/day]",
+        unit='persons/day', source='cabinet prognosis cited by Trouw, May 2023: need of 140-170 registrations/day (A11)', note='the upper end of the stated need; 120/day was the 2023 capacity', years='2023')
+    col_stay: Duration = param(Duration(name="uniform", low=3, high=10),
+                               description="stay in central reception after registration [days]",
+        unit='days', source='COA: 3 to 10 days in central reception (A3)', years='2019-2020')
     _v = field_validator("capacity_per_day")(_steps_sorted)
 
 
 class DecisionCapacity(_Frozen):
     """IND first-instance capacity per track [decisions/week]; a decision is one person."""
 
-    general: tuple[Step, ...] = Field((Step(start=dt.date(2025, 1, 1), value=415),))
-    safe: tuple[Step, ...] = Field((Step(start=dt.date(2025, 1, 1), value=102),))
-    dublin: tuple[Step, ...] = Field((Step(start=dt.date(2025, 1, 1), value=154),))
+    general: tuple[Step, ...] = param((Step(start=dt.date(2025, 1, 1), value=415),),
+        unit='decisions/week', source='IND ~35,000 decisions in 2023 (P15): 671/week, less the Dublin and safe-track demand', note='assumption on the split: the short tracks get what their demand needs (Dublin 0.25 x 32,180 = 8,045/yr = 154/wk; safe 0.75 x 0.22 x 32,180 = 5,310/yr = 102/wk); the general track gets the rest (671 - 256 = 415) and bears any shortfall', years='2023 (IND output), 2024 (inflow)')
+    safe: tuple[Step, ...] = param((Step(start=dt.date(2025, 1, 1), value=102),),
+        unit='decisions/week', source='IND ~35,000 decisions in 2023 (P15), safe-track demand of the baseline', note='0.75 x 0.2202 x 32,180 / 52.18', years='2023 (IND output), 2014-2019 (group shares), 2024 (inflow)')
+    dublin: tuple[Step, ...] = param((Step(start=dt.date(2025, 1, 1), value=154),),
+        unit='decisions/week', source='IND ~35,000 decisions in 2023 (P15), Dublin demand of the baseline', note='0.25 x 32,180 / 52.18', years='2023 (IND output), 2014-2016 (Dublin share), 2024 (inflow)')
     _v = field_validator("general", "safe", "dublin")(_steps_sorted)
 
 
 class Dublin(_Frozen):
     """The Dublin track: claim on another member state, transfer or lapse."""
 
-    share: float = Field(0.25, ge=0, le=1, description="share of first applicants given a Dublin claim [-]")
-    accept_rate: float = Field(0.71, ge=0, le=1, description="claims accepted [-]")
-    transfer_rate: float = Field(0.30, ge=0, le=1, description="transfers given acceptance [-]")
-    abscond_rate: float = Field(0.80, ge=0, le=1, description="accepted, not transferred: leave unsupervised [-]")
-    duration: Duration = Field(Duration(name="gamma", mean=150.0, cv=0.5),
-                               description="from claim to transfer, absconding or lapse [days]")
+    share: float = param(0.25, ge=0, le=1, description="share of first applicants given a Dublin claim [-]",
+        unit='share of first applicants', source='Algemene Rekenkamer 2018: on average a quarter of 2014-16 asylum seekers linked to a Dublin procedure (S7)', years='2014-2016')
+    accept_rate: float = param(0.71, ge=0, le=1, description="claims accepted [-]",
+        unit='share of claims', source='JenV via NRC 2021: 2014-mid 2021 60,040 claims, 42,780 accepted (DU2)', years='2014-2021 (to mid-2021)')
+    transfer_rate: float = param(0.30, ge=0, le=1, description="transfers given acceptance [-]",
+        unit='share of accepted claims', source='JenV via NRC 2021: 13,670 transfers of 42,780 accepted claims = 0.32 (DU2); 2014-16 14.8% of claims (DU1)', note='0.71 x 0.30 = 21% of claims transferred (DU3: ~20%)', years='2014-2021 (to mid-2021)')
+    abscond_rate: float = param(0.80, ge=0, le=1, description="accepted, not transferred: leave unsupervised [-]",
+        unit='share of accepted not transferred', source='NOS/JenV 2022: >80% of claims that do not lead to a transfer end in illegality (DU3)', note='the rest lapse to a national procedure after the transfer term', years='2020-2022')
+    duration: Duration = param(Duration(name="gamma", mean=150.0, cv=0.5),
+                               description="from claim to transfer, absconding or lapse [days]",
+        unit='days', source='transfer term 6 months, extendable to 18 (DU5); IND Dublin decision period 14-26 weeks (P17)', note='mean 5 months; cv an assumption', years='current law; 2022 (IND period)')
 
 
 class Procedure(_Frozen):
     """The asylum procedure after the wait for a decision slot."""
 
-    rvt: Duration = Field(Duration(name="fixed", mean=6.0), description="rest and preparation period [days]")
-    aa: Duration = Field(Duration(name="fixed", mean=8.0), description="general asylum procedure [days]")
-    safe_track: Duration = Field(Duration(name="gamma", mean=21.0, cv=0.5),
-                                 description="accelerated safe-country procedure [days]")
-    va_share: float = Field(0.22, ge=0, le=1, description="general-track cases referred to the extended procedure [-]")
-    va: Duration = Field(Duration(name="gamma", mean=196.0, cv=0.6), description="extended procedure (VA) [days]")
-    statutory_months: tuple[Step, ...] = Field(
-        (Step(start=dt.date(2025, 1, 1), value=6),), description="statutory decision period [months]")
+    rvt: Duration = param(Duration(name="fixed", mean=6.0), description="rest and preparation period [days]",
+        unit='days', source='rest and preparation period of at least 6 days (P1)', years='current law')
+    aa: Duration = param(Duration(name="fixed", mean=8.0), description="general asylum procedure [days]",
+        unit='days', source='general asylum procedure of 8 days until 25-6-2021 (P2; 6 days after: P3)', note='the history preset switches to 6 days from 2021-06-25 only through this value being 8 over the calibration span', years='law until 2021-06-25')
+    safe_track: Duration = param(Duration(name="gamma", mean=21.0, cv=0.5),
+                                 description="accelerated safe-country procedure [days]",
+        unit='days', source='Kamervragen 2018: spoor 2 lead time about 3 weeks (P6)', note='IND 2022 gives ~7 weeks (S4); the calibration span keeps 3 weeks', years='2018')
+    va_share: float = param(0.22, ge=0, le=1, description="general-track cases referred to the extended procedure [-]",
+        unit='share of general track', source='derived from lead times Jul-Aug 2018 (P6): all first 19 wk, spoor 2 3 wk, AA 16 wk, VA 44 wk; with a 17% safe share, (19 - 0.17 x 3)/0.83 = 22.3 = 16 + 28 v gives v = 0.22', note='the split of decisions between AA and VA was not found as such (gap list)', years='2018')
+    va: Duration = param(Duration(name="gamma", mean=196.0, cv=0.6), description="extended procedure (VA) [days]",
+        unit='days', source='Kamervragen 2018: VA decided after ~44 weeks against ~16 for AA (P6): 28 weeks more', note='cv an assumption', years='2018')
+    statutory_months: tuple[Step, ...] = param(
+        (Step(start=dt.date(2025, 1, 1), value=6),), description="statutory decision period [months]",
+        unit='months', source='Awb/Vw statutory decision period 6 months (P4)', note='the history preset sets 15 months where the extension applied (P4/P5)', years='current law')
     _v = field_validator("statutory_months")(_steps_sorted)
 
 
 class Appeal(_Frozen):
-    share: float = Field(0.60, ge=0, le=1, description="rejected applicants who appeal [-]")
-    success_rate: float = Field(0.08, ge=0, le=1, description="appeals that end in a permit [-]")
-    duration: Duration = Field(Duration(name="gamma", mean=120.0, cv=0.6), description="appeal [days]")
+    share: float = param(0.60, ge=0, le=1, description="rejected applicants who appeal [-]",
+        unit='share of rejected', source='assumption: appeal rate', note='not found (gap list); asylum court cases rose from 9,500 (2015) to 23,000 (2019) (R4), which is consistent with most rejected applicants appealing')
+    success_rate: float = param(0.08, ge=0, le=1, description="appeals that end in a permit [-]",
+        unit='share of appeals', source='IND 2019: 92% of asylum decisions upheld in court (G6)', years='2019')
+    duration: Duration = param(Duration(name="gamma", mean=120.0, cv=0.6), description="appeal [days]",
+        unit='days', source='assumption: appeal duration', note='court lead times were not found (gap list); appeal deadlines 1-4 weeks (R1) plus hearing and judgment')
 
 
 class Return(_Frozen):
     """Return after a final rejection (DT&V)."""
 
-    departure_term_days: float = Field(28, ge=0, description="departure term with reception, general track [days]")
-    share_independent: float = Field(0.25, ge=0, le=1, description="departures independent (aantoonbaar) [-]")
-    share_forced: float = Field(0.17, ge=0, le=1, description="departures forced [-]")
-    share_unsupervised: float = Field(0.58, ge=0, le=1, description="departures without supervision [-]")
-    restricted_share: float = Field(0.25, ge=0, le=1,
-                                    description="rejected who move to a freedom-restricting location [-]")
-    restricted_stay: Duration = Field(Duration(name="gamma", mean=84.0, cv=0.5),
-                                      description="stay in a freedom-restricting location (VBL) [days]")
-    time_to_departure: Duration = Field(Duration(name="gamma", mean=120.0, cv=0.8),
-                                        description="from end of reception to recorded departure [days]")
-    detention: Duration = Field(Duration(name="gamma", mean=50.0, cv=0.6),
-                                description="immigration detention before a forced departure [days]")
+    departure_term_days: float = param(28, ge=0, description="departure term with reception, general track [days]",
+        unit='days', source='departure term 0 or 28 days with COA reception during the term (D9)', note='0 for the safe-country track', years='current law')
+    share_independent: float = param(0.25, ge=0, le=1, description="departures independent (aantoonbaar) [-]",
+        unit='share of departures', source='DT&V 2018-2019: 3,610 + 4,460 of 31,760 departures (nl_chain.md 5.2)', years='2018-2019')
+    share_forced: float = param(0.17, ge=0, le=1, description="departures forced [-]",
+        unit='share of departures', source='DT&V 2018-2019: 2,650 + 2,760 of 31,760', years='2018-2019')
+    share_unsupervised: float = param(0.58, ge=0, le=1, description="departures without supervision [-]",
+        unit='share of departures', source='DT&V 2018-2019: 8,620 + 9,660 of 31,760; ~57-60% (D1, D2)', years='2018-2019')
+    restricted_share: float = param(0.25, ge=0, le=1,
+                                    description="rejected who move to a freedom-restricting location [-]",
+        unit='share of rejected', source='assumption: VBL and family locations', note='VBL only with a prospect of departure within 12 weeks; families go to a gezinslocatie (4.1); no share was found')
+    restricted_stay: Duration = param(Duration(name="gamma", mean=84.0, cv=0.5),
+                                      description="stay in a freedom-restricting location (VBL) [days]",
+        unit='days', source='VBL at most 12 weeks (4.1); family locations often longer (>3 years)', note='mean at the VBL maximum', years='current rules')
+    time_to_departure: Duration = param(Duration(name="gamma", mean=120.0, cv=0.8),
+                                        description="from end of reception to recorded departure [days]",
+        unit='days', source='assumption: time to a recorded departure', note='no source for the duration of the DT&V process; 4 months')
+    detention: Duration = param(Duration(name="gamma", mean=50.0, cv=0.6),
+                                description="immigration detention before a forced departure [days]",
+        unit='days', source='mean stay in immigration detention 50 days, 2020 (V2)', note='a 2020 figure used for a duration only', years='2020')
 
     @model_validator(mode="after")
     def _shares(self) -> "Return":
@@ -335,54 +392,123 @@ class HalfYearTask(_Frozen):
 class Housing(_Frozen):
     """Housing of permit holders: the half-yearly task (taakstelling) with carry-over of the backlog."""
 
-    task_rule: Literal["given", "grants_previous_half_year"] = Field(
+    task_rule: Literal["given", "grants_previous_half_year"] = param(
         "grants_previous_half_year",
-        description="how the task is set where no given value exists")
-    tasks: tuple[HalfYearTask, ...] = Field((), description="given housing tasks [persons/half-year]")
-    task_scale: float = Field(1.0, ge=0, description="multiplier on every task (policy lever) [-]")
-    realisation_rate: float = Field(0.78, ge=0, le=1,
-                                    description="share of task plus backlog realised in the half-year [-]")
-    lead_time: Duration = Field(Duration(name="gamma", mean=98.0, cv=0.3),
-                                description="permit to earliest move-out: linking + search + move [days]")
+        description="how the task is set where no given value exists",
+        unit='rule', source='COA: the prognosis rests on permit holders in reception, the previous task and expected permits (H2)', note="the model's naive expectation: the persons granted in the previous half-year", years='current practice')
+    tasks: tuple[HalfYearTask, ...] = param((), description="given housing tasks [persons/half-year]",
+                                            unit="persons/half-year", source="setting: none given in the baseline "
+                                            "(the task rule sets each half-year's task)")
+    task_scale: float = param(1.0, ge=0, description="multiplier on every task (policy lever) [-]",
+        unit='-', source='setting: a neutral lever', note='multiplies every housing task (1 = as set)')
+    realisation_rate: float = param(0.78, ge=0, le=1,
+                                    description="share of task plus backlog realised in the half-year [-]",
+        unit='share of task + backlog', source='derived: 2016-H2 task 23,000 + backlog 5,283 = 28,000; backlog carried into 2017-H1 6,082; realised (28,000 - 6,082)/28,000 = 0.78', note='calibrated on 2016 only (the one complete half-year in 2014-2019)', years='2016')
+    lead_time: Duration = param(Duration(name="gamma", mean=98.0, cv=0.3),
+                                description="permit to earliest move-out: linking + search + move [days]",
+        unit='days', source='linking within 2 weeks + 10 weeks to find a house + 2 weeks to move = 14 weeks (H4)', years='2019-2021 (norm)')
 
 
 class Reception(_Frozen):
     """Reception capacity (persons) by location type and cost per occupied place."""
 
-    capacity_regular: tuple[Step, ...] = Field(
-        (Step(start=dt.date(2025, 1, 1), value=41000),), description="regular places (AZC/POL) [persons]")
-    capacity_small: tuple[Step, ...] = Field(
-        (Step(start=dt.date(2025, 1, 1), value=0),), description="small-scale places near municipalities [persons]")
-    central_capacity: float = Field(2000, ge=0, description="central reception Ter Apel maximum [persons]")
-    cost_regular: float = Field(74.25, ge=0, description="cost of a regular place [EUR/person/day]")
-    cost_emergency: float = Field(146.3, ge=0, description="cost of an emergency place [EUR/person/day]")
+    capacity_regular: tuple[Step, ...] = param(
+        (Step(start=dt.date(2025, 1, 1), value=41000),), description="regular places (AZC/POL) [persons]",
+        unit='persons', source='cabinet target of 41,000 permanent places (C8)', years='2023')
+    capacity_small: tuple[Step, ...] = param(
+        (Step(start=dt.date(2025, 1, 1), value=0),), description="small-scale places near municipalities [persons]",
+        unit='persons', source='assumption: no small-scale routing in the baseline', note='set > 0 with levers.routing_small_scale for P3.7')
+    central_capacity: float = param(2000, ge=0, description="central reception Ter Apel maximum [persons]",
+        unit='persons', source='Ter Apel maximum of 2,000 persons (A4)', note='soft: days above it are counted', years='2021-2025')
+    cost_regular: float = param(74.25, ge=0, description="cost of a regular place [EUR/person/day]",
+        unit='EUR/person/day', source='COA: regular place 27,100 EUR per resident in 2022 (K1) / 365', years='2022')
+    cost_emergency: float = param(146.3, ge=0, description="cost of an emergency place [EUR/person/day]",
+        unit='EUR/person/day', source='COA: emergency place 53,400 EUR per resident in 2022 (K2) / 365', years='2022')
     _v = field_validator("capacity_regular", "capacity_small")(_steps_sorted)
 
 
 class Levers(_Frozen):
     """Policy levers compared in the report."""
 
-    triage: bool = Field(True, description="early triage: safe-country cases to the accelerated track")
-    routing_small_scale: bool = Field(
-        False, description="likely grants go to small-scale locations near their future municipality (P3.7)")
-    likely_grant_threshold: float = Field(0.7, ge=0, le=1,
-                                          description="group grant rate from which a case counts as likely [-]")
-    legal_aid_after_intended_rejection: bool = Field(
-        False, description="legal aid only after an intended rejection: no RVT for grants (P3.6)")
-    no_hearing_repeat_without_chance: bool = Field(
-        False, description="subsequent applications without new facts decided without hearing (P3.6)")
+    triage: bool = param(True, description="early triage: safe-country cases to the accelerated track",
+        unit='switch', source='track policy since 1 March 2016 (S1): safe-country cases in the accelerated spoor 2', years='2016 on')
+    routing_small_scale: bool = param(
+        False, description="likely grants go to small-scale locations near their future municipality (P3.7)",
+        unit='switch', source='setting: letter 2018, likely grants to small locations near their future municipality (P3.7)', note='off in the baseline (not current practice)')
+    likely_grant_threshold: float = param(0.7, ge=0, le=1,
+                                          description="group grant rate from which a case counts as likely [-]",
+        unit='share', source='assumption: likely grant', note='the high group (grant rate 0.91) counts as likely')
+    legal_aid_after_intended_rejection: bool = param(
+        False, description="legal aid only after an intended rejection: no RVT for grants (P3.6)",
+        unit='switch', source='setting: letter 2018 (P3.6)', note="when on: granted cases skip the 6-day RVT (assumption: the lawyer's preparation is needed only where a rejection is intended)")
+    no_hearing_repeat_without_chance: bool = param(
+        False, description="subsequent applications without new facts decided without hearing (P3.6)",
+        unit='switch', source='setting: letter 2018 (P3.6)', note='when on: subsequent applications that will be rejected are decided in 1 day without hearing or extended procedure (assumption)')
+
+
+class Placement(_Frozen):
+    """Placement of permit holders over the municipalities (P3.7, P6.2), run on the first replicate."""
+
+    enabled: bool = param(True, description="place the first replicate's permit holders per half-year",
+                          unit="switch", source="setting: on (P3.7, P6.2)")
+    objective: Literal["expected", "at-least-one"] = param(
+        "expected", description="expected persons employed, or households with at least one employed",
+        unit="switch", source="setting: expected employment (GeoMatch's objective, docs/placement.md)")
+    time_limit: float = param(60.0, gt=0, le=3600, description="solver time limit per half-year [s]",
+                              unit="s", source="setting: far above the 1-2 s a half-year takes (docs/placement.md)")
+    population: Literal["2025", "2021"] = param("2025", description="population year of the housing task key",
+                                                unit="year", source="setting: the latest shipped population",
+                                                years="2025")
+
+
+class Solidarity(_Frozen):
+    """EU responsibility sharing shown with the run (P2, P3.1): host indicators and the fair share."""
+
+    year: int = param(2023, ge=2000, le=2023, description="year of the host indicators and the key inputs",
+                      unit="year", source="setting: the latest year with UNHCR stocks and World Bank population and "
+                      "GDP in the shipped data", years="2023")
+    scheme: Literal["pact-2024", "relocation-2015", "dublin-2016"] = param(
+        "pact-2024", description="distribution key whose Dutch share the report states", unit="switch",
+        source="setting: the key in force (Regulation (EU) 2024/1351)")
+
+
+class Forecast(_Frozen):
+    """The inflow forecast that drives first applications when ``inflow.source = 'forecast'``."""
+
+    origin: str = param("latest", pattern=r"^(latest|\d{4}-(0[1-9]|1[0-2]))$",
+                        description="last data month the forecast starts from ('latest' or YYYY-MM)",
+                        unit="month", source="setting: the last data month of the country")
 
 
 EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 
 
+def variant_name(base: str, changed: list[str], limit: int = 80) -> str:
+    """The name of a variant of ``base`` with the dotted keys ``changed``: ``base+key1+key2`` (long lists
+    shortened to the first keys and a count)."""
+    name = base + "".join("+" + k for k in changed)
+    if len(name) <= limit:
+        return name
+    kept = []
+    for k in changed:
+        if len(base) + sum(len(x) + 1 for x in kept) + len(k) + 12 > limit:
+            break
+        kept.append(k)
+    return base + "".join("+" + k for k in kept) + f"+{len(changed) - len(kept)} more"
+
+
 class Simulation(_Frozen):
-    start: dt.date = Field(dt.date(2025, 1, 1), description="first reported day")
-    end: dt.date = Field(dt.date(2034, 12, 31), description="last simulated day")
-    warmup_years: int = Field(3, ge=0, le=20,
-                              description="years simulated before start with the first year's inputs, not reported")
-    replicates: int = Field(20, ge=1, le=10000, description="Monte Carlo replicates")
-    seed: int = Field(20250101, ge=0, description="root seed of the replicate streams")
+    start: dt.date = param(dt.date(2025, 1, 1), description="first reported day",
+        unit='date', source='assumption: planning horizon', note="first reported day of the baseline; a 3-year warm-up with the first year's inputs fills the chain before it")
+    end: dt.date = param(dt.date(2034, 12, 31), description="last simulated day", unit="date",
+                         source="setting: ten reported years")
+    warmup_years: int = param(3, ge=0, le=20,
+                              description="years simulated before start with the first year's inputs, not reported",
+        unit='years', source='assumption: warm-up', note='longest common stays (extended procedure + appeal + departure) are under 3 years; results before start are discarded')
+    replicates: int = param(20, ge=1, le=10000, description="Monte Carlo replicates",
+        unit='-', source='assumption: Monte Carlo size', note='p10/p90 of the baseline KPIs move by under 1% between 20 and 50 replicates (tested on the baseline)')
+    seed: int = param(20250101, ge=0, description="root seed of the replicate streams", unit="-",
+                      source="setting: any integer; replicate i draws from child i of SeedSequence(seed)")
 
     @property
     def grid_start(self) -> dt.date:
@@ -412,11 +538,12 @@ def _default_groups() -> tuple[Group, ...]:
 class Scenario(_Frozen):
     """A complete, validated scenario. Use :meth:`replace` for variants; it is never mutated."""
 
-    name: str = Field("nl_baseline", description="scenario name")
-    description: str = Field("", description="free text")
+    name: str = param("nl_baseline", description="scenario name", unit="text", source="setting: a label")
+    description: str = param("", description="free text", unit="text", source="setting: a label")
     simulation: Simulation = Field(Simulation())
     inflow: Inflow = Field(Inflow())
-    groups: tuple[Group, ...] = Field(default_factory=_default_groups)
+    groups: tuple[Group, ...] = param(default_factory=_default_groups,
+        unit='share/grant rate', source='UNHCR refugee statistics (asylum_applications, asylum_decisions), NL 2014-2019, derived in data/nl_chain/nl_origin_groups_2014_2019.csv', note="origins pooled by first-instance recognition rate; the very_low band (Morocco, Algeria, Albania, Serbia/Kosovo, Moldova, Georgia...) is the safe-country track; its share 22% matches IND's 21% in 2017 (S3)", years='2014-2019')
     household: Household = Field(Household())
     registration: Registration = Field(Registration())
     decision_capacity: DecisionCapacity = Field(DecisionCapacity())
@@ -427,6 +554,9 @@ class Scenario(_Frozen):
     housing: Housing = Field(Housing())
     reception: Reception = Field(Reception())
     levers: Levers = Field(Levers())
+    placement: Placement = Field(Placement())
+    solidarity: Solidarity = Field(Solidarity())
+    forecast: Forecast = Field(Forecast())
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, validate_default=True)
 
@@ -470,7 +600,16 @@ class Scenario(_Frozen):
 
     # ------------------------------------------------------------------------------------------
     def replace(self, **changes: object) -> "Scenario":
-        """A new scenario with changes given as dotted keys, e.g. ``replace(**{"levers.triage": False})``."""
+        """A new scenario with changes given as dotted keys, e.g. ``replace(**{"levers.triage": False})``.
+
+        A variant is named and described as one unless the changes set ``name`` or ``description``:
+        ``nl_baseline+levers.triage`` and "nl_baseline with levers.triage changed", so that a base and
+        its variant never share a name in a comparison or the results store."""
+        changed = [k.replace("__", ".") for k in changes if k not in ("name", "description")]
+        if changed and "name" not in changes:
+            changes = {**changes, "name": variant_name(self.name, changed)}
+        if changed and "description" not in changes:
+            changes = {**changes, "description": f"{self.name} with {', '.join(changed)} changed"}
         data = self.to_dict()
         for key, value in changes.items():
             node = data

@@ -1,0 +1,200 @@
+"""Keyed random draws: common random numbers that survive a change of inflow.
+
+Every random quantity of a case is a function of (the replicate's key, the purpose of the draw,
+the case's identity, a sub-counter), computed with the counter-based generator Philox4x32-10
+(Salmon, Moraes, Dror & Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3"; the Random123
+library's known-answer vectors are checked in the tests). Nothing is consumed in sequence, so a
+case draws the same grant decision, durations and household whatever other cases exist: raising
+one stream's volume adds cases but leaves every other case's draws as they were.
+
+A case's identity (:func:`case_key`) is the part of the inflow it belongs to (a stream, or the
+extra arrivals of a shock), its arrival month and its index among that part's arrivals of the
+month. A family member who follows a permit holder (nareis) takes the sponsor's identity with
+the top bit set.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+M0 = np.uint64(0xD2511F53)
+M1 = np.uint64(0xCD9E8D57)
+W0 = np.uint64(0x9E3779B9)
+W1 = np.uint64(0xBB67AE85)
+MASK32 = np.uint64(0xFFFFFFFF)
+
+#: purposes of keyed draws: one counter space each (values are part of the stream definition:
+#: never renumber, only add)
+PURPOSES = ("month_count", "household", "decision", "return", "dublin_outcome", "col", "dublin", "rvt", "aa",
+            "safe_track", "va", "appeal", "restricted_stay", "departure", "detention", "lead", "nareis_count",
+            "nareis_lag", "parameters")
+P = {name: k for k, name in enumerate(PURPOSES)}
+
+NAREIS_BIT = np.uint64(1) << np.uint64(63)
+MONTH_INDEX = np.uint64(0xFFFFFFFF)  # the index reserved for a part's monthly count
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mulhilo(m, x):
+    p = m * x  # both < 2^32: the product fits in 64 bits
+    return p >> np.uint64(32), p & MASK32
+
+
+@njit(cache=True, nogil=True)
+def philox4x32(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 of the counter (c0..c3) under the key (k0, k1); four 32-bit words (as uint64)."""
+    c0 = np.uint64(c0) & MASK32
+    c1 = np.uint64(c1) & MASK32
+    c2 = np.uint64(c2) & MASK32
+    c3 = np.uint64(c3) & MASK32
+    k0 = np.uint64(k0) & MASK32
+    k1 = np.uint64(k1) & MASK32
+    for r in range(10):
+        if r > 0:
+            k0 = (k0 + W0) & MASK32
+            k1 = (k1 + W1) & MASK32
+        hi0, lo0 = _mulhilo(M0, c0)
+        hi1, lo1 = _mulhilo(M1, c2)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+    return c0, c1, c2, c3
+
+
+@njit(cache=True, nogil=True, inline="always")
+def uniforms(key, purpose, case, sub):
+    """Two independent uniforms in (0, 1) for (purpose, case, sub) under ``key`` (2 words).
+    53-bit resolution; never exactly 0 or 1."""
+    case = np.uint64(case)
+    a, b, c, d = philox4x32(case & MASK32, case >> np.uint64(32), np.uint64(purpose), np.uint64(sub),
+                            key[0], key[1])
+    u = ((a >> np.uint64(5)) * np.uint64(67108864) + (b >> np.uint64(6)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
+    v = ((c >> np.uint64(5)) * np.uint64(67108864) + (d >> np.uint64(6)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
+    return u, v
+
+
+@njit(cache=True, nogil=True, inline="always")
+def uniforms4(key, purpose, case, sub):
+    """Four independent uniforms in (0, 1) at 32-bit resolution for (purpose, case, sub): one
+    Philox call, for draws where 2^-32 is fine (choices, flags, durations)."""
+    case = np.uint64(case)
+    a, b, c, d = philox4x32(case & MASK32, case >> np.uint64(32), np.uint64(purpose), np.uint64(sub),
+                            key[0], key[1])
+    f = 1.0 / 4294967296.0
+    return (a + 0.5) * f, (b + 0.5) * f, (c + 0.5) * f, (d + 0.5) * f
+
+
+@njit(cache=True, nogil=True, inline="always")
+def uniform(key, purpose, case):
+    return uniforms(key, purpose, case, 0)[0]
+
+
+@njit(cache=True, nogil=True)
+def normal(key, purpose, case, sub):
+    """A standard normal (Box-Muller on one counter)."""
+    u, v = uniforms(key, purpose, case, sub)
+    return math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * v)
+
+
+@njit(cache=True, nogil=True)
+def gamma(key, purpose, case, shape):
+    """A Gamma(shape, 1) draw (Marsaglia & Tsang 2000; boosted for shape < 1), using sub-counters
+    1, 2, ... for its attempts."""
+    boost = 1.0
+    a = shape
+    if shape < 1.0:
+        boost = uniforms4(key, purpose, case, 0)[0] ** (1.0 / shape)
+        a = shape + 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    sub = 1
+    while True:
+        u1, u2, u3, _ = uniforms4(key, purpose, case, sub)
+        sub += 1
+        x = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        if math.log(u3) < 0.5 * x * x + d - d * v + d * math.log(v):
+            return boost * d * v
+
+
+@njit(cache=True, nogil=True)
+def poisson_ppf(u, lam):
+    """The Poisson(lam) quantile of u (inverse CDF: monotone in u and in lam)."""
+    if lam <= 0.0:
+        return 0
+    if lam > 600.0:
+        # normal approximation with continuity correction (relative error far below the noise)
+        z = _ndtri(u)
+        k = math.floor(lam + z * math.sqrt(lam) + 0.5)
+        return max(int(k), 0)
+    p = math.exp(-lam)
+    cdf = p
+    k = 0
+    while cdf < u and k < 100000:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _ndtri(p):
+    """Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9)."""
+    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+         -3.066479806614716e+01, 2.506628277459239e+00)
+    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+         -1.328068155288572e+01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+         4.374664141464968e+00, 2.938163982698783e+00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+    plow = 0.02425
+    if p < plow:
+        q = math.sqrt(-2 * math.log(p))
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    if p > 1 - plow:
+        q = math.sqrt(-2 * math.log(1 - p))
+        return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    q = p - 0.5
+    r = q * q
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / \
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+
+
+# duration families (scenario.schema.Duration.name)
+FIXED, EXPONENTIAL, GAMMA, LOGNORMAL, UNIFORM = range(5)
+FAMILIES = ("fixed", "exponential", "gamma", "lognormal", "uniform")
+
+
+@njit(cache=True, nogil=True)
+def duration_days(key, purpose, case, family, mean, cv, low, high):
+    """A duration [days] of the declared family, rounded up to whole days (>= 0)."""
+    if family == FIXED:
+        x = mean
+    elif family == EXPONENTIAL:
+        x = -mean * math.log(uniforms4(key, purpose, case, 0)[0]) if mean > 0 else 0.0
+    elif family == GAMMA:
+        shape = 1.0 / (cv * cv)
+        x = gamma(key, purpose, case, shape) * mean / shape
+    elif family == LOGNORMAL:
+        s2 = math.log1p(cv * cv)
+        x = math.exp(math.log(max(mean, 1e-12)) - s2 / 2 + math.sqrt(s2) * normal(key, purpose, case, 0))
+    else:
+        x = low + uniforms4(key, purpose, case, 0)[0] * (high - low)
+    return max(int(math.ceil(x - 1e-9)), 0)
+
+
+def replicate_key(seed_seq: np.random.SeedSequence) -> np.ndarray:
+    """The replicate's Philox key (2 words) from its SeedSequence."""
+    return seed_seq.generate_state(2, np.uint32).astype(np.uint64)
+
+
+def case_key(part: int, month: int, index: int) -> int:
+    """A case's identity: inflow part (< 128), absolute month (months since year 0, < 65536) and
+    index among the part's arrivals of that month (< 2^32 - 1)."""
+    return (part << 56) | (month << 32) | index

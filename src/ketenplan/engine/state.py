@@ -1,0 +1,147 @@
+"""A run's state and ``advance``: run the chain to a date, let hooks act, go on.
+
+    run = Run.start(compiled, hooks=[...])
+    run.advance(until=dt.date(2027, 1, 1))     # days before that date are simulated
+    run.state.stock[...]                        # look at the state, change run.inputs.* from today on
+    run.advance()                               # to the end of the grid
+
+``advance`` moves in periods (calendar months) and calls every hook at the start of each period.
+A run advanced in one call or in many gives the same arrays: the kernel's whole state lives in
+``run.state``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ketenplan.engine import kernel as K
+from ketenplan.engine import registry as R
+from ketenplan.engine.hooks import Hook, half_years
+from ketenplan.errors import InvariantError
+
+
+def period_starts(day0: dt.date, T: int, freq: str = "month") -> np.ndarray:
+    """First day (index) of every period of the grid: day 0 and each first of a month
+    (``freq='month'``), or every day (``'day'``), or day 0 only (``'none'``: one period)."""
+    if freq == "none":
+        return np.array([0], np.int64)
+    if freq == "day":
+        return np.arange(T, dtype=np.int64)
+    if freq != "month":
+        raise ValueError(f"period must be 'month', 'day' or 'none', found {freq!r}")
+    d = pd.date_range(day0, periods=T, freq="D")
+    first = np.flatnonzero(d.day.to_numpy() == 1)
+    return np.unique(np.r_[0, first]).astype(np.int64)
+
+
+@dataclass
+class Run:
+    """One replicate in progress: compiled inputs, the kernel state, hooks and the day reached."""
+
+    compiled: "object"  # engine.compile.Compiled
+    inputs: K.Inputs
+    state: K.State
+    hooks: list[Hook] = field(default_factory=list)
+    replicate: int = 0
+    period: str = "month"
+
+    @classmethod
+    def start(cls, compiled, hooks: list[Hook] | None = None, *, replicate: int = 0, period: str = "month") -> "Run":
+        inp = compiled.inputs
+        # the run owns its day inputs: hooks change them from the current day on
+        inp = inp._replace(**{f: np.array(getattr(inp, f), copy=True) for f in K.DAY_FIELDS})
+        st = K.new_state(inp, compiled.case["arrival_day"], compiled.grid.T)
+        run = cls(compiled, inp, st, list(hooks or []), replicate, period)
+        run._periods = period_starts(compiled.grid.day0, compiled.grid.T, period)
+        run._halves = None
+        return run
+
+    # ------------------------------------------------------------------------------------------
+    @property
+    def T(self) -> int:
+        return self.compiled.grid.T
+
+    @property
+    def day(self) -> int:
+        """The first day not simulated yet (0 .. T)."""
+        return int(self.state.ivar[K.V_DAY])
+
+    @property
+    def date(self) -> dt.date:
+        return self.compiled.grid.day0 + dt.timedelta(days=self.day)
+
+    @property
+    def halves(self):
+        """(half-year index per day, labels, first day of each half, full length of each half [days])"""
+        if self._halves is None:
+            self._halves = half_years(self.compiled.grid.day0, self.T)
+        return self._halves
+
+    def day_of(self, date: dt.date) -> int:
+        return (date - self.compiled.grid.day0).days
+
+    def advance(self, until: dt.date | int | None = None) -> "Run":
+        """Simulate up to (not including) ``until`` (a date or a day index; default: the end),
+        calling the hooks at the start of every period. Raises InvariantError on a broken invariant."""
+        end = self.T if until is None else (self.day_of(until) if isinstance(until, dt.date) else int(until))
+        end = min(max(end, self.day), self.T)
+        d = self.day
+        periods = self._periods
+        while d < end:
+            k = int(np.searchsorted(periods, d, side="right"))  # period starts <= d
+            if periods[k - 1] == d:  # the first day of a period: hooks act on what happened before it
+                for h in self.hooks:
+                    h(self, d)
+            stop = min(int(periods[k]) if k < len(periods) else self.T, end)
+            err = K.advance(self.inputs, self.state, d, stop)
+            if err:
+                raise InvariantError(f"replicate {self.replicate}: {K.ERRORS.get(int(err), f'kernel error {err}')}"
+                                     f" (by day {self.day}, {self.date})")
+            d = stop
+        return self
+
+    def finish(self) -> "Run":
+        """Advance to the end and close the hooks' bookkeeping."""
+        self.advance()
+        for h in self.hooks:
+            close = getattr(h, "close", None)
+            if close:
+                close(self)
+        return self
+
+    def reception_days(self) -> np.ndarray:
+        """Days in reception per case up to the day reached (spells still open count to that day)."""
+        st = self.state
+        open_ = (st.loc != K.LOC_NONE) & (st.loc != K.LOC_WAITING) & (st.rec_entry >= 0)
+        return st.reception_days + np.where(open_, self.day - st.rec_entry, 0)
+
+    def hook(self, name: str):
+        for h in self.hooks:
+            if h.name == name:
+                return h
+        raise KeyError(f"no hook named {name!r}; hooks: {[h.name for h in self.hooks]}")
+
+
+def check_conservation(run: Run) -> None:
+    """Persons arrived = persons in a stage (gone stages count everyone who went there), and the
+    persons holding a reception place = the persons in stages that count toward 'reception'."""
+    st = run.state
+    T = run.day
+    arrived = np.cumsum(st.flows[:T, K.F_ARRIVALS])
+    present = st.stage_stock[:T, 1:].sum(axis=1)
+    bad = np.flatnonzero(arrived != present)
+    if bad.size:
+        d = int(bad[0])
+        raise InvariantError(f"replicate {run.replicate}: persons not conserved on day {d}: arrived {arrived[d]}, "
+                             f"in a stage {present[d]}")
+    in_places = st.loc_stock[:T, R.locations_of("coa")].sum(axis=1)
+    in_stages = st.stage_stock[:T, R.stages_in("reception")].sum(axis=1)
+    bad = np.flatnonzero(in_places != in_stages)
+    if bad.size:
+        d = int(bad[0])
+        raise InvariantError(f"replicate {run.replicate}: reception occupancy {in_places[d]} differs from the "
+                             f"persons in reception stages {in_stages[d]} on day {d}")
