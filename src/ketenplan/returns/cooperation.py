@@ -32,6 +32,8 @@ def apply_change(base: GroupReturn, reference: GroupReturn, effect: float) -> Gr
     """Outcome probabilities of ``base`` after a cooperation effect ``effect`` in [-1, 1] [-]."""
     if not -1.0 <= effect <= 1.0:
         raise ValueError(f"cooperation effect must lie in [-1, 1], found {effect}")
+    if effect == 0:
+        return base
     rho = base.p_verified
     phi = base.p_forced / rho if rho > 0 else 0.0
     rho_ref = reference.p_verified
