@@ -116,12 +116,16 @@ def return_fit(path: Path | None = None) -> pd.DataFrame:
 
 
 def group_returns(path: Path | None = None) -> dict[str, GroupReturn]:
-    """The fitted outcomes as :class:`GroupReturn` values, keyed by group."""
+    """The fitted outcomes as :class:`GroupReturn` values, keyed by group; the four
+    probabilities (rounded to 4 decimals in the file) are rescaled to sum to exactly 1."""
     df = return_fit(path)
-    return {r.group: GroupReturn(group=r.group, p_independent=r.p_independent, p_forced=r.p_forced,
-                                 p_unsupervised=r.p_unsupervised, p_still_present=r.p_still_present,
-                                 mean_months_to_departure=r.mean_months_to_departure)
-            for r in df.itertuples()}
+    out = {}
+    for r in df.itertuples():
+        p = [float(getattr(r, c)) for c in OUTCOMES]
+        s = sum(p)
+        out[r.group] = GroupReturn(group=r.group, **{c: v / s for c, v in zip(OUTCOMES, p)},
+                                   mean_months_to_departure=r.mean_months_to_departure)
+    return out
 
 
 @lru_cache(maxsize=None)
