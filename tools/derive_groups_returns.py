@@ -265,12 +265,14 @@ def main(raw: Path) -> None:
         ["group", "iso3"], key=lambda s: s.map({g: i for i, g in enumerate(GROUP_ORDER)}) if s.name == "group" else s
     ).to_csv(OUT / "nl_nationality_groups.csv", index=False)
     gy = group_year(app, dec, origins, safe)
-    gy.to_csv(OUT / "nl_group_year.csv", index=False)
     chk = national_check(app, dec, gy)
     chk.to_csv(OUT / "nl_group_year_check.csv", index=False)
     if (chk.difference != 0).any():
         raise SystemExit(f"group totals differ from national totals:\n{chk[chk.difference != 0]}")
-    group_summary(gy).to_csv(OUT / "nl_groups.csv", index=False)
+    summary = group_summary(gy)
+    summary.to_csv(OUT / "nl_groups.csv", index=False)
+    gy["safe_country_group"] = gy.group.map(summary.set_index("group").safe_country)
+    gy.to_csv(OUT / "nl_group_year.csv", index=False)
     orders, rets, no_permit, cohort = group_tables_for_fit(dec, eu, origins)
     dtv = pd.read_csv(OUT / "dtv_departures_2014_2019.csv")
     f = rf.fit_returns(orders, rets, no_permit, cohort, dtv.set_index("year"))
