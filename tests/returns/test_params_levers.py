@@ -28,7 +28,7 @@ def _fields(model: type[BaseModel]):
 def test_every_numeric_default_declares_unit_and_source():
     missing = []
     for owner, name, f in _fields(pm.Pillar4):
-        if f.annotation in (float, int, bool) or name in ("age_split", "durable_split", "semi_split", "small_unit_places"):
+        if f.annotation in (float, int, bool) or name in ("age_split", "durable_split", "semi_split", "small_unit_places", "share_by_period"):
             extra = f.json_schema_extra or {}
             if not extra.get("unit") or not extra.get("source"):
                 missing.append(f"{owner}.{name}")

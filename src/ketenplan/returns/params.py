@@ -222,6 +222,11 @@ class Minors(_Frozen):
                                                json_schema_extra=_meta(
                                                    "share", "NIDI Demos / WODC-CBS cohort study (A2): 8,775 of 135,345",
                                                    "~12% 2022 and ~15% 2023 (A2) are later and not used", "2014-2019"))
+    share_by_period: tuple[tuple[str, float], ...] = Field(
+        (("2014-01..2019-08", 0.065), ("2022", 0.12), ("2023-01..2023-09", 0.15)),
+        description="AMV share of first applications by period [-] (reference; only the first sets the default)",
+        json_schema_extra=_meta("share", "NIDI Demos (2014-2019); IND 12-10-2023 (2022, 2023) (A2)",
+                                "later periods are for comparison and scenarios, not tuned", "2014-2023"))
     grant_rate: float = Field(0.726, ge=0, le=1, description="first-instance grants over grants plus rejections [-]",
                               json_schema_extra=_meta("share", "NIDI / WODC-CBS (A5): 69% permit, 26% rejected, 5% pending",
                                                       "69 / (69 + 26) (calc.), status on 31-12-2019", "2014-2019"))
