@@ -77,12 +77,16 @@ def test_longer_waiting_never_raises_employment(cases):
     # one extra year of waiting: -20 % relative (Hainmueller et al. 2016), i.e. -4 to -5 pp at ~22 %
     one_year = dict(cases, wait_days=cases["wait_days"] + 365.25)
     ratio = case_employment(one_year) / case_employment(cases)
-    np.testing.assert_allclose(ratio[case_employment(cases) < 0.9], 0.80, rtol=1e-9)
+    asylum = cases["stream"] <= 1                      # 'first', 'subsequent'
+    np.testing.assert_allclose(ratio[asylum & (case_employment(cases) < 0.9)], 0.80, rtol=1e-9)
+    np.testing.assert_allclose(ratio[~asylum], 1.0)    # nareis and resettlement: no waiting effect
 
 
 def test_longer_reception_after_permit_lowers_employment(cases):
     later = dict(cases, reception_days_after_permit=cases["reception_days_after_permit"] + 90.0)
-    assert (case_employment(later) < case_employment(cases)).all()
+    asylum = cases["stream"] <= 1
+    assert (case_employment(later)[asylum] < case_employment(cases)[asylum]).all()
+    assert (case_employment(later)[~asylum] == case_employment(cases)[~asylum]).all()
     assert (case_employment(later, Employment(reception_after_permit_weight=0.0))
             == case_employment(cases, Employment(reception_after_permit_weight=0.0))).all()
 

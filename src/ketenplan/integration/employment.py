@@ -10,7 +10,8 @@ group ``g``, the expected share in paid work ``tau`` years after the permit is::
 
 fitted on the CBS cohort figures observed up to 2019 (:mod:`ketenplan.integration.fit`; the
 defaults are in :class:`~ketenplan.integration.params.Employment`). ``f`` is the effect of waiting
-(Hainmueller, Hangartner & Lawrence 2016): a faster chain raises later employment.
+(Hainmueller, Hangartner & Lawrence 2016): a faster chain raises later employment. It applies to
+the asylum streams (``waiting_effect_streams``); nareis and resettled cases take ``f = 1``.
 
 Housed working-age persons who are not in work depend on social assistance with share
 ``floor + (top - floor) * (1 - e / plateau) ** power``; before housing they live on the COA
@@ -57,7 +58,8 @@ def waiting_factors(c: Cases, p: Employment) -> np.ndarray:
     w = p.reception_after_permit_weight
     extra = ((c.wait_days + w * c.reception_days_after_permit)
              - (p.reference_wait_days + w * p.reference_reception_after_permit_days)) / _DAYS_PER_YEAR
-    return waiting_factor(extra, p.waiting_effect_per_year, cap=1.0 / p.plateau)
+    applies = np.isin(np.asarray(c.stream_names, dtype=object)[c.stream], list(p.waiting_effect_streams))
+    return np.where(applies, waiting_factor(extra, p.waiting_effect_per_year, cap=1.0 / p.plateau), 1.0)
 
 
 def _group_speed(c: Cases, p: Employment) -> np.ndarray:
@@ -109,7 +111,8 @@ def employment_over_time(cases: Mapping[str, Any] | Cases, params: Employment | 
     if keep.any():
         _accumulate(c, p, keep, pm, weight, out, n_m)
     df = pd.DataFrame({"month": month_starts(c.day0, n_m), **out})
-    df["employment_rate"] = np.where(df["working_age"] > 0, df["employed"] / df["working_age"].where(df["working_age"] > 0, 1), 0.0)
+    wa = df["working_age"].to_numpy()
+    df["employment_rate"] = np.divide(df["employed"].to_numpy(), wa, out=np.zeros(n_m), where=wa > 0)
     cols = ["month", "working_age", "employed", "employment_rate", "housed_working_age", "on_benefits",
             "benefit_cost_eur"] + [f"{k}_y{b}" for k in ("working_age", "employed") for b in YEAR_BUCKETS]
     return df[cols]

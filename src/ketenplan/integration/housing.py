@@ -88,8 +88,8 @@ def housing_market(task_persons: float, task_households: float | None = None,
     granted = min(min(limits.values()) + p.other_supply_dwellings, hh)
     if granted >= hh:
         binding = "task"
-    cap_hh = granted
-    return HousingCapacity(task_persons, hh, task_persons * cap_hh / hh, cap_hh, pool, granted, binding)
+    persons = task_persons if granted >= hh else min(task_persons, task_persons * granted / hh)
+    return HousingCapacity(task_persons, hh, persons, granted, pool, granted, binding)
 
 
 def ukrainian_competing_dwellings(persons_in_municipal_reception: float, share_moving_on_per_half_year: float,

@@ -69,6 +69,11 @@ class Employment(_Frozen):
         note="'one additional year of waiting reduces the subsequent employment rate by 4 to 5 percentage points, "
              "a 16 to 23% drop'; 20 % is their headline; no Dutch per-year coefficient was found (domain notes X2-X5)",
         years="applications 1994-2004 (Switzerland)")
+    waiting_effect_streams: tuple[str, ...] = _f(
+        ("first", "subsequent"), unit="-", description="streams whose wait and reception stay move employment; "
+                                                       "other streams (nareis, resettlement) take the cohort average",
+        source="assumption: waiting_effect_asylum_only (the effect is measured for asylum seekers waiting for a "
+               "decision; family members and resettled refugees get their permit on arrival)")
     reference_wait_days: float = _f(
         150.0, ge=0, unit="days", description="average registration-to-decision wait of the fitted 2014-2017 cohorts",
         source="assumption: reference_wait (NRC 2017-06-22: 80 % of Syrians arriving in 2014 had a permit within half a "
