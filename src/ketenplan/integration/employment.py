@@ -58,7 +58,7 @@ def waiting_factors(c: Cases, p: Employment) -> np.ndarray:
     w = p.reception_after_permit_weight
     extra = ((c.wait_days + w * c.reception_days_after_permit)
              - (p.reference_wait_days + w * p.reference_reception_after_permit_days)) / _DAYS_PER_YEAR
-    applies = np.isin(np.asarray(c.stream_names, dtype=object)[c.stream], list(p.waiting_effect_streams))
+    applies = np.array([n in p.waiting_effect_streams for n in c.stream_names], dtype=bool)[c.stream]
     return np.where(applies, waiting_factor(extra, p.waiting_effect_per_year, cap=1.0 / p.plateau), 1.0)
 
 
