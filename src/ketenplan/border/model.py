@@ -333,7 +333,7 @@ def _needed(trav: Travellers, target_s: float, upper: int) -> tuple[np.ndarray, 
     what an earlier hour reached if it cannot meet the target within ``upper`` servers). A trial
     for hour ``h`` keeps ``c`` servers from ``h`` on; travellers arriving after ``h`` are left out
     (under FCFS they cannot change an earlier traveller's wait). Common random numbers: the same
-    travellers in every trial, so the p90 does not increase with ``c``.
+    travellers in every trial (with the same service sequence FCFS waits do not grow with ``c``).
     Returns (servers per hour, p90 [s] per hour with them)."""
     servers = np.zeros(HOURS, dtype=np.int64)
     limit = np.full(HOURS, target_s)
@@ -355,14 +355,20 @@ def _needed(trav: Travellers, target_s: float, upper: int) -> tuple[np.ndarray, 
             return bool(np.all(np.nan_to_num(q) <= limit[: h + 1] + 1e-9))
 
         work = float(sub.service[sub.hour == h].sum()) / n_rep
-        lo = max(1, int(math.ceil(work / HOUR_SECONDS)) - 1)
-        step, hi = 1, lo
-        while not ok(hi):
-            if hi >= upper:
-                break
-            lo, hi = hi + 1, min(upper, hi + step)
-            step *= 2
-        a, b = lo, hi
+        guess = min(upper, max(1, int(math.ceil(work / HOUR_SECONDS))))  # the offered load [servers]
+        if ok(guess):  # search down: a queue may absorb a short overload within the target
+            hi, step = guess, 1
+            lo = guess - step
+            while lo >= 1 and ok(lo):
+                hi, step = lo, step * 2
+                lo = hi - step
+            lo = max(lo + 1, 1)
+        else:  # search up
+            lo, hi, step = guess + 1, min(upper, guess + 1), 1
+            while not ok(hi) and hi < upper:
+                lo, step = hi + 1, step * 2
+                hi = min(upper, hi + step)
+        a, b = min(lo, hi), hi  # ok(hi) (or hi == upper); every c < lo fails (or lo == 1)
         while a < b:
             m = (a + b) // 2
             if ok(m):
