@@ -126,3 +126,16 @@ def test_refuses_absurd_sizes_and_missing_desks():
         check_day(day, 1)
     with pytest.raises(ScenarioError, match="arrivals in hour 3"):
         check_day(replace(day_from_params(), arrivals=(1.0,) * 3 + (float("nan"),) + (1.0,) * 20), 1)
+
+
+def test_every_parameter_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "border.md").read_text()
+    for name, f in BorderParams.model_fields.items():
+        assert f"`{name}`" in text, name
+        src = f.json_schema_extra["source"]
+        if src.startswith("assumption: "):
+            assert f"**{src.split(': ')[1].split()[0]}**" in text, name
+    for name in ("ees_two_minutes", "egates_half_at_entry", "flat_roster_30_desks"):
+        assert f"**{name}**" in text

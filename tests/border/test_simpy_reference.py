@@ -55,11 +55,7 @@ def test_random_pools_identical_to_simpy(servers, n, seed, mean):
     srv = rng.exponential(mean, n)
     start = np.array([0, n])
     s = np.array(servers)
-    _same(simpy_pool_waits(arr, srv, start, s, 100.0), simpy_pool(arr, srv, start, s))
-
-
-def simpy_pool(arr, srv, start, s):
-    return simulate_pool(arr, srv, start, s, hour_seconds=100.0)
+    _same(simpy_pool_waits(arr, srv, start, s, 100.0), simulate_pool(arr, srv, start, s, hour_seconds=100.0))
 
 
 def test_library_does_not_import_simpy():
