@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import erlang_c_independent
+from erlang_ref import erlang_c_independent
 from typer.testing import CliRunner
 
 from ketenplan.border import erlang_c, erlang_c_wait, run_day, simulate_pool, stationary_day

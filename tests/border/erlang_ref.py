@@ -1,4 +1,4 @@
-"""Shared helpers of the border tests."""
+"""Erlang C written independently of ketenplan.border.queue, for the border tests."""
 
 from __future__ import annotations
 
