@@ -51,23 +51,23 @@ def register(app: typer.Typer) -> None:
             help="Stationary check instead of a day profile: this many travellers every hour, one class "
                  "(no EES registrations unless --ees-share, no eGates unless --egates)."),
         daily_travellers: Optional[float] = typer.Option(
-            None, "--daily-travellers", help="Border-check travellers per day, both directions [persons/day]; "
+            None, "--daily-travellers", help="Border-check travellers per day, both directions (persons/day); "
                                              "half enter (default 80000, KMar 2023)."),
         desks: Optional[int] = typer.Option(None, "--desks", help="Staffed desks in every hour (default 30)."),
         egates: Optional[int] = typer.Option(None, "--egates", help="Open eGates in every hour (default 39)."),
         service_seconds: Optional[float] = typer.Option(
-            None, "--service-seconds", help="Mean desk check without EES registration [s] (default 45)."),
+            None, "--service-seconds", help="Mean desk check without EES registration, s (default 45)."),
         egate_seconds: Optional[float] = typer.Option(None, "--egate-seconds",
-                                                      help="Mean eGate passage [s] (default 7.2)."),
+                                                      help="Mean eGate passage, s (default 7.2)."),
         ees_extra_seconds: Optional[float] = typer.Option(
-            None, "--ees-extra-seconds", help="Extra desk time of an EES first registration [s] (default 120)."),
+            None, "--ees-extra-seconds", help="Extra desk time of an EES first registration, s (default 120)."),
         ees_rollout: Optional[float] = typer.Option(
             None, "--ees-rollout", help="Share of third-country crossings under EES (0.10, 0.35, 1; default 1)."),
         ees_share: Optional[float] = typer.Option(
             None, "--ees-share", help="Share of all travellers making an EES first registration at a desk "
                                       "(default: third-country share x rollout x first-time share = 0.11)."),
         target_p90_min: Optional[float] = typer.Option(
-            None, "--target-p90-min", help="Target for the 90th-percentile wait [min] (default 15)."),
+            None, "--target-p90-min", help="Target for the 90th-percentile wait, min (default 15)."),
         replications: Optional[int] = typer.Option(
             None, "--replications", help="Replicate days (default 100; the stationary check: enough for 1e7 "
                                          "travellers, at most 1000)."),
