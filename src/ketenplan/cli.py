@@ -328,11 +328,12 @@ def backtest_cmd(
 
 def _register_modules() -> None:
     """Each module with commands exposes ``register(app)`` in its ``cli`` submodule."""
+    from ketenplan.border import cli as border_cli
     from ketenplan.forecast import cli as forecast_cli
     from ketenplan.placement import cli as placement_cli
     from ketenplan.solidarity import cli as solidarity_cli
 
-    for mod in (forecast_cli, placement_cli, solidarity_cli):
+    for mod in (border_cli, forecast_cli, placement_cli, solidarity_cli):
         mod.register(app)
 
 
