@@ -121,29 +121,115 @@ class BacktestResult:
         return float(m.loc[(model, h)] / m.loc[(baseline, h)])
 
 
-def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray) -> np.ndarray:
-    """Empirical quantiles [origin, step, 4] of standardised errors U [country, origin, step]."""
-    J, H = U.shape[1], U.shape[2]
-    Q = np.full((J, H, len(QUANTILES)), np.nan)
+def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str = "pooled",
+                        prior: float | None = None) -> np.ndarray:
+    """Empirical quantiles [country, origin, step, 4] of standardised errors U [country, origin, step].
+
+    ``calibration``: ``"pooled"`` (the same quantiles for every country), ``"mixture"`` (C1) or
+    ``"scaled"`` (C2) of the development log; ``prior`` is n0 (default ``calibration_prior_errors``).
+    Only errors whose outcome is known at an origin (origin + step <= that origin) enter its quantiles.
+    """
+    C, J, H = U.shape
+    if calibration not in CALIBRATIONS:
+        raise DataError(f"interval calibration {calibration!r}: expected one of {', '.join(CALIBRATIONS)}")
+    n0 = _prior() if prior is None else float(prior)
+    Q = np.full((C, J, H, len(QUANTILES)), np.nan)
     for j in range(J):
+        if calibration == "scaled":
+            s = country_scale(U, orig_t, j, n0)  # C
+            V = U / s[:, None, None]
+        else:
+            s, V = np.ones(C), U
         counts = np.zeros(H, int)
-        qs = np.full((H, len(QUANTILES)), np.nan)
+        qs = np.full((C, H, len(QUANTILES)), np.nan)
         for k in range(1, H + 1):
             prev = orig_t + k <= orig_t[j]
-            pool = U[:, prev, k - 1].ravel()
-            pool = pool[np.isfinite(pool)]
-            counts[k - 1] = pool.size
-            if pool.size >= MIN_POOL:
-                qs[k - 1] = np.quantile(pool, QUANTILES)
+            block = V[:, prev, k - 1]  # C, n
+            ok = np.isfinite(block)
+            counts[k - 1] = int(ok.sum())
+            if counts[k - 1] < MIN_POOL:
+                continue
+            if calibration == "mixture":
+                qs[:, k - 1] = _mixture_quantiles(block, n0)
+            else:
+                qs[:, k - 1] = np.quantile(block[ok], QUANTILES)[None, :] * s[:, None]
         for k in range(1, H + 1):
             if counts[k - 1] >= MIN_POOL:
-                Q[j, k - 1] = qs[k - 1]
+                Q[:, j, k - 1] = qs[:, k - 1]
             else:
                 ok = np.flatnonzero(counts[:k - 1] >= MIN_POOL)
                 if ok.size:
                     k2 = ok[-1] + 1
-                    Q[j, k - 1] = qs[k2 - 1] * np.sqrt(k / k2)
+                    Q[:, j, k - 1] = qs[:, k2 - 1] * np.sqrt(k / k2)
     return widen_long_horizons(Q)
+
+
+CALIBRATIONS = ("pooled", "mixture", "scaled")
+#: The interval calibration of the backtest and the forecasts (development log, third round).
+CALIBRATION = "pooled"
+
+
+def _prior() -> float:
+    from ketenplan.forecast.scenarios import param
+
+    return param("calibration_prior_errors")
+
+
+def _mixture_quantiles(block: np.ndarray, n0: float) -> np.ndarray:
+    """C1: per-country weighted quantiles [country, 4] of the errors ``block`` [country, n] (NaN = unknown).
+
+    Country c's own errors carry the total weight n_c / (n_c + n0), all other errors the rest, so a
+    country without errors of its own gets the pooled quantiles. Inverse of the weighted empirical
+    distribution function (the smallest error whose cumulative weight reaches the level).
+    """
+    C = block.shape[0]
+    owner = np.repeat(np.arange(C), block.shape[1]).reshape(block.shape)
+    ok = np.isfinite(block)
+    v, who = block[ok], owner[ok]
+    order = np.argsort(v, kind="stable")
+    v, who = v[order], who[order]
+    n = v.size
+    own = np.zeros((C, n))
+    own[who, np.arange(n)] = 1.0
+    n_c = own.sum(axis=1)  # C
+    cum_own = np.cumsum(own, axis=1)
+    cum_other = np.arange(1, n + 1)[None, :] - cum_own
+    w_own = np.where(n_c > 0, 1.0 / (n_c + n0), 0.0)  # per own error
+    w_other = np.where(n - n_c > 0, (1.0 - n_c * w_own) / np.maximum(n - n_c, 1), 0.0)
+    F = cum_own * w_own[:, None] + cum_other * w_other[:, None]
+    F /= F[:, -1:]
+    out = np.empty((C, len(QUANTILES)))
+    for i, q in enumerate(QUANTILES):
+        idx = np.minimum((F < q - 1e-12).sum(axis=1), n - 1)
+        out[:, i] = v[idx]
+    return out
+
+
+def country_scale(U: np.ndarray, orig_t: np.ndarray, j: int, n0: float, steps: int = 12) -> np.ndarray:
+    """C2: difficulty factor s_c [country] at origin j from the errors known there.
+
+    r_c = mean |u| of c's own known errors at steps 1..``steps`` over the pooled mean |u| at the same
+    steps (each step weighted by c's count at it); s_c = exp(w log r_c) with w = m_c / (m_c + n0),
+    m_c = c's number of known step-1 errors. 1 for a country without known errors.
+    """
+    C = U.shape[0]
+    num = np.zeros(C)
+    den = np.zeros(C)
+    for k in range(1, min(steps, U.shape[2]) + 1):
+        prev = orig_t + k <= orig_t[j]
+        a = np.abs(U[:, prev, k - 1])
+        ok = np.isfinite(a)
+        if not ok.any():
+            continue
+        pooled_mean = a[ok].mean()
+        n = ok.sum(axis=1)
+        num += np.where(ok, a, 0.0).sum(axis=1)
+        den += n * pooled_mean
+    m = np.isfinite(U[:, orig_t + 1 <= orig_t[j], 0]).sum(axis=1)
+    with np.errstate(all="ignore"):
+        r = np.where((den > 0) & (num > 0), num / den, 1.0)
+    w = m / (m + n0)
+    return np.exp(w * np.log(r))
 
 
 def widen_long_horizons(Q: np.ndarray) -> np.ndarray:
@@ -236,7 +322,8 @@ def run_backtest(countries: list[str] | str | None = "all", horizons=(1, 3, 6, 1
                           seconds=secs)
 
 
-def _assemble(p: Panel, rows: list[int], orig: list[int], results, models) -> pd.DataFrame:
+def _assemble(p: Panel, rows: list[int], orig: list[int], results, models, calibration: str | None = None,
+              prior: float | None = None) -> pd.DataFrame:
     N = len(p.months)
     orig_t = np.asarray(orig)
     frames = []
@@ -255,8 +342,8 @@ def _assemble(p: Panel, rows: list[int], orig: list[int], results, models) -> pd
     for name in models:
         F = np.stack([results[T][name][rows] for T in orig], axis=1)  # C, J, H
         U = (act_x - F) / sig[:, :, None]
-        Q = _interval_quantiles(U, orig_t)  # J, H, 4
-        bounds = F[..., None] + sig[:, :, None, None] * Q[None]
+        Q = _interval_quantiles(U, orig_t, calibration or CALIBRATION, prior)  # C, J, H, 4
+        bounds = F[..., None] + sig[:, :, None, None] * Q
         C, J, H = F.shape
         ci, ji, hi = np.meshgrid(np.arange(C), np.arange(J), np.arange(H), indexing="ij")
         df = pd.DataFrame({
