@@ -121,18 +121,25 @@ class BacktestResult:
         return float(m.loc[(model, h)] / m.loc[(baseline, h)])
 
 
-def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str = "pooled",
-                        prior: float | None = None) -> np.ndarray:
+def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str | None = None,
+                        prior: float | None = None, gamma: float | None = None) -> np.ndarray:
     """Empirical quantiles [country, origin, step, 4] of standardised errors U [country, origin, step].
 
-    ``calibration``: ``"pooled"`` (the same quantiles for every country), ``"mixture"`` (C1) or
-    ``"scaled"`` (C2) of the development log; ``prior`` is n0 (default ``calibration_prior_errors``).
-    Only errors whose outcome is known at an origin (origin + step <= that origin) enter its quantiles.
+    ``calibration`` (default :data:`CALIBRATION`): ``"pooled"`` (the same quantiles for every
+    country), ``"mixture"`` (C1), ``"scaled"`` (C2), ``"aci"`` (C3) or ``"mixture_aci"`` (C4) of
+    the development log in docs/forecast.md; ``prior`` is n0 (default ``calibration_prior_errors``),
+    ``gamma`` the adaptation step of C3/C4 (default ``calibration_aci_gamma``). Only errors whose
+    outcome is known at an origin (origin + step <= that origin) enter its quantiles, and C3/C4 adapt
+    only to misses known there, so the calibration is itself out of sample.
     """
+    calibration = CALIBRATION if calibration is None else calibration
     C, J, H = U.shape
     if calibration not in CALIBRATIONS:
         raise DataError(f"interval calibration {calibration!r}: expected one of {', '.join(CALIBRATIONS)}")
     n0 = _prior() if prior is None else float(prior)
+    adaptive = calibration.endswith("aci")
+    g = (_gamma() if gamma is None else float(gamma)) if adaptive else 0.0
+    mixture = calibration.startswith("mixture")
     Q = np.full((C, J, H, len(QUANTILES)), np.nan)
     for j in range(J):
         if calibration == "scaled":
@@ -149,8 +156,13 @@ def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str = "p
             counts[k - 1] = int(ok.sum())
             if counts[k - 1] < MIN_POOL:
                 continue
-            if calibration == "mixture":
-                qs[:, k - 1] = _mixture_quantiles(block, n0)
+            levels = np.broadcast_to(np.asarray(QUANTILES, float), (C, len(QUANTILES)))
+            if adaptive:
+                levels = aci_levels(U[:, prev, k - 1], Q[:, prev, k - 1], g)
+            if mixture:
+                qs[:, k - 1] = _mixture_quantiles(block, n0, levels)
+            elif adaptive:
+                qs[:, k - 1] = np.quantile(block[ok], levels.ravel()).reshape(levels.shape)
             else:
                 qs[:, k - 1] = np.quantile(block[ok], QUANTILES)[None, :] * s[:, None]
         for k in range(1, H + 1):
@@ -161,12 +173,46 @@ def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str = "p
                 if ok.size:
                     k2 = ok[-1] + 1
                     Q[:, j, k - 1] = qs[:, k2 - 1] * np.sqrt(k / k2)
-    return widen_long_horizons(Q)
+        Q[:, j] = widen_long_horizons(Q[:, j])
+    return Q
 
 
-CALIBRATIONS = ("pooled", "mixture", "scaled")
+#: Nominal miss rates of the 95% and 80% intervals, and the bounds of C3/C4's adapted rates.
+ACI_ALPHA = (0.05, 0.20)
+ACI_CLIP = ((0.005, 0.2), (0.005, 0.6))
+
+
+def aci_levels(U_prev: np.ndarray, Q_prev: np.ndarray, gamma: float) -> np.ndarray:
+    """C3/C4: quantile levels [country, 4] adapted to each country's record (adaptive conformal inference).
+
+    ``U_prev`` [country, n] standardised errors of earlier origins at this step (NaN = outcome not
+    known), ``Q_prev`` [country, n, 4] the quantiles those intervals were issued with. For the 95% and
+    80% intervals alpha_c = alpha + gamma x sum(alpha - miss) over the country's known intervals
+    (Gibbs and Candès 2021), clipped; levels alpha_c/2 and 1 - alpha_c/2.
+    """
+    C = U_prev.shape[0]
+    out = np.empty((C, 4))
+    known = np.isfinite(U_prev) & np.all(np.isfinite(Q_prev), axis=-1)
+    for i, (alpha, (lo, hi)) in enumerate(zip(ACI_ALPHA, ACI_CLIP)):
+        with np.errstate(invalid="ignore"):
+            miss = (U_prev < Q_prev[..., i]) | (U_prev > Q_prev[..., 3 - i])
+        adj = np.where(known, alpha - miss, 0.0).sum(axis=1)
+        a = np.clip(alpha + gamma * adj, lo, hi)
+        out[:, i], out[:, 3 - i] = a / 2, 1 - a / 2
+    out[:, 1] = np.maximum(out[:, 1], out[:, 0])  # the 80% interval inside the 95% one
+    out[:, 2] = np.minimum(out[:, 2], out[:, 3])
+    return out
+
+
+CALIBRATIONS = ("pooled", "mixture", "scaled", "aci", "mixture_aci")
 #: The interval calibration of the backtest and the forecasts (development log, third round).
-CALIBRATION = "pooled"
+CALIBRATION = "mixture_aci"
+
+
+def _gamma() -> float:
+    from ketenplan.forecast.scenarios import param
+
+    return param("calibration_aci_gamma")
 
 
 def _prior() -> float:
@@ -175,7 +221,7 @@ def _prior() -> float:
     return param("calibration_prior_errors")
 
 
-def _mixture_quantiles(block: np.ndarray, n0: float) -> np.ndarray:
+def _mixture_quantiles(block: np.ndarray, n0: float, levels: np.ndarray | None = None) -> np.ndarray:
     """C1: per-country weighted quantiles [country, 4] of the errors ``block`` [country, n] (NaN = unknown).
 
     Country c's own errors carry the total weight n_c / (n_c + n0), all other errors the rest, so a
@@ -198,9 +244,10 @@ def _mixture_quantiles(block: np.ndarray, n0: float) -> np.ndarray:
     w_other = np.where(n - n_c > 0, (1.0 - n_c * w_own) / np.maximum(n - n_c, 1), 0.0)
     F = cum_own * w_own[:, None] + cum_other * w_other[:, None]
     F /= F[:, -1:]
-    out = np.empty((C, len(QUANTILES)))
-    for i, q in enumerate(QUANTILES):
-        idx = np.minimum((F < q - 1e-12).sum(axis=1), n - 1)
+    levels = np.broadcast_to(np.asarray(QUANTILES, float), (C, len(QUANTILES))) if levels is None else levels
+    out = np.empty(levels.shape)
+    for i in range(levels.shape[1]):
+        idx = np.minimum((F < levels[:, i:i + 1] - 1e-12).sum(axis=1), n - 1)
         out[:, i] = v[idx]
     return out
 
