@@ -142,7 +142,7 @@ def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str | No
     mixture = calibration.startswith("mixture")
     Q = np.full((C, J, H, len(QUANTILES)), np.nan)
     for j in range(J):
-        if calibration == "scaled":
+        if calibration.startswith("scaled"):
             s = country_scale(U, orig_t, j, n0)  # C
             V = U / s[:, None, None]
         else:
@@ -157,14 +157,12 @@ def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str | No
             if counts[k - 1] < MIN_POOL:
                 continue
             levels = np.broadcast_to(np.asarray(QUANTILES, float), (C, len(QUANTILES)))
-            if adaptive:
-                levels = aci_levels(U[:, prev, k - 1], Q[:, prev, k - 1], g)
+            if adaptive:  # the record is judged in the units the intervals are built in
+                levels = aci_levels(V[:, prev, k - 1], Q[:, prev, k - 1] / s[:, None, None], g)
             if mixture:
                 qs[:, k - 1] = _mixture_quantiles(block, n0, levels)
-            elif adaptive:
-                qs[:, k - 1] = np.quantile(block[ok], levels.ravel()).reshape(levels.shape)
             else:
-                qs[:, k - 1] = np.quantile(block[ok], QUANTILES)[None, :] * s[:, None]
+                qs[:, k - 1] = np.quantile(block[ok], levels.ravel()).reshape(levels.shape) * s[:, None]
         for k in range(1, H + 1):
             if counts[k - 1] >= MIN_POOL:
                 Q[:, j, k - 1] = qs[:, k - 1]
@@ -179,7 +177,7 @@ def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str | No
 
 #: Nominal miss rates of the 95% and 80% intervals, and the bounds of C3/C4's adapted rates.
 ACI_ALPHA = (0.05, 0.20)
-ACI_CLIP = ((0.005, 0.2), (0.005, 0.6))
+ACI_CLIP = ((0.01, 0.1), (0.05, 0.5))
 
 
 def aci_levels(U_prev: np.ndarray, Q_prev: np.ndarray, gamma: float) -> np.ndarray:
@@ -204,7 +202,7 @@ def aci_levels(U_prev: np.ndarray, Q_prev: np.ndarray, gamma: float) -> np.ndarr
     return out
 
 
-CALIBRATIONS = ("pooled", "mixture", "scaled", "aci", "mixture_aci")
+CALIBRATIONS = ("pooled", "mixture", "scaled", "aci", "mixture_aci", "scaled_aci")
 #: The interval calibration of the backtest and the forecasts (development log, third round).
 CALIBRATION = "mixture_aci"
 
