@@ -252,6 +252,50 @@ def _check_count(value, what: str) -> int:
     return int(value)
 
 
+#: Memory one sample path-month takes while a forecast is built and written [bytes], an upper
+#: estimate: measured, 100,000 paths x 24 months make a paths table of 192 MB (80 bytes a
+#: path-month: an integer, a month string object, a float); the rest covers the float trajectories
+#: the table is built from, pandas' working copies and the CSV writer.
+BYTES_PER_PATH_MONTH = 200
+
+
+def available_memory() -> int | None:
+    """Memory the operating system can give this process now [bytes] (None where it cannot be read)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_paths_memory(n_paths: int, months: int, option: str = "n_paths") -> None:
+    """Refuse sample paths that cannot fit in memory, before anything is allocated.
+
+    Estimate: ``n_paths x months x`` :data:`BYTES_PER_PATH_MONTH`; refused when it exceeds half the
+    memory available now, with a message naming ``option``, the estimate and the largest count that fits.
+    """
+    need = int(n_paths) * int(months) * BYTES_PER_PATH_MONTH
+    avail = available_memory()
+    if avail is None or need <= avail // 2:
+        return
+    fit = max(int((avail // 2) // (max(int(months), 1) * BYTES_PER_PATH_MONTH)), 0)
+    raise ScenarioError(f"{option} {n_paths}: {n_paths:,} sample paths x {months} months would need about "
+                        f"{_gb(need)} of memory (~{BYTES_PER_PATH_MONTH} bytes per path-month) and {_gb(avail)} is "
+                        f"available; at most {fit:,} paths fit at this horizon. Fix: choose {option} <= {fit:,}")
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
+
+
 #: Seed of the extra trajectories that give the table's quantiles beyond 24 months, so the table
 #: does not depend on the number of sample paths or their seed.
 _QUANTILE_SEED = 20190430
@@ -284,6 +328,7 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     n_paths = _check_count(n_paths, "forecast n_paths")
     if calibration not in CALIBRATIONS:
         raise ScenarioError(f"forecast calibration {calibration!r}: expected one of {', '.join(CALIBRATIONS)}")
+    check_paths_memory(n_paths, horizon, "forecast n_paths")
     rng = _rng(seed)
     p = bridged_panel()
     r = p.codes.index(code)
