@@ -177,23 +177,31 @@ def _cap(y: np.ndarray) -> float:
 
 
 def _continue(traj: np.ndarray, extra: int, rng: np.random.Generator) -> np.ndarray:
-    """Continue error trajectories beyond their last step as a stationary AR(1).
+    """Continue error trajectories beyond their last step as a stationary AR(1) that keeps the last step's distribution.
 
-    Month-to-month persistence is the library's lag-1 correlation at its last step and the
-    spread stays at the last step's (``paths_long_horizon_pattern`` in parameters.csv): nothing
-    in the 2008-2019 data supports uncertainty that keeps growing beyond two years.
+    Month-to-month persistence is the library's lag-1 correlation at its last step
+    (``paths_long_horizon_pattern`` in parameters.csv): nothing in the 2008-2019 data supports
+    uncertainty that keeps growing beyond two years. The AR(1) runs on normal scores of the last
+    step's values (ranks mapped to a standard normal) and each month is mapped back through the last
+    step's empirical quantiles, so every later month has exactly the last step's spread and skew (a
+    Gaussian AR(1) on the values themselves stretched the short lower tail of a skewed, calibrated
+    distribution).
     """
+    from scipy.special import ndtr, ndtri
+
     if extra <= 0:
         return traj
     last = traj[:, -1]
+    n = traj.shape[0]
     sd = float(np.std(last))
     rho = float(np.clip(np.corrcoef(traj[:, -2], last)[0, 1], 0.0, 0.999)) if traj.shape[1] >= 2 and sd > 0 else 0.0
-    z = rng.standard_normal((traj.shape[0], extra)) * sd * np.sqrt(1.0 - rho ** 2)
-    out = np.empty((traj.shape[0], extra))
-    prev = last
+    prev = ndtri((np.argsort(np.argsort(last, kind="stable"), kind="stable") + 0.5) / n)
+    eps = rng.standard_normal((n, extra)) * np.sqrt(1.0 - rho ** 2)
+    srt = np.sort(last)
+    out = np.empty((n, extra))
     for j in range(extra):
-        prev = rho * prev + z[:, j]
-        out[:, j] = prev
+        prev = rho * prev + eps[:, j]
+        out[:, j] = np.quantile(srt, ndtr(prev)) if n > 1 else srt[0]
     return np.hstack([traj, out])
 
 
@@ -201,9 +209,11 @@ def _map_trajectories(traj: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Map step k of the error trajectories so their 2.5/10/50/90/97.5% quantiles are ``target`` [5, step].
 
     A monotone, piecewise-linear map per step sends the empirical quantiles to the targets (the
-    backtest's calibrated or widened quantiles); beyond the outer quantiles distances grow by the
-    outer factor. So the paths carry the backtest's intervals at every step, and each trajectory
-    keeps its rank, and so its shape across months.
+    backtest's calibrated or widened quantiles); beyond the outer (2.5% and 97.5%) quantiles the
+    library's own distances are kept, not stretched: the calibration sets the intervals up to 95%,
+    and stretching the far tail by the calibration's factor made single Dutch paths reach 27 times
+    the record month within a year. So the paths carry the backtest's intervals at every step, and
+    each trajectory keeps its rank, and so its shape across months.
     """
     if traj.shape[0] == 0:
         return traj
@@ -216,9 +226,7 @@ def _map_trajectories(traj: np.ndarray, target: np.ndarray) -> np.ndarray:
         if not (np.all(np.isfinite(y)) and np.all(np.diff(x) > 0) and np.all(np.diff(y) >= 0)):
             continue  # degenerate step: leave it as it is
         v = traj[:, k]
-        lo_s, hi_s = (y[0] - y[2]) / (x[0] - x[2]), (y[4] - y[2]) / (x[4] - x[2])
-        out[:, k] = np.where(v < x[0], y[0] + (v - x[0]) * lo_s,
-                             np.where(v > x[4], y[4] + (v - x[4]) * hi_s, np.interp(v, x, y)))
+        out[:, k] = np.where(v < x[0], y[0] + (v - x[0]), np.where(v > x[4], y[4] + (v - x[4]), np.interp(v, x, y)))
     return out
 
 

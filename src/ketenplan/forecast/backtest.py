@@ -361,7 +361,7 @@ def run_backtest(countries: list[str] | str | None = "all", horizons=(1, 3, 6, 1
     secs = time.perf_counter() - t0
     settings = {"countries": codes, "horizons": horizons, "models": list(models), "first_eval": first_eval,
                 "origins": [str(p.months[t]) for t in orig], "origin_months": list(ORIGIN_MONTHS),
-                "data_end": str(p.months[-1])}
+                "data_end": str(p.months[-1]), "calibration": CALIBRATION}
     log.info("backtest: %d countries, %d origins, %d models in %.1f s", len(codes), len(orig), len(models), secs)
     return BacktestResult(forecasts=fc, metrics=metrics, metrics_by_country=by_country, settings=settings,
                           seconds=secs)
