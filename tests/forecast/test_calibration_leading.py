@@ -240,3 +240,16 @@ def test_forecast_page_draws_in_a_real_browser(tmp_path):
     console = "\n".join(line for line in proc.stderr.splitlines() if ":CONSOLE" in line)
     assert len(re.findall(r'class="plotly-graph-div js-plotly-plot"', proc.stdout)) == 1
     assert "Uncaught" not in console and "Error" not in console, console
+
+
+def test_log_mixture_equals_mixture_when_the_scale_never_changes():
+    """C6 rescales a country's own errors by sigma(then) / sigma(now); with a constant scale it is C4."""
+    U, ot = _toy(scales=[1, 1, 2, 2, 0.5, 0.5], J=30)
+    sig = np.full(U.shape[:2], 0.3)
+    a = bt._interval_quantiles(U, ot, "mixture_aci")
+    b = bt._interval_quantiles(U, ot, "mixture_aci_log", sig=sig)
+    np.testing.assert_allclose(a, b, equal_nan=True)
+    sig2 = sig.copy()
+    sig2[:, 20:] *= 3.0  # the scale triples: own errors weigh a third in today's units
+    c = bt._interval_quantiles(U, ot, "mixture_aci_log", sig=sig2)
+    assert np.nanmean(c[:, 25:, 0, 2] - c[:, 25:, 0, 1]) < np.nanmean(a[:, 25:, 0, 2] - a[:, 25:, 0, 1])

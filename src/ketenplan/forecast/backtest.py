@@ -122,13 +122,15 @@ class BacktestResult:
 
 
 def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str | None = None,
-                        prior: float | None = None, gamma: float | None = None) -> np.ndarray:
+                        prior: float | None = None, gamma: float | None = None,
+                        sig: np.ndarray | None = None) -> np.ndarray:
     """Empirical quantiles [country, origin, step, 4] of standardised errors U [country, origin, step].
 
     ``calibration`` (default :data:`CALIBRATION`): ``"pooled"`` (the same quantiles for every
     country), ``"mixture"`` (C1), ``"scaled"`` (C2), ``"aci"`` (C3) or ``"mixture_aci"`` (C4) of
     the development log in docs/forecast.md; ``prior`` is n0 (default ``calibration_prior_errors``),
-    ``gamma`` the adaptation step of C3/C4 (default ``calibration_aci_gamma``). Only errors whose
+    ``gamma`` the adaptation step of C3/C4 (default ``calibration_aci_gamma``); ``sig`` [country,
+    origin] the country scales the errors were standardised by (needed by ``"mixture_aci_log"``, C6). Only errors whose
     outcome is known at an origin (origin + step <= that origin) enter its quantiles, and C3/C4 adapt
     only to misses known there, so the calibration is itself out of sample.
     """
@@ -137,9 +139,12 @@ def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str | No
     if calibration not in CALIBRATIONS:
         raise DataError(f"interval calibration {calibration!r}: expected one of {', '.join(CALIBRATIONS)}")
     n0 = _prior() if prior is None else float(prior)
-    adaptive = calibration.endswith("aci")
+    adaptive = "aci" in calibration.split("_")
     g = (_gamma() if gamma is None else float(gamma)) if adaptive else 0.0
     mixture = calibration.startswith("mixture")
+    in_log = calibration.endswith("_log")
+    if in_log and (sig is None or np.shape(sig) != (C, J)):
+        raise DataError(f"interval calibration {calibration!r}: needs the country scales [country, origin]")
     Q = np.full((C, J, H, len(QUANTILES)), np.nan)
     for j in range(J):
         if calibration.startswith("scaled"):
@@ -159,7 +164,10 @@ def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str | No
             levels = np.broadcast_to(np.asarray(QUANTILES, float), (C, len(QUANTILES)))
             if adaptive:  # the record is judged in the units the intervals are built in
                 levels = aci_levels(V[:, prev, k - 1], Q[:, prev, k - 1] / s[:, None, None], g)
-            if mixture:
+            if in_log:  # own errors in log units at today's scale: u x sigma(then) / sigma(now)
+                ratio = sig[:, prev] / sig[:, j][:, None]
+                qs[:, k - 1] = _mixture_quantiles_own(block, block * ratio, n0, levels)
+            elif mixture:
                 qs[:, k - 1] = _mixture_quantiles(block, n0, levels)
             else:
                 qs[:, k - 1] = np.quantile(block[ok], levels.ravel()).reshape(levels.shape) * s[:, None]
@@ -202,7 +210,7 @@ def aci_levels(U_prev: np.ndarray, Q_prev: np.ndarray, gamma: float) -> np.ndarr
     return out
 
 
-CALIBRATIONS = ("pooled", "mixture", "scaled", "aci", "mixture_aci", "scaled_aci")
+CALIBRATIONS = ("pooled", "mixture", "scaled", "aci", "mixture_aci", "scaled_aci", "mixture_aci_log")
 #: The interval calibration of the backtest and the forecasts (development log, third round).
 CALIBRATION = "mixture_aci"
 
@@ -247,6 +255,28 @@ def _mixture_quantiles(block: np.ndarray, n0: float, levels: np.ndarray | None =
     for i in range(levels.shape[1]):
         idx = np.minimum((F < levels[:, i:i + 1] - 1e-12).sum(axis=1), n - 1)
         out[:, i] = v[idx]
+    return out
+
+
+def _mixture_quantiles_own(block: np.ndarray, own: np.ndarray, n0: float, levels: np.ndarray) -> np.ndarray:
+    """C6: as :func:`_mixture_quantiles`, but country c's own errors are taken from row c of ``own``
+    (its errors in today's units) while the other countries' come from ``block``."""
+    C = block.shape[0]
+    out = np.empty(levels.shape)
+    for c in range(C):
+        others = np.delete(block, c, axis=0)
+        ov = others[np.isfinite(others)]
+        mine = own[c][np.isfinite(own[c])]
+        n_c = mine.size
+        w_own = 1.0 / (n_c + n0) if n_c else 0.0
+        w_oth = (1.0 - n_c * w_own) / ov.size if ov.size else 0.0
+        v = np.r_[ov, mine]
+        w = np.r_[np.full(ov.size, w_oth), np.full(n_c, w_own)]
+        order = np.argsort(v, kind="stable")
+        v, F = v[order], np.cumsum(w[order])
+        F /= F[-1]
+        idx = np.minimum((F[None, :] < levels[c][:, None] - 1e-12).sum(axis=1), v.size - 1)
+        out[c] = v[idx]
     return out
 
 
@@ -387,7 +417,7 @@ def _assemble(p: Panel, rows: list[int], orig: list[int], results, models, calib
     for name in models:
         F = np.stack([results[T][name][rows] for T in orig], axis=1)  # C, J, H
         U = (act_x - F) / sig[:, :, None]
-        Q = _interval_quantiles(U, orig_t, calibration or CALIBRATION, prior)  # C, J, H, 4
+        Q = _interval_quantiles(U, orig_t, calibration or CALIBRATION, prior, sig=sig)  # C, J, H, 4
         bounds = F[..., None] + sig[:, :, None, None] * Q
         C, J, H = F.shape
         ci, ji, hi = np.meshgrid(np.arange(C), np.arange(J), np.arange(H), indexing="ij")
