@@ -20,16 +20,20 @@ STYLE_OBSERVED = {"color": "#111111", "width": 2.2}
 STYLE_BRIDGED = {"color": "#e66100", "width": 2.2, "dash": "dot"}
 STYLE_FORECAST = {"color": "#1f5fa8", "width": 2.4}
 Y_HEADROOM = 1.1  # the y-axis reaches this factor above the highest history month or 80% bound
+HISTORY_MONTHS = 120  # months of history on the fan chart (from 2015 for a forecast from 2024-12: the surge shows)
+FIRST_YEAR = 12  # the y-axis follows the 80% band over this many forecast months
 
 
-def chart_top(fc: Forecast, history_months: int = 72) -> float:
-    """Top of the fan chart's y-axis [persons/month]: the highest of the history shown and the 80% band, plus headroom.
+def chart_top(fc: Forecast, history_months: int = HISTORY_MONTHS) -> float:
+    """Top of the fan chart's y-axis [persons/month]: the highest of the history shown, the median and the 80%
+    band of the first forecast year, plus headroom.
 
-    The 95% band and single sample paths may reach far above (with calibrated intervals after a surge, or for a
-    small, noisy series); they are clipped on the chart and the page says how many and how far.
+    The 95% band, the 80% band of later months and single sample paths may reach far above (calibrated intervals
+    after a surge, a small and noisy series); they are clipped on the chart and the page says how far.
     """
     h = fc.history.tail(history_months)["applicants"].to_numpy(float)
-    top = max(float(np.nanmax(h)) if h.size else 0.0, float(fc.table["hi80"].max()), float(fc.table["median"].max()))
+    top = max(float(np.nanmax(h)) if h.size else 0.0, float(fc.table["hi80"].iloc[:FIRST_YEAR].max()),
+              float(fc.table["median"].max()))
     return Y_HEADROOM * max(top, 1.0)
 
 
@@ -40,15 +44,19 @@ def clipped_note(fc: Forecast, n_show: int = 20) -> str:
     above = shown.groupby("path")["applicants"].max()
     n_above = int((above > top).sum())
     hi95 = fc.table[fc.table["hi95"] > top]
+    hi80 = fc.table[fc.table["hi80"] > top]
     parts = []
+    if len(hi80):
+        parts.append(f"the upper 80% bound in {len(hi80)} of {len(fc.table)} months (from {hi80['month'].iloc[0]}, up "
+                     f"to {fc.table['hi80'].max():,.0f})")
     if len(hi95):
         parts.append(f"the upper 95% bound in {len(hi95)} of {len(fc.table)} months (up to {fc.table['hi95'].max():,.0f})")
     if n_above:
         parts.append(f"{n_above} of the {len(above)} drawn sample paths (up to {above.max():,.0f})")
     if not parts:
         return ""
-    return (f"The y-axis follows the history and the 80% band (top {top:,.0f} applicants a month); "
-            f"{' and '.join(parts)} reach above it and are cut off on the chart. Every value is in forecast.csv "
+    return (f"The y-axis follows the history and the first year's 80% band (top {top:,.0f} applicants a month); "
+            f"{', '.join(parts[:-1]) + ' and ' + parts[-1] if len(parts) > 1 else parts[0]} reach above it and are cut off on the chart. Every value is in forecast.csv "
             f"and paths.csv.")
 
 
@@ -56,7 +64,7 @@ def forecast_figure(fc: Forecast, n_show: int = 20) -> go.Figure:
     """Fan chart: observed months (solid black), bridged months (dotted orange, on an orange ground) and forecast
     months (blue median with 80%/95% bands and thin grey sample paths, on a blue ground); the y-axis follows the
     history and the 80% band, so far-out paths are clipped (see :func:`clipped_note`)."""
-    t, h = fc.table, fc.history.tail(72)
+    t, h = fc.table, fc.history.tail(HISTORY_MONTHS)
     fig = go.Figure()
     first_fc, last_fc = t["month"].iloc[0], t["month"].iloc[-1]
     bridged = h[h["kind"] == "bridged"]
