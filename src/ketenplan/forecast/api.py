@@ -85,15 +85,49 @@ def error_library() -> pd.DataFrame:
     return pd.read_csv(data_path("forecast", LIBRARY_FILE))
 
 
-def _trajectories(origin: pd.Period) -> tuple[np.ndarray, np.ndarray, bool]:
+#: Interval calibrations of :func:`forecast`: per country (the backtest's, development log C4) or pooled.
+CALIBRATIONS = ("country", "pooled")
+
+
+@functools.lru_cache(maxsize=64)
+def _country_quantiles(origin_ordinal: int) -> tuple[tuple[str, ...], np.ndarray]:
+    """Calibrated standardised quantiles [country, 24, 4] (2.5/10/90/97.5%) at an origin.
+
+    Exactly the backtest's calibration (``backtest.CALIBRATION``) of the combination's errors in the
+    error library, evaluated at one more origin: only errors and misses known at ``origin`` enter.
+    """
+    lib = error_library()
+    codes = tuple(sorted(lib["geo"].unique()))
+    origins = sorted(lib["origin"].unique())
+    U = np.full((len(codes), len(origins) + 1, bt.H_MAX), np.nan)
+    gi = lib["geo"].map({c: i for i, c in enumerate(codes)}).to_numpy()
+    oi = lib["origin"].map({o: i for i, o in enumerate(origins)}).to_numpy()
+    U[gi, oi, lib["h"].to_numpy() - 1] = lib["u"].to_numpy(float)
+    orig_t = np.asarray([pd.Period(o, freq="M").ordinal for o in origins] + [origin_ordinal])
+    return codes, bt._interval_quantiles(U, orig_t)[:, -1]
+
+
+def country_quantiles(country: str, origin) -> np.ndarray:
+    """Calibrated standardised quantiles [24, 4] of ``country`` at ``origin`` (NaN where no pool existed)."""
+    lib_last = pd.Period(error_library()["origin"].max(), freq="M")
+    o = min(pd.Period(str(origin), freq="M"), lib_last + bt.H_MAX)  # later origins know every error
+    codes, Q = _country_quantiles(int(o.ordinal))
+    return Q[codes.index(fdata.normalise_country(country))]
+
+
+def _trajectories(origin: pd.Period, country: str | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
     """Complete 24-step standardised error trajectories [n, 24] known at ``origin``, their
-    2.5/10/50/90/97.5% quantiles [5, 24] as the backtest widens them, and whether they are all
-    known at the origin.
+    2.5/10/50/90/97.5% quantiles [5, 24], and whether they are all known at the origin.
+
+    With ``country`` the trajectories are mapped step by step so that their quantiles are the
+    country's calibrated ones at the origin (:func:`country_quantiles`, the backtest's calibration);
+    without it, or when the origin is too early for a calibration, the pooled quantiles as the
+    backtest widens them (:func:`backtest.widen_long_horizons`).
 
     Always the full 24 steps, so the distribution of a month never depends on how far a
     forecast reaches. Only trajectories whose last step was observed by ``origin`` are used; if
     fewer than 25 exist (an origin before 2012-12) all trajectories are used, including errors of
-    origins after ``origin`` (the second value is then False and the forecast's metadata says so).
+    origins after ``origin`` (the third value is then False and the forecast's metadata says so).
     """
     lib = error_library()
     wide = lib.pivot_table(index=["geo", "origin"], columns="h", values="u").dropna()
@@ -105,9 +139,17 @@ def _trajectories(origin: pd.Period) -> tuple[np.ndarray, np.ndarray, bool]:
     else:
         log.debug("fewer than %d error trajectories known at %s; using the whole error library", bt.MIN_POOL, origin)
     raw = wide.to_numpy(float)
-    Q = bt.widen_long_horizons(np.quantile(raw, bt.QUANTILES, axis=0).T)  # step, 4
-    q = np.vstack([Q[:, 0], Q[:, 1], np.median(raw, axis=0), Q[:, 2], Q[:, 3]])
-    return _winsorise(_widen_trajectories(raw)), q, only_known
+    med = np.median(raw, axis=0)
+    W = None
+    if country is not None and only_known:
+        W = country_quantiles(country, origin)
+        if not np.all(np.isfinite(W)):
+            W = None
+    if W is None:
+        W = bt.widen_long_horizons(np.quantile(raw, bt.QUANTILES, axis=0).T)  # step, 4
+    med = np.clip(med, W[:, 1], W[:, 2])
+    q = np.vstack([W[:, 0], W[:, 1], med, W[:, 2], W[:, 3]])
+    return _winsorise(_map_trajectories(raw, q)), q, only_known
 
 
 def _winsorise(traj: np.ndarray) -> np.ndarray:
@@ -135,49 +177,56 @@ def _cap(y: np.ndarray) -> float:
 
 
 def _continue(traj: np.ndarray, extra: int, rng: np.random.Generator) -> np.ndarray:
-    """Continue error trajectories beyond their last step as a stationary AR(1).
+    """Continue error trajectories beyond their last step as a stationary AR(1) that keeps the last step's distribution.
 
-    Month-to-month persistence is the library's lag-1 correlation at its last step and the
-    spread stays at the last step's (``paths_long_horizon_pattern`` in parameters.csv): nothing
-    in the 2008-2019 data supports uncertainty that keeps growing beyond two years.
+    Month-to-month persistence is the library's lag-1 correlation at its last step
+    (``paths_long_horizon_pattern`` in parameters.csv): nothing in the 2008-2019 data supports
+    uncertainty that keeps growing beyond two years. The AR(1) runs on normal scores of the last
+    step's values (ranks mapped to a standard normal) and each month is mapped back through the last
+    step's empirical quantiles, so every later month has exactly the last step's spread and skew (a
+    Gaussian AR(1) on the values themselves stretched the short lower tail of a skewed, calibrated
+    distribution).
     """
+    from scipy.special import ndtr, ndtri
+
     if extra <= 0:
         return traj
     last = traj[:, -1]
+    n = traj.shape[0]
     sd = float(np.std(last))
     rho = float(np.clip(np.corrcoef(traj[:, -2], last)[0, 1], 0.0, 0.999)) if traj.shape[1] >= 2 and sd > 0 else 0.0
-    z = rng.standard_normal((traj.shape[0], extra)) * sd * np.sqrt(1.0 - rho ** 2)
-    out = np.empty((traj.shape[0], extra))
-    prev = last
+    prev = ndtri((np.argsort(np.argsort(last, kind="stable"), kind="stable") + 0.5) / n)
+    eps = rng.standard_normal((n, extra)) * np.sqrt(1.0 - rho ** 2)
+    srt = np.sort(last)
+    out = np.empty((n, extra))
     for j in range(extra):
-        prev = rho * prev + z[:, j]
-        out[:, j] = prev
+        prev = rho * prev + eps[:, j]
+        out[:, j] = np.quantile(srt, ndtr(prev)) if n > 1 else srt[0]
     return np.hstack([traj, out])
 
 
-def _widen_trajectories(traj: np.ndarray) -> np.ndarray:
-    """Map step k of the error trajectories so their quantiles are those of :func:`backtest.widen_long_horizons`.
+def _map_trajectories(traj: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Map step k of the error trajectories so their 2.5/10/50/90/97.5% quantiles are ``target`` [5, step].
 
-    A monotone, piecewise-linear map per step sends the empirical 2.5/10/50/90/97.5% quantiles to
-    the widened ones (the median stays); beyond the outer quantiles distances grow by the outer
-    factor. So the paths carry the backtest's intervals at every step, and each trajectory keeps
-    its rank, and so its shape across months.
+    A monotone, piecewise-linear map per step sends the empirical quantiles to the targets (the
+    backtest's calibrated or widened quantiles); beyond the outer (2.5% and 97.5%) quantiles the
+    library's own distances are kept, not stretched: the calibration sets the intervals up to 95%,
+    and stretching the far tail by the calibration's factor made single Dutch paths reach 27 times
+    the record month within a year. So the paths carry the backtest's intervals at every step, and
+    each trajectory keeps its rank, and so its shape across months.
     """
     if traj.shape[0] == 0:
         return traj
     Q = np.quantile(traj, bt.QUANTILES, axis=0).T  # step, 4
-    W = bt.widen_long_horizons(Q)
     med = np.median(traj, axis=0)
     out = traj.copy()
     for k in range(traj.shape[1]):
         x = np.array([Q[k, 0], Q[k, 1], med[k], Q[k, 2], Q[k, 3]])
-        y = np.array([W[k, 0], W[k, 1], med[k], W[k, 2], W[k, 3]])
-        if not (np.all(np.isfinite(y)) and np.all(np.diff(x) > 0)):
+        y = target[:, k]
+        if not (np.all(np.isfinite(y)) and np.all(np.diff(x) > 0) and np.all(np.diff(y) >= 0)):
             continue  # degenerate step: leave it as it is
         v = traj[:, k]
-        lo_s, hi_s = (y[0] - y[2]) / (x[0] - x[2]), (y[4] - y[2]) / (x[4] - x[2])
-        out[:, k] = np.where(v < x[0], y[0] + (v - x[0]) * lo_s,
-                             np.where(v > x[4], y[4] + (v - x[4]) * hi_s, np.interp(v, x, y)))
+        out[:, k] = np.where(v < x[0], y[0] + (v - x[0]), np.where(v > x[4], y[4] + (v - x[4]), np.interp(v, x, y)))
     return out
 
 
@@ -211,6 +260,50 @@ def _check_count(value, what: str) -> int:
     return int(value)
 
 
+#: Memory one sample path-month takes while a forecast is built and written [bytes], an upper
+#: estimate: measured, 100,000 paths x 24 months make a paths table of 192 MB (80 bytes a
+#: path-month: an integer, a month string object, a float); the rest covers the float trajectories
+#: the table is built from, pandas' working copies and the CSV writer.
+BYTES_PER_PATH_MONTH = 200
+
+
+def available_memory() -> int | None:
+    """Memory the operating system can give this process now [bytes] (None where it cannot be read)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_paths_memory(n_paths: int, months: int, option: str = "n_paths") -> None:
+    """Refuse sample paths that cannot fit in memory, before anything is allocated.
+
+    Estimate: ``n_paths x months x`` :data:`BYTES_PER_PATH_MONTH`; refused when it exceeds half the
+    memory available now, with a message naming ``option``, the estimate and the largest count that fits.
+    """
+    need = int(n_paths) * int(months) * BYTES_PER_PATH_MONTH
+    avail = available_memory()
+    if avail is None or need <= avail // 2:
+        return
+    fit = max(int((avail // 2) // (max(int(months), 1) * BYTES_PER_PATH_MONTH)), 0)
+    raise ScenarioError(f"{option} {n_paths}: {n_paths:,} sample paths x {months} months would need about "
+                        f"{_gb(need)} of memory (~{BYTES_PER_PATH_MONTH} bytes per path-month) and {_gb(avail)} is "
+                        f"available; at most {fit:,} paths fit at this horizon. Fix: choose {option} <= {fit:,}")
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
+
+
 #: Seed of the extra trajectories that give the table's quantiles beyond 24 months, so the table
 #: does not depend on the number of sample paths or their seed.
 _QUANTILE_SEED = 20190430
@@ -218,7 +311,7 @@ _QUANTILE_COPIES = 5
 
 
 def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, seed=0,
-             origin: str | None = None) -> Forecast:
+             origin: str | None = None, calibration: str = "country") -> Forecast:
     """Forecast monthly applicants [persons/month] with the combination model.
 
     ``origin`` (YYYY-MM; default or "latest": the last month of the bridged series, 2024-12) is the last
@@ -230,13 +323,20 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     differs where the backtest errors were not centred on zero. Beyond 24 months the point
     forecast repeats its second year and the errors continue with the persistence and spread of
     month 24 (``paths_long_horizon_pattern`` in parameters.csv); the table's ``interval_basis``
-    column says ``backtest`` for months 1-24 and ``extrapolated`` beyond. The command line accepts
+    column says ``backtest`` for months 1-24 and ``extrapolated`` beyond. ``calibration``:
+    ``"country"`` (default) gives each step the country's calibrated quantiles, exactly as the
+    backtest calibrates them at that origin (adaptive conformal on a country/pool mixture of earlier
+    errors, development log C4); ``"pooled"`` the quantiles pooled over all countries (before C4).
+    The command line accepts
     at most :data:`MAX_CLI_HORIZON` months; the function itself has no upper limit because the
     chain simulation asks for as many months as a scenario spans.
     """
     code = fdata.normalise_country(country)
     horizon = _check_count(horizon, "forecast horizon [months]")
     n_paths = _check_count(n_paths, "forecast n_paths")
+    if calibration not in CALIBRATIONS:
+        raise ScenarioError(f"forecast calibration {calibration!r}: expected one of {', '.join(CALIBRATIONS)}")
+    check_paths_memory(n_paths, horizon, "forecast n_paths")
     rng = _rng(seed)
     p = bridged_panel()
     r = p.codes.index(code)
@@ -250,7 +350,8 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
         reps = [pt[Hc - 12 + (k % 12)] if Hc >= 12 else pt[-1] for k in range(horizon - Hc)]
         pt = np.r_[pt, reps]
     sig = bt.sigma_scale(x[ok])
-    full, qfull, only_known = _trajectories(p.months[T])
+    full, qfull, only_known = _trajectories(p.months[T], code if calibration == "country" else None)
+    calibrated = calibration == "country" and only_known
     traj = full[:, :Hc]
     pick = _continue(full[rng.integers(0, len(full), size=n_paths)], horizon - full.shape[1], rng)[:, :horizon]
     cap = _cap(p.Y[r, :T + 1])
@@ -276,6 +377,9 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
             "n_trajectories": int(len(traj)), "n_paths": int(n_paths), "horizon": int(horizon),
             "cap_persons_per_month": cap,
             "interval_backtested_months": int(bt.H_MAX),
+            "interval_calibration": (f"per country: adaptive conformal on a country/pool mixture of the errors known "
+                                     f"at the origin ({bt.CALIBRATION}, docs/forecast.md)") if calibrated else
+            "pooled over all countries",
             "error_library": "errors of origins whose outcome was known at the forecast origin" if only_known else
             "whole library: too few errors were known at this origin, so the intervals include errors of "
             "later origins (not an honest 'as forecast then' interval)",
@@ -314,7 +418,7 @@ def _origin_index(p: bt.Panel, r: int, origin: str | None) -> int:
 
 
 def inflow_sample_paths(country: str = "NL", start: str = "2025-01", months: int = 24, n_paths: int = 100,
-                        seed=0, origin: str | None = None) -> pd.DataFrame:
+                        seed=0, origin: str | None = None, *, calibration: str = "country") -> pd.DataFrame:
     """Monthly sample paths of asylum applicants for a chain simulation.
 
     Returns a DataFrame with columns ``path`` (int 0..n_paths-1), ``month`` ("YYYY-MM", from
@@ -343,7 +447,10 @@ def inflow_sample_paths(country: str = "NL", start: str = "2025-01", months: int
 
     **Randomness:** ``seed`` (int, SeedSequence or Generator); the same seed gives the same
     paths. Paths are the combination model's forecast plus resampled, standardised backtest
-    error trajectories rescaled to the country (see :func:`forecast`).
+    error trajectories rescaled to the country and mapped to its calibrated quantiles
+    (``calibration="country"``, the default: for the Netherlands the intervals that covered 79% and
+    86% of outcomes at 6 and 12 months in the backtest; ``"pooled"`` gives the earlier pooled
+    intervals; see :func:`forecast`).
     """
     st = _month(start, "inflow_sample_paths start")
     months = _check_count(months, "inflow_sample_paths months")
@@ -372,7 +479,7 @@ def inflow_sample_paths(country: str = "NL", start: str = "2025-01", months: int
                                    "applicants": np.tile(known, n_paths)}))
     if end > o:
         horizon = (end.year - o.year) * 12 + (end.month - o.month)
-        fc = forecast(code, horizon=horizon, n_paths=n_paths, seed=seed, origin=str(o))
+        fc = forecast(code, horizon=horizon, n_paths=n_paths, seed=seed, origin=str(o), calibration=calibration)
         parts.append(fc.paths[fc.paths["month"] >= str(st)])
     out = pd.concat(parts).sort_values(["path", "month"], kind="stable").reset_index(drop=True)
     if len(out) != n_paths * len(grid):  # every path covers every month exactly once

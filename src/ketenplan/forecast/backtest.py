@@ -121,29 +121,190 @@ class BacktestResult:
         return float(m.loc[(model, h)] / m.loc[(baseline, h)])
 
 
-def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray) -> np.ndarray:
-    """Empirical quantiles [origin, step, 4] of standardised errors U [country, origin, step]."""
-    J, H = U.shape[1], U.shape[2]
-    Q = np.full((J, H, len(QUANTILES)), np.nan)
+def _interval_quantiles(U: np.ndarray, orig_t: np.ndarray, calibration: str | None = None,
+                        prior: float | None = None, gamma: float | None = None,
+                        sig: np.ndarray | None = None) -> np.ndarray:
+    """Empirical quantiles [country, origin, step, 4] of standardised errors U [country, origin, step].
+
+    ``calibration`` (default :data:`CALIBRATION`): ``"pooled"`` (the same quantiles for every
+    country), ``"mixture"`` (C1), ``"scaled"`` (C2), ``"aci"`` (C3) or ``"mixture_aci"`` (C4) of
+    the development log in docs/forecast.md; ``prior`` is n0 (default ``calibration_prior_errors``),
+    ``gamma`` the adaptation step of C3/C4 (default ``calibration_aci_gamma``); ``sig`` [country,
+    origin] the country scales the errors were standardised by (needed by ``"mixture_aci_log"``, C6). Only errors whose
+    outcome is known at an origin (origin + step <= that origin) enter its quantiles, and C3/C4 adapt
+    only to misses known there, so the calibration is itself out of sample.
+    """
+    calibration = CALIBRATION if calibration is None else calibration
+    C, J, H = U.shape
+    if calibration not in CALIBRATIONS:
+        raise DataError(f"interval calibration {calibration!r}: expected one of {', '.join(CALIBRATIONS)}")
+    n0 = _prior() if prior is None else float(prior)
+    adaptive = "aci" in calibration.split("_")
+    g = (_gamma() if gamma is None else float(gamma)) if adaptive else 0.0
+    mixture = calibration.startswith("mixture")
+    in_log = calibration.endswith("_log")
+    if in_log and (sig is None or np.shape(sig) != (C, J)):
+        raise DataError(f"interval calibration {calibration!r}: needs the country scales [country, origin]")
+    Q = np.full((C, J, H, len(QUANTILES)), np.nan)
     for j in range(J):
+        if calibration.startswith("scaled"):
+            s = country_scale(U, orig_t, j, n0)  # C
+            V = U / s[:, None, None]
+        else:
+            s, V = np.ones(C), U
         counts = np.zeros(H, int)
-        qs = np.full((H, len(QUANTILES)), np.nan)
+        qs = np.full((C, H, len(QUANTILES)), np.nan)
         for k in range(1, H + 1):
             prev = orig_t + k <= orig_t[j]
-            pool = U[:, prev, k - 1].ravel()
-            pool = pool[np.isfinite(pool)]
-            counts[k - 1] = pool.size
-            if pool.size >= MIN_POOL:
-                qs[k - 1] = np.quantile(pool, QUANTILES)
+            block = V[:, prev, k - 1]  # C, n
+            ok = np.isfinite(block)
+            counts[k - 1] = int(ok.sum())
+            if counts[k - 1] < MIN_POOL:
+                continue
+            levels = np.broadcast_to(np.asarray(QUANTILES, float), (C, len(QUANTILES)))
+            if adaptive:  # the record is judged in the units the intervals are built in
+                levels = aci_levels(V[:, prev, k - 1], Q[:, prev, k - 1] / s[:, None, None], g)
+            if in_log:  # own errors in log units at today's scale: u x sigma(then) / sigma(now)
+                ratio = sig[:, prev] / sig[:, j][:, None]
+                qs[:, k - 1] = _mixture_quantiles_own(block, block * ratio, n0, levels)
+            elif mixture:
+                qs[:, k - 1] = _mixture_quantiles(block, n0, levels)
+            else:
+                qs[:, k - 1] = np.quantile(block[ok], levels.ravel()).reshape(levels.shape) * s[:, None]
         for k in range(1, H + 1):
             if counts[k - 1] >= MIN_POOL:
-                Q[j, k - 1] = qs[k - 1]
+                Q[:, j, k - 1] = qs[:, k - 1]
             else:
                 ok = np.flatnonzero(counts[:k - 1] >= MIN_POOL)
                 if ok.size:
                     k2 = ok[-1] + 1
-                    Q[j, k - 1] = qs[k2 - 1] * np.sqrt(k / k2)
-    return widen_long_horizons(Q)
+                    Q[:, j, k - 1] = qs[:, k2 - 1] * np.sqrt(k / k2)
+        Q[:, j] = widen_long_horizons(Q[:, j])
+    return Q
+
+
+#: Nominal miss rates of the 95% and 80% intervals, and the bounds of C3/C4's adapted rates.
+ACI_ALPHA = (0.05, 0.20)
+ACI_CLIP = ((0.01, 0.1), (0.05, 0.5))
+
+
+def aci_levels(U_prev: np.ndarray, Q_prev: np.ndarray, gamma: float) -> np.ndarray:
+    """C3/C4: quantile levels [country, 4] adapted to each country's record (adaptive conformal inference).
+
+    ``U_prev`` [country, n] standardised errors of earlier origins at this step (NaN = outcome not
+    known), ``Q_prev`` [country, n, 4] the quantiles those intervals were issued with. For the 95% and
+    80% intervals alpha_c = alpha + gamma x sum(alpha - miss) over the country's known intervals
+    (Gibbs and Candès 2021), clipped; levels alpha_c/2 and 1 - alpha_c/2.
+    """
+    C = U_prev.shape[0]
+    out = np.empty((C, 4))
+    known = np.isfinite(U_prev) & np.all(np.isfinite(Q_prev), axis=-1)
+    for i, (alpha, (lo, hi)) in enumerate(zip(ACI_ALPHA, ACI_CLIP)):
+        with np.errstate(invalid="ignore"):
+            miss = (U_prev < Q_prev[..., i]) | (U_prev > Q_prev[..., 3 - i])
+        adj = np.where(known, alpha - miss, 0.0).sum(axis=1)
+        a = np.clip(alpha + gamma * adj, lo, hi)
+        out[:, i], out[:, 3 - i] = a / 2, 1 - a / 2
+    out[:, 1] = np.maximum(out[:, 1], out[:, 0])  # the 80% interval inside the 95% one
+    out[:, 2] = np.minimum(out[:, 2], out[:, 3])
+    return out
+
+
+CALIBRATIONS = ("pooled", "mixture", "scaled", "aci", "mixture_aci", "scaled_aci", "mixture_aci_log")
+#: The interval calibration of the backtest and the forecasts (development log, third round).
+CALIBRATION = "mixture_aci"
+
+
+def _gamma() -> float:
+    from ketenplan.forecast.scenarios import param
+
+    return param("calibration_aci_gamma")
+
+
+def _prior() -> float:
+    from ketenplan.forecast.scenarios import param
+
+    return param("calibration_prior_errors")
+
+
+def _mixture_quantiles(block: np.ndarray, n0: float, levels: np.ndarray | None = None) -> np.ndarray:
+    """C1: per-country weighted quantiles [country, 4] of the errors ``block`` [country, n] (NaN = unknown).
+
+    Country c's own errors carry the total weight n_c / (n_c + n0), all other errors the rest, so a
+    country without errors of its own gets the pooled quantiles. Inverse of the weighted empirical
+    distribution function (the smallest error whose cumulative weight reaches the level).
+    """
+    C = block.shape[0]
+    owner = np.repeat(np.arange(C), block.shape[1]).reshape(block.shape)
+    ok = np.isfinite(block)
+    v, who = block[ok], owner[ok]
+    order = np.argsort(v, kind="stable")
+    v, who = v[order], who[order]
+    n = v.size
+    own = np.zeros((C, n))
+    own[who, np.arange(n)] = 1.0
+    n_c = own.sum(axis=1)  # C
+    cum_own = np.cumsum(own, axis=1)
+    cum_other = np.arange(1, n + 1)[None, :] - cum_own
+    w_own = np.where(n_c > 0, 1.0 / (n_c + n0), 0.0)  # per own error
+    w_other = np.where(n - n_c > 0, (1.0 - n_c * w_own) / np.maximum(n - n_c, 1), 0.0)
+    F = cum_own * w_own[:, None] + cum_other * w_other[:, None]
+    F /= F[:, -1:]
+    levels = np.broadcast_to(np.asarray(QUANTILES, float), (C, len(QUANTILES))) if levels is None else levels
+    out = np.empty(levels.shape)
+    for i in range(levels.shape[1]):
+        idx = np.minimum((F < levels[:, i:i + 1] - 1e-12).sum(axis=1), n - 1)
+        out[:, i] = v[idx]
+    return out
+
+
+def _mixture_quantiles_own(block: np.ndarray, own: np.ndarray, n0: float, levels: np.ndarray) -> np.ndarray:
+    """C6: as :func:`_mixture_quantiles`, but country c's own errors are taken from row c of ``own``
+    (its errors in today's units) while the other countries' come from ``block``."""
+    C = block.shape[0]
+    out = np.empty(levels.shape)
+    for c in range(C):
+        others = np.delete(block, c, axis=0)
+        ov = others[np.isfinite(others)]
+        mine = own[c][np.isfinite(own[c])]
+        n_c = mine.size
+        w_own = 1.0 / (n_c + n0) if n_c else 0.0
+        w_oth = (1.0 - n_c * w_own) / ov.size if ov.size else 0.0
+        v = np.r_[ov, mine]
+        w = np.r_[np.full(ov.size, w_oth), np.full(n_c, w_own)]
+        order = np.argsort(v, kind="stable")
+        v, F = v[order], np.cumsum(w[order])
+        F /= F[-1]
+        idx = np.minimum((F[None, :] < levels[c][:, None] - 1e-12).sum(axis=1), v.size - 1)
+        out[c] = v[idx]
+    return out
+
+
+def country_scale(U: np.ndarray, orig_t: np.ndarray, j: int, n0: float, steps: int = 12) -> np.ndarray:
+    """C2: difficulty factor s_c [country] at origin j from the errors known there.
+
+    r_c = mean |u| of c's own known errors at steps 1..``steps`` over the pooled mean |u| at the same
+    steps (each step weighted by c's count at it); s_c = exp(w log r_c) with w = m_c / (m_c + n0),
+    m_c = c's number of known step-1 errors. 1 for a country without known errors.
+    """
+    C = U.shape[0]
+    num = np.zeros(C)
+    den = np.zeros(C)
+    for k in range(1, min(steps, U.shape[2]) + 1):
+        prev = orig_t + k <= orig_t[j]
+        a = np.abs(U[:, prev, k - 1])
+        ok = np.isfinite(a)
+        if not ok.any():
+            continue
+        pooled_mean = a[ok].mean()
+        n = ok.sum(axis=1)
+        num += np.where(ok, a, 0.0).sum(axis=1)
+        den += n * pooled_mean
+    m = np.isfinite(U[:, orig_t + 1 <= orig_t[j], 0]).sum(axis=1)
+    with np.errstate(all="ignore"):
+        r = np.where((den > 0) & (num > 0), num / den, 1.0)
+    w = m / (m + n0)
+    return np.exp(w * np.log(r))
 
 
 def widen_long_horizons(Q: np.ndarray) -> np.ndarray:
@@ -230,13 +391,14 @@ def run_backtest(countries: list[str] | str | None = "all", horizons=(1, 3, 6, 1
     secs = time.perf_counter() - t0
     settings = {"countries": codes, "horizons": horizons, "models": list(models), "first_eval": first_eval,
                 "origins": [str(p.months[t]) for t in orig], "origin_months": list(ORIGIN_MONTHS),
-                "data_end": str(p.months[-1])}
+                "data_end": str(p.months[-1]), "calibration": CALIBRATION}
     log.info("backtest: %d countries, %d origins, %d models in %.1f s", len(codes), len(orig), len(models), secs)
     return BacktestResult(forecasts=fc, metrics=metrics, metrics_by_country=by_country, settings=settings,
                           seconds=secs)
 
 
-def _assemble(p: Panel, rows: list[int], orig: list[int], results, models) -> pd.DataFrame:
+def _assemble(p: Panel, rows: list[int], orig: list[int], results, models, calibration: str | None = None,
+              prior: float | None = None) -> pd.DataFrame:
     N = len(p.months)
     orig_t = np.asarray(orig)
     frames = []
@@ -255,8 +417,8 @@ def _assemble(p: Panel, rows: list[int], orig: list[int], results, models) -> pd
     for name in models:
         F = np.stack([results[T][name][rows] for T in orig], axis=1)  # C, J, H
         U = (act_x - F) / sig[:, :, None]
-        Q = _interval_quantiles(U, orig_t)  # J, H, 4
-        bounds = F[..., None] + sig[:, :, None, None] * Q[None]
+        Q = _interval_quantiles(U, orig_t, calibration or CALIBRATION, prior, sig=sig)  # C, J, H, 4
+        bounds = F[..., None] + sig[:, :, None, None] * Q
         C, J, H = F.shape
         ci, ji, hi = np.meshgrid(np.arange(C), np.arange(J), np.arange(H), indexing="ij")
         df = pd.DataFrame({

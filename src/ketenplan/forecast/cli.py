@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -11,6 +12,19 @@ from ketenplan._cli import console, handle_errors
 FORECAST_OUTPUTS = ("forecast.csv", "paths.csv", "forecast.json", "forecast.html")
 BACKTEST_OUTPUTS = ("backtest_metrics.csv", "backtest_metrics_by_country.csv", "backtest_forecasts.csv",
                     "backtest.html", "nl_annual_vs_official.csv")
+
+
+@contextlib.contextmanager
+def _leave_nothing(out: Path):
+    """Remove ``out`` again if this command created it and fails before anything was moved into it."""
+    existed = Path(out).exists()
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                Path(out).rmdir()  # only succeeds when empty
+        raise
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +43,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Monthly forecast of asylum applicants with 80%/95% intervals, sample paths, plot and table."""
         from ketenplan.errors import ScenarioError
-        from ketenplan._io import ensure_folder, staged_folder
+        from ketenplan._io import staged_folder
         from ketenplan.forecast.api import MAX_CLI_HORIZON, forecast
         from ketenplan.forecast.backtest import H_MAX
         from ketenplan.forecast.report import write_forecast
@@ -40,6 +54,9 @@ def register(app: typer.Typer) -> None:
                                 f"nothing). Fix: choose --horizon between 1 and {MAX_CLI_HORIZON}")
         if paths < 1:
             raise ScenarioError(f"--paths {paths}: expected an integer >= 1 (number of sample paths)")
+        from ketenplan.forecast.api import check_paths_memory
+
+        check_paths_memory(paths, horizon, "--paths")
         if seed < 0:
             raise ScenarioError(f"--seed {seed}: expected an integer >= 0")
         from ketenplan.errors import DataError
@@ -49,9 +66,16 @@ def register(app: typer.Typer) -> None:
             country = normalise_country(country)
         except DataError as exc:  # names the known codes
             raise ScenarioError(f"--country {country!r}: {str(exc).split(': ', 1)[-1]}") from None
-        ensure_folder(out)
-        fc = forecast(country, horizon, n_paths=paths, seed=seed, origin=origin)
-        with staged_folder(out, owned=FORECAST_OUTPUTS) as stage:
+        if origin is not None:
+            from ketenplan.forecast.api import _month
+
+            if origin.strip().lower() != "latest":
+                _month(origin, "--origin")  # a malformed month is refused before anything is computed
+        try:  # errors of --origin and friends surface here, before the output folder exists
+            fc = forecast(country, horizon, n_paths=paths, seed=seed, origin=origin)
+        except (ScenarioError, DataError) as exc:
+            raise type(exc)(str(exc).replace("forecast origin", "--origin", 1)) from None
+        with _leave_nothing(out), staged_folder(out, owned=FORECAST_OUTPUTS) as stage:
             written = [out / p.name for p in write_forecast(fc, stage)]
         t = fc.table
         n = min(horizon, 12)
@@ -97,7 +121,7 @@ def register(app: typer.Typer) -> None:
         from ketenplan.errors import DataError, ScenarioError
         from ketenplan.forecast.api import nl_annual_table
         from ketenplan.forecast.backtest import run_backtest
-        from ketenplan._io import ensure_folder, staged_folder
+        from ketenplan._io import staged_folder
         from ketenplan.forecast.backtest import H_MAX
         from ketenplan.forecast.report import write_backtest
 
@@ -133,12 +157,11 @@ def register(app: typer.Typer) -> None:
                 dup = sorted({c for c in norm if norm.count(c) > 1})
                 console.print(f"[yellow]note:[/] --countries lists {', '.join(dup)} more than once; "
                               f"each country is scored once")
-        ensure_folder(out)
         with Progress(console=console, transient=True) as prog:
             task = prog.add_task("backtest origins", total=None)
             res = run_backtest(cs, hs, n_jobs=jobs, progress=lambda d, n: prog.update(task, completed=d, total=n))
         table = nl_annual_table() if nl_table else None
-        with staged_folder(out, owned=BACKTEST_OUTPUTS) as stage:
+        with _leave_nothing(out), staged_folder(out, owned=BACKTEST_OUTPUTS) as stage:
             written = [out / p.name for p in write_backtest(res, stage, table)]
         nc = len(res.settings["countries"])
         tab = Table(title=f"Backtest ({nc} countr{'y' if nc == 1 else 'ies'}, {res.seconds:.1f} s)")

@@ -13,11 +13,14 @@ development half of the countries and confirmed once on the other half (see the 
 ``meanrev``    D5: pooled direct ridge regression on the gap to the 36-month mean and the
                last-month deviation only (mean reversion, no momentum).
 ``median``     D6: median of ets, arima, theta, pooled and meanrev on the log scale.
+``frontex``    D7: ``pooled`` plus the Frontex leading indicator (:mod:`ketenplan.forecast.leading`).
+``combofx``    D8: mean of ets, arima, theta and frontex on the log scale.
 ``oracle_eu``  not a forecast: the country's level moved by the *actual* future change of the
                deseasonalised European total, an upper bound for any model that uses the
                co-movement of European inflows.
 
-``python -m ketenplan.forecast.development`` prints the tables of the log (about 2 minutes).
+``python -m ketenplan.forecast.development`` prints the tables of the log (about 2 minutes);
+``python -m ketenplan.forecast.development leading`` only the third round's D7 and D8.
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ import numpy as np
 import pandas as pd
 
 from ketenplan.forecast import backtest as bt
+from ketenplan.forecast import leading as ld
 from ketenplan.forecast import models as fm
 
 CANDIDATES = ("pooledlr", "etsdamped", "rwdrift", "meanrev")
 MEDIAN_MEMBERS = ("ets", "arima", "theta", "pooled", "meanrev")
+COMBOFX_MEMBERS = ("ets", "arima", "theta", "frontex")
 WCOMBO_MEMBERS = ("ets", "arima", "theta", "pooled", "naive", "snaive", "pooledlr", "etsdamped", "rwdrift")
 
 
@@ -146,16 +151,32 @@ def _task(T: int):
         ed[c] = etsdamped(x[~np.isnan(x)], bt.H_MAX)
     res["etsdamped"] = ed
     res["median"] = np.median(np.stack([res[mm] for mm in MEDIAN_MEMBERS]), axis=0)
+    _add_leading(p, T, res)
     return T, res
 
 
-def forecasts_all(p: bt.Panel, n_jobs: int = 2) -> tuple[list[int], dict]:
+def _add_leading(p: bt.Panel, T: int, res: dict) -> None:
+    """D7 ``frontex`` (falling back to seasonal naive where a country has no forecast) and D8 ``combofx``."""
+    ok = np.isfinite(res["snaive"][:, :1])
+    v = ld.frontex(p.X, p.moy, T, bt.H_MAX, p.agg, p.months, p.codes)
+    res["frontex"] = np.where(ok & np.all(np.isfinite(v), axis=1, keepdims=True), v, res["snaive"])
+    res["combofx"] = np.mean(np.stack([res[mm] for mm in COMBOFX_MEMBERS]), axis=0)
+
+
+def _task_leading(T: int):
+    p = bt._PANEL
+    res = fm.forecast_origin(p.X, p.moy, T, bt.H_MAX, p.agg)
+    _add_leading(p, T, res)
+    return T, res
+
+
+def forecasts_all(p: bt.Panel, n_jobs: int = 2, task=_task) -> tuple[list[int], dict]:
     """Point forecasts of all models and candidates at every backtest origin."""
     orig = bt.origins(p, list(range(len(p.codes))))
     bt._PANEL = p
     try:
         with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("fork")) as ex:
-            return orig, dict(ex.map(_task, orig))
+            return orig, dict(ex.map(task, orig))
     finally:
         bt._PANEL = None
 
@@ -194,7 +215,7 @@ def main(n_jobs: int = 2) -> None:
     p = bt.Panel.load()
     orig, base = forecasts_all(p, n_jobs)
     dev, conf = split(p.codes)
-    models = ("snaive", "naive", "combo") + CANDIDATES + ("median", "wcombo", "oracle_eu")
+    models = ("snaive", "naive", "combo") + CANDIDATES + ("median", "wcombo", "frontex", "combofx", "oracle_eu")
     for name, codes in (("development half", dev), ("confirmation half", conf), ("all countries", p.codes)):
         res = {T: dict(v) for T, v in base.items()}
         add_wcombo(p, orig, res, [p.codes.index(c) for c in codes])
@@ -204,5 +225,25 @@ def main(n_jobs: int = 2) -> None:
         print(m.pivot_table(index="h", columns="model", values=["coverage80", "coverage95"]).round(3).to_string())
 
 
+def leading_main(n_jobs: int = 2, halves=("development half", "confirmation half", "all countries")) -> None:
+    """The third round's leading-indicator table: D7 and D8 beside the combination, step h and path 1..h."""
+    p = bt.Panel.load()
+    orig, res = forecasts_all(p, n_jobs, task=_task_leading)
+    dev, conf = split(p.codes)
+    models = ("snaive", "naive", "combo", "pooled", "frontex", "combofx")
+    for name, codes in (("development half", dev), ("confirmation half", conf), ("all countries", p.codes)):
+        if name not in halves:
+            continue
+        m = score(p, orig, res, codes, models)
+        print(f"{name}: MASE / seasonal naive at step h, and over the path 1..h")
+        print(m.pivot_table(index="h", columns="model", values="mase_ratio_snaive").round(3).to_string())
+        print(m.pivot_table(index="h", columns="model", values="mase_path_ratio_snaive").round(3).to_string())
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:2] == ["leading"]:
+        leading_main(halves=tuple(sys.argv[2:]) or ("development half", "confirmation half", "all countries"))
+    else:
+        main()

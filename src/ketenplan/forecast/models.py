@@ -133,13 +133,12 @@ def _rolling_mean(a: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def pooled(X: np.ndarray, moy: np.ndarray, T: int, h: int, agg: np.ndarray) -> np.ndarray:
-    """Pooled direct regression across countries, fitted on data up to column T only.
+def pooled_design(X: np.ndarray, moy: np.ndarray, T: int, agg: np.ndarray):
+    """Design of the pooled regression with data up to column T only: ``(F, A, L, S, m)``.
 
-    ``X`` [country, month] log series (NaN before a series starts), ``moy`` month of year of
-    each column, ``agg`` log of the European total (countries observed throughout). Returns
-    point forecasts [country, step] for steps 1..h (NaN rows for countries without a history
-    of at least 36 months at T).
+    ``F`` [country, month, 5] features (own 3- and 12-month momentum, the European total's
+    3-month momentum, last-month deviation, gap to the 36-month mean), ``A`` deseasonalised log
+    series, ``L`` its 3-month mean, ``S`` [country, 12] seasonal indices, ``m`` month of year.
     """
     C = X.shape[0]
     Xt = X[:, :T + 1]
@@ -163,6 +162,18 @@ def pooled(X: np.ndarray, moy: np.ndarray, T: int, h: int, agg: np.ndarray) -> n
     G3 = np.full(GA.shape, np.nan)
     G3[3:] = GA[3:] - GA[:-3]
     F = np.stack([L - Lsh3, L - Lsh12, np.broadcast_to(G3, L.shape), A - L, L - L36], axis=-1)  # C, t, 5
+    return F, A, L, S, m
+
+
+def pooled(X: np.ndarray, moy: np.ndarray, T: int, h: int, agg: np.ndarray) -> np.ndarray:
+    """Pooled direct regression across countries, fitted on data up to column T only.
+
+    ``X`` [country, month] log series (NaN before a series starts), ``moy`` month of year of
+    each column, ``agg`` log of the European total (countries observed throughout). Returns
+    point forecasts [country, step] for steps 1..h (NaN rows for countries without a history
+    of at least 36 months at T).
+    """
+    F, A, L, S, m = pooled_design(X, moy, T, agg)
     return direct_ridge(F, A, L, S, m, T, h, RIDGE)
 
 

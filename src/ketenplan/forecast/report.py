@@ -6,6 +6,7 @@ import html
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -14,47 +15,148 @@ from ketenplan.forecast.api import Forecast
 from ketenplan.forecast.backtest import BacktestResult
 
 
+#: Styles of the three kinds of month on the fan chart (observed, bridged, forecast).
+STYLE_OBSERVED = {"color": "#111111", "width": 2.2}
+STYLE_BRIDGED = {"color": "#e66100", "width": 2.2, "dash": "dot"}
+STYLE_FORECAST = {"color": "#1f5fa8", "width": 2.4}
+Y_HEADROOM = 1.1  # the y-axis reaches this factor above the highest history month or 80% bound
+HISTORY_MONTHS = 120  # months of history on the fan chart (from 2015 for a forecast from 2024-12: the surge shows)
+FIRST_YEAR = 12  # the y-axis follows the 80% band over this many forecast months
+
+
+def chart_top(fc: Forecast, history_months: int = HISTORY_MONTHS) -> float:
+    """Top of the fan chart's y-axis [persons/month]: the highest of the history shown, the median and the 80%
+    band of the first forecast year, plus headroom.
+
+    The 95% band, the 80% band of later months and single sample paths may reach far above (calibrated intervals
+    after a surge, a small and noisy series); they are clipped on the chart and the page says how far.
+    """
+    h = fc.history.tail(history_months)["applicants"].to_numpy(float)
+    top = max(float(np.nanmax(h)) if h.size else 0.0, float(fc.table["hi80"].iloc[:FIRST_YEAR].max()),
+              float(fc.table["median"].max()))
+    return Y_HEADROOM * max(top, 1.0)
+
+
+def clipped_note(fc: Forecast, n_show: int = 20) -> str:
+    """What lies above the chart's top: the 95% band's months and the drawn sample paths (plain text)."""
+    top = chart_top(fc)
+    shown = fc.paths[fc.paths["path"].isin(sorted(fc.paths["path"].unique())[:n_show])]
+    above = shown.groupby("path")["applicants"].max()
+    n_above = int((above > top).sum())
+    hi95 = fc.table[fc.table["hi95"] > top]
+    hi80 = fc.table[fc.table["hi80"] > top]
+    parts = []
+    if len(hi80):
+        parts.append(f"the upper 80% bound in {len(hi80)} of {len(fc.table)} months (from {hi80['month'].iloc[0]}, up "
+                     f"to {fc.table['hi80'].max():,.0f})")
+    if len(hi95):
+        parts.append(f"the upper 95% bound in {len(hi95)} of {len(fc.table)} months (up to {fc.table['hi95'].max():,.0f})")
+    if n_above:
+        parts.append(f"{n_above} of the {len(above)} drawn sample paths (up to {above.max():,.0f})")
+    if not parts:
+        return ""
+    return (f"The y-axis follows the history and the first year's 80% band (top {top:,.0f} applicants a month); "
+            f"{', '.join(parts[:-1]) + ' and ' + parts[-1] if len(parts) > 1 else parts[0]} reach above it and are cut off on the chart. Every value is in forecast.csv "
+            f"and paths.csv.")
+
+
 def forecast_figure(fc: Forecast, n_show: int = 20) -> go.Figure:
-    """Fan chart: history, 80%/95% bands, median and a few sample paths."""
-    t, h = fc.table, fc.history.tail(72)
+    """Fan chart: observed months (solid black), bridged months (dotted orange, on an orange ground) and forecast
+    months (blue median with 80%/95% bands and thin grey sample paths, on a blue ground); the y-axis follows the
+    history and the 80% band, so far-out paths are clipped (see :func:`clipped_note`)."""
+    t, h = fc.table, fc.history.tail(HISTORY_MONTHS)
     fig = go.Figure()
-    for lo, hi, name, alpha in (("lo95", "hi95", "95% interval", 0.15), ("lo80", "hi80", "80% interval", 0.3)):
+    first_fc, last_fc = t["month"].iloc[0], t["month"].iloc[-1]
+    bridged = h[h["kind"] == "bridged"]
+    if len(bridged):
+        fig.add_vrect(x0=bridged["month"].iloc[0], x1=bridged["month"].iloc[-1], fillcolor="#e66100", opacity=0.07,
+                      line_width=0, layer="below", annotation_text="bridged: yearly totals spread over the months",
+                      annotation_position="top left", annotation_font_color="#a64500")
+    fig.add_vrect(x0=first_fc, x1=last_fc, fillcolor="#1f5fa8", opacity=0.05, line_width=0, layer="below",
+                  annotation_text="forecast", annotation_position="top left", annotation_font_color="#1f5fa8")
+    for lo, hi, name, alpha in (("lo95", "hi95", "forecast: 95% interval", 0.13), ("lo80", "hi80", "forecast: 80% interval",
+                                                                                  0.28)):
         fig.add_trace(go.Scatter(x=list(t["month"]) + list(t["month"][::-1]), y=list(t[hi]) + list(t[lo][::-1]),
-                                 fill="toself", fillcolor=f"rgba(31,119,180,{alpha})", line={"width": 0}, name=name))
-    for pid in sorted(fc.paths["path"].unique())[:n_show]:
+                                 fill="toself", fillcolor=f"rgba(31,95,168,{alpha})", line={"width": 0}, name=name,
+                                 hoverinfo="skip"))
+    for i, pid in enumerate(sorted(fc.paths["path"].unique())[:n_show]):
         d = fc.paths[fc.paths["path"] == pid]
         fig.add_trace(go.Scatter(x=d["month"], y=d["applicants"], mode="lines", line={"width": 0.6, "color": "grey"},
-                                 opacity=0.4, showlegend=bool(pid == 0), name="sample paths"))
-    for kind, dash in (("observed", None), ("bridged", "dot")):
-        d = h[h["kind"] == kind]
-        if len(d):
-            fig.add_trace(go.Scatter(x=d["month"], y=d["applicants"], mode="lines", line={"color": "black", "dash": dash},
-                                     name=f"{kind} (Eurostat)"))
-    fig.add_trace(go.Scatter(x=t["month"], y=t["median"], mode="lines", line={"color": "#1f77b4", "width": 2},
-                             name="forecast median"))
-    fig.add_trace(go.Scatter(x=t["month"], y=t["point"], mode="lines", line={"color": "#1f77b4", "width": 1, "dash": "dash"},
-                             name="model point forecast (scored in the backtest)"))
+                                 opacity=0.35, showlegend=i == 0, name="forecast: sample paths", legendgroup="paths",
+                                 hoverinfo="skip"))
+    obs = h[h["kind"] == "observed"]
+    if len(obs):
+        fig.add_trace(go.Scatter(x=obs["month"], y=obs["applicants"], mode="lines", line=STYLE_OBSERVED,
+                                 name="observed (Eurostat monthly)"))
+    if len(bridged):
+        # start the dotted line at the last observed month so the two kinds join
+        b = pd.concat([obs.tail(1), bridged]) if len(obs) else bridged
+        fig.add_trace(go.Scatter(x=b["month"], y=b["applicants"], mode="lines+markers", line=STYLE_BRIDGED,
+                                 marker={"size": 4, "symbol": "circle-open"},
+                                 name="bridged (estimated from Eurostat yearly totals)"))
+    fig.add_trace(go.Scatter(x=t["month"], y=t["median"], mode="lines", line=STYLE_FORECAST, name="forecast: median"))
+    fig.add_trace(go.Scatter(x=t["month"], y=t["point"], mode="lines",
+                             line={"color": STYLE_FORECAST["color"], "width": 1, "dash": "dash"},
+                             name="forecast: model point (scored in the backtest)"))
     fig.update_layout(title=f"Asylum applicants per month, {fc.country}: forecast from {fc.origin}",
-                      yaxis_title="applicants [persons/month]", template="plotly_white")
+                      yaxis_title="applicants [persons/month]", template="plotly_white", hovermode="x unified",
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12})
+    fig.update_yaxes(range=[0, chart_top(fc)])
     return fig
+
+
+_PAGE_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{margin-bottom:.2em} h2{border-bottom:2px solid #1f5fa8;padding-bottom:.2em;margin-top:1.6em}
+.meta{color:#555;font-size:.9em} .note{background:#fff8e6;border-left:4px solid #e6a100;padding:.5em .8em}
+.key{display:flex;gap:1.5em;flex-wrap:wrap;margin:.6em 0;font-size:.92em} .key span{white-space:nowrap}
+.sw{display:inline-block;width:2.4em;height:0;vertical-align:middle;margin-right:.4em;border-top:3px solid}
+table{border-collapse:collapse;margin:1em 0;font-size:.85em} td,th{border:1px solid #ccc;padding:.25em .5em}
+th{background:#f0f4f8;text-align:left} td{text-align:right;font-variant-numeric:tabular-nums}
+tr.extrapolated td{color:#777}
+"""
 
 
 def write_forecast(fc: Forecast, out: Path) -> list[Path]:
     """Write table, paths, metadata and the plot page; returns the paths written."""
     out = Path(out)
     fig = forecast_figure(fc)
-    early = (f" The data of {html.escape(fc.country)} end in {fc.meta['data_last_month']}, so the forecast starts there."
+    esc = html.escape
+    early = (f" The data of {esc(fc.country)} end in {fc.meta['data_last_month']}, so the forecast starts there."
              if fc.meta.get("data_last_month") and fc.meta["data_last_month"] < fc.meta.get("latest_data_month", "")
              else "")
-    page = (f"<html><head><meta charset='utf-8'><title>ketenplan forecast {fc.country}</title></head><body>"
-            f"<h1>Forecast of asylum applicants, {html.escape(fc.country)}</h1>"
-            f"<p>{html.escape(fc.meta['series'])}. Origin {fc.origin}. Model: combination of ETS, ARIMA, Theta and a "
-            f"pooled cross-country regression (dashed, the forecast scored in the backtest). The bands and the median "
-            f"come from the errors of earlier backtest origins added to it; the median lies above the point forecast "
-            f"where those errors were mostly upward. {html.escape(str(fc.meta.get('error_library', '')).capitalize())}."
-            f"{early}</p>"
+    note = clipped_note(fc)
+    kinds = fc.history["kind"].value_counts()
+    bridged = fc.history[fc.history["kind"] == "bridged"]["month"]
+    span = f" ({bridged.iloc[0]} to {bridged.iloc[-1]})" if len(bridged) else ""
+    table = fc.table.copy()
+    cols = ["month", "point", "median", "lo95", "lo80", "hi80", "hi95", "interval_basis"]
+    rows = "".join(
+        f"<tr class='{esc(str(r['interval_basis']))}'><td style='text-align:left'>{esc(str(r['month']))}</td>"
+        + "".join(f"<td>{r[c]:,.0f}</td>" for c in cols[1:-1])
+        + f"<td style='text-align:left'>{esc(str(r['interval_basis']))}</td></tr>" for _, r in table.iterrows())
+    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>ketenplan forecast {esc(fc.country)}"
+            f"</title><style>{_PAGE_CSS}</style></head><body>"
+            f"<h1>Forecast of asylum applicants, {esc(fc.country)}</h1>"
+            f"<p class='meta'>{esc(fc.meta['series'])} · origin {esc(fc.origin)} · {fc.meta['n_paths']:,} sample paths · "
+            f"intervals: {esc(str(fc.meta.get('interval_calibration', '')))}</p>"
+            f"<div class='key'><span><i class='sw' style='border-color:{STYLE_OBSERVED['color']}'></i>observed months "
+            f"({int(kinds.get('observed', 0))}, Eurostat monthly)</span>"
+            f"<span><i class='sw' style='border-color:{STYLE_BRIDGED['color']};border-top-style:dotted'></i>bridged months"
+            f"{esc(span)}: estimated by spreading Eurostat yearly totals over the months</span>"
+            f"<span><i class='sw' style='border-color:{STYLE_FORECAST['color']}'></i>forecast months "
+            f"({len(fc.table)}): median, 80% and 95% bands</span></div>"
             + fig.to_html(full_html=False, include_plotlyjs="inline")
-            + fc.table.round(0).to_html(index=False) + "</body></html>")
+            + (f"<p class='note'>{esc(note)}</p>" if note else "")
+            + "<h2>What the chart shows</h2>"
+            f"<p>Model: the combination of ETS, ARIMA, Theta and a pooled cross-country regression (dashed: the point "
+            f"forecast scored in the backtest). The bands, the median and the sample paths add the standardised errors "
+            f"of earlier backtest origins to it, calibrated to this country; the median lies above the point forecast "
+            f"where those errors were mostly upward. {esc(str(fc.meta.get('error_library', '')).capitalize())}."
+            f"{early}</p>"
+            "<h2>Table</h2><p class='meta'>persons/month; months marked extrapolated lie beyond the backtested 24 "
+            "months.</p><table><tr>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>" + rows + "</table>"
+            "</body></html>")
     return [write_csv(out / "forecast.csv", fc.table), write_csv(out / "paths.csv", fc.paths),
             write_text(out / "forecast.json", json.dumps(fc.meta, indent=2)), write_text(out / "forecast.html", page)]
 
@@ -133,6 +235,25 @@ def bar_verdict(metrics: pd.DataFrame, headline: str = HEADLINE) -> list[dict]:
     return out
 
 
+COUNTRY_COVERAGE_BAND = (0.70, 0.90)  # a country's 80% interval counts as calibrated within this band
+
+
+def country_coverage(by_country: pd.DataFrame, headline: str = HEADLINE, steps=BAR_STEPS) -> dict:
+    """Per-country 80% coverage of the headline model at ``steps``: rows, and how many countries lie in the band."""
+    d = by_country[(by_country["model"] == headline) & by_country["h"].isin(steps)]
+    if d.empty:
+        return {"steps": [], "rows": [], "within": {}, "n": 0}
+    steps = sorted(d["h"].unique())
+    cov = d.pivot(index="geo", columns="h", values="coverage80")
+    n = d.pivot(index="geo", columns="h", values="n")
+    lo, hi = COUNTRY_COVERAGE_BAND
+    rows = [{"geo": g, "cells": [{"cov": cov.loc[g, h], "n": int(n.loc[g, h]),
+                                  "ok": None if cov.loc[g, h] != cov.loc[g, h] else bool(lo <= cov.loc[g, h] <= hi)}
+                                 for h in steps]} for g in cov.index]
+    within = {int(h): int(((cov[h] >= lo) & (cov[h] <= hi)).sum()) for h in steps}
+    return {"steps": [int(h) for h in steps], "rows": rows, "within": within, "n": int(len(cov))}
+
+
 def nl_figure(t: pd.DataFrame) -> go.Figure:
     """Yearly chain total: actual, ketenplan's autumn forecast and the official forecasts."""
     from ketenplan.forecast.data import official_forecasts
@@ -187,7 +308,9 @@ def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None
         version=__version__, countries=s["countries"], origins=s["origins"], first_eval=s["first_eval"],
         data_end=s["data_end"], seconds=res.seconds, headline=HEADLINE, bar_ratio=BAR_RATIO,
         bar_steps_text=" and ".join(str(h) for h in BAR_STEPS), cov_lo=BAR_COVERAGE[0], cov_hi=BAR_COVERAGE[1],
-        verdict=bar_verdict(m), columns=[n for n, _, _ in _METRIC_COLUMNS], rows=rows, figures=parts, nl=nl)
+        verdict=bar_verdict(m), by_country=country_coverage(res.metrics_by_country),
+        band_lo=COUNTRY_COVERAGE_BAND[0], band_hi=COUNTRY_COVERAGE_BAND[1],
+        calibration=res.settings.get("calibration", ""), columns=[n for n, _, _ in _METRIC_COLUMNS], rows=rows, figures=parts, nl=nl)
     paths = [write_csv(out / "backtest_metrics.csv", res.metrics),
              write_csv(out / "backtest_metrics_by_country.csv", res.metrics_by_country),
              write_csv(out / "backtest_forecasts.csv", res.forecasts),
