@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -281,6 +284,34 @@ def _aggregate(problem: PlacementProblem, usable: np.ndarray) -> _Types:
 # ----------------------------------------------------------------------------------------------
 # HiGHS model
 
+_BANNER_LOCK = threading.Lock()
+_banner_done = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A HiGHS instance, without the banner HiGHS writes to standard output (fd 1) when the first
+    instance of a process is made: commands print only their own output."""
+    global _banner_done
+    if _banner_done:
+        return highspy.Highs()
+    with _BANNER_LOCK:
+        if _banner_done:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                try:
+                    h = highspy.Highs()
+                finally:
+                    os.dup2(saved, 1)
+        finally:
+            os.close(saved)
+        _banner_done = True
+        return h
+
+
 def _build_highs(types: _Types, capacities: np.ndarray, require_all: bool, integer: bool,
                  threads: int | None) -> tuple[highspy.Highs, np.ndarray, np.ndarray, int]:
     T, M = types.weights.shape
@@ -317,7 +348,7 @@ def _build_highs(types: _Types, capacities: np.ndarray, require_all: bool, integ
     lp.sense_ = highspy.ObjSense.kMaximize
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h = highspy.Highs()
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     if threads is not None:
