@@ -112,7 +112,8 @@ def read_placement_inputs(cases: str | Path, locations: str | Path, weights: str
     probabilities, >= 0) and probabilities outside [0, 1] under ``at-least-one``.
     """
     if objective not in OBJECTIVES:
-        raise DataError(f"objective: unknown value; expected one of {OBJECTIVES}, found {objective!r}")
+        raise DataError(f"objective (--objective): unknown value; expected one of {', '.join(OBJECTIVES)}, "
+                        f"found {objective!r}")
     cp, lp_, wp = Path(cases), Path(locations), Path(weights)
     c = _read(cp, ["case_id"], "CASES")
     loc = _read(lp_, ["location_id"], "LOCATIONS")

@@ -148,7 +148,7 @@ def housing_task(total: int, period: str, *, backlog: pd.Series | str | Path | N
         raise DataError(f"population: expected one of {list(POPULATION_COLUMNS)} or a column of the municipality "
                         f"table, found {population!r}")
     if isinstance(total, bool) or not isinstance(total, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(total) or int(total) != total or total < 0:
+            or not np.isfinite(float(min(total, 1e300))) or int(total) != total or total < 0:
         raise DataError(f"total (--total): expected a non-negative whole number of persons, found {total!r}")
     pop = m[col].to_numpy(float)
     if total > pop.sum():

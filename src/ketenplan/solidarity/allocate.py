@@ -19,7 +19,7 @@ MAX_TOTAL = 10**10
 
 def _check(shares: np.ndarray, total: int) -> None:
     if isinstance(total, bool) or not isinstance(total, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(total) or int(total) != total or total < 0:
+            or not np.isfinite(float(min(total, 1e300))) or int(total) != total or total < 0:
         raise ScenarioError(f"total (--total) must be a whole number of persons >= 0, found {total!r}")
     if total > MAX_TOTAL:
         raise ScenarioError(f"total (--total) {int(total):,}: more persons than live on earth cannot be meaningful; "
