@@ -53,10 +53,10 @@ def _numbers(df: pd.DataFrame, col: str, path: Path, *, integer: bool, nonneg: b
     vals = parse_numbers(df, col, whole=integer)
     bad = vals.isna() | ~np.isfinite(vals.fillna(0))
     kind = "a non-negative integer" if integer and nonneg else ("a number >= 0" if nonneg else "a number")
-    if col == "weight" and nonneg:
-        kind += " (an expected number of employed persons, or a probability)"
     if lo is not None and hi is not None:
         kind = f"a number in [{lo:g}, {hi:g}]"
+    if col == "weight" and nonneg:
+        kind += " (an expected number of employed persons, or a probability)"
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise data_error(_where(df, path), "not a number", row=df.index[i], column=col, expected=kind, found=raw.iloc[i])
@@ -177,7 +177,7 @@ def read_placement_inputs(cases: str | Path, locations: str | Path, weights: str
             seen[ci, li] = True
             W[seen] = -np.expm1(acc[seen])
         else:
-            vals = _numbers(w, "weight", wp, integer=False, nonneg=True)
+            vals = _numbers(w, "weight", wp, integer=False, nonneg=True, lo=0.0, hi=MAX_COUNT)
             acc = np.zeros_like(W)
             np.add.at(acc, (ci, li), vals)
             seen = np.zeros(W.shape, bool)
