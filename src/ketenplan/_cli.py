@@ -161,7 +161,12 @@ def _render(title: str | None, cols: list[Col], cells: list[list[str]], widths: 
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=title)
+    table_width = sum(widths) + 3 * len(widths) + 1
+    # a title wider than the table goes on its own line rather than wrapping into the table's width
+    inline = title is not None and len(title) <= table_width
+    if title is not None and not inline:
+        out.print(Text(title, style="italic"), soft_wrap=True)
+    t = Table(title=Text(title) if inline else None)
     for c, w in zip(cols, widths):
         # numbers never wrap: their width is at least their longest cell; only the header may wrap
         t.add_column(Text(c.header), justify="right" if c.number else "left", width=w, overflow="fold")
