@@ -95,7 +95,10 @@ def register(app: typer.Typer) -> None:
         given = {"cases": cases, "locations": locations, "weights": weights}
         if example:
             ex = example_files()
+            used = [k for k, v in given.items() if v is None]
             given = {k: v if v is not None else ex[k] for k, v in given.items()}
+            if used:
+                console.print(f"example inputs ({', '.join(used)}): {ex[used[0]].parent}", soft_wrap=True)
         missing = [f"--{k}" for k, v in given.items() if v is None]
         if missing:
             raise ScenarioError(f"{', '.join(missing)} missing: give --cases, --locations and --weights (CSV files), "
