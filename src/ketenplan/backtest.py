@@ -2,7 +2,8 @@
 
 Dates are YYYY, YYYY-MM or YYYY-MM-DD. A stock is taken on that day, or on the last day of that
 month or year; a flow (per year) is summed over that year or month. p10/p90 come from replicates.
-Quantities the model does not know are listed as skipped, not an error.
+Quantities the model does not know are listed as skipped; ``read_facts`` checks them before any
+simulation (a file with none that is known is an error naming the known quantities).
 
 Errors are simulated minus observed: ``error_abs`` in the quantity's own unit (every row) and
 ``error_pct`` relative to the observed value. A fact observed as 0 has no percentage error: its
@@ -12,6 +13,7 @@ the quantity's median absolute percentage error; ``mdape_excluded`` counts such 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,9 @@ import pandas as pd
 
 from ketenplan.engine.results import Results
 from ketenplan.errors import DataError, data_error
+
+log = logging.getLogger(__name__)
+DUTCH_DAY_RE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
 
 DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
@@ -42,48 +47,54 @@ class Backtest:
     skipped: pd.DataFrame  # date, quantity, reason
 
 
-def read_facts(path: str | Path) -> pd.DataFrame:
-    """Read and check a facts CSV; errors name the file, row and column."""
-    path = Path(path)
-    if not path.exists():
-        raise data_error(path, "facts file not found", fix="give the path of a CSV with columns date,quantity,value")
-    if path.is_dir():
-        raise data_error(path, "is a folder", expected="a CSV file with columns date,quantity,value")
-    try:
-        df = pd.read_csv(path, dtype={"date": str, "quantity": str})
-    except pd.errors.EmptyDataError:
-        raise data_error(path, "the file is empty", expected="a header date,quantity,value and at least one row") \
-            from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise data_error(path, f"not a readable CSV ({exc})") from None
+def read_facts(path: str | Path, *, option: str = "--facts") -> pd.DataFrame:
+    """Read and check a facts CSV ``date,quantity,value``; errors name the option, file, row and column.
+
+    The file may be written as a spreadsheet writes it (semicolons, decimal commas, Windows-1252
+    text: :func:`ketenplan._io.read_csv_table`). Quantities are checked against ``KNOWN`` before
+    any simulation: a file with no known quantity is an error that lists them; facts of unknown
+    quantities beside known ones are logged (with the known quantities) and later skipped.
+    """
+    from ketenplan._io import parse_numbers, read_csv_table
+
+    df = read_csv_table(path, what="facts table (observed values)", columns=["date", "quantity", "value"],
+                        option=option)
+    src = df.attrs["source"]
     if df.empty:
-        raise data_error(path, "no rows", expected="at least one fact below the header date,quantity,value")
-    missing = [c for c in ("date", "quantity", "value") if c not in df.columns]
-    if missing:
-        raise data_error(path, f"missing column(s) {', '.join(missing)}", expected="columns date,quantity,value",
-                         found=list(df.columns))
-    for i, r in enumerate(df.itertuples(index=False), start=2):
-        if not isinstance(r.date, str) or not DATE_RE.match(r.date.strip()):
-            raise data_error(path, "bad date", row=i, column="date", expected="YYYY, YYYY-MM or YYYY-MM-DD",
-                             found=r.date)
-        try:
-            v = float(r.value)
-        except (TypeError, ValueError):
-            raise data_error(path, "value is not a number", row=i, column="value", expected="a number",
-                             found=r.value) from None
+        raise data_error(src, "no rows", expected="at least one fact below the header date,quantity,value")
+    values = parse_numbers(df, "value")
+    dates = []
+    for row, r in df.iterrows():
+        date = r["date"]
+        if (m := DUTCH_DAY_RE.match(date)) and DATE_RE.match(iso := f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}"):
+            date = iso  # 31-12-2014: a day as Dutch-locale Excel writes it
+        if not DATE_RE.match(date):
+            raise data_error(src, "bad date", row=row, column="date",
+                             expected="YYYY, YYYY-MM or YYYY-MM-DD (or a day as D-M-YYYY)", found=r["date"],
+                             fix="write the date as text; a spreadsheet may have turned 2014-01 into a date such "
+                                 "as 'jan-14': format the column as text before typing the dates")
+        dates.append(date)
+        v = values[row]
         if not np.isfinite(v) or v < 0:
-            raise data_error(path, "value must be a finite number >= 0", row=i, column="value", found=r.value)
-        if not isinstance(r.quantity, str) or not r.quantity.strip():
-            raise data_error(path, "empty quantity", row=i, column="quantity", expected="a quantity name")
-    df["date"] = df["date"].str.strip()
-    df["quantity"] = df["quantity"].str.strip()
-    df["value"] = df["value"].astype(float)
-    dup = df.duplicated(["date", "quantity"], keep="first")
+            what = "value is not a number" if v != v else "value must be a finite number >= 0"
+            raise data_error(src, what, row=row, column="value", expected="a finite number >= 0", found=r["value"])
+        if not r["quantity"]:
+            raise data_error(src, "empty quantity", row=row, column="quantity", expected="a quantity name")
+    unknown = ~df["quantity"].isin(KNOWN)
+    if unknown.all():
+        raise data_error(src, "no known quantity", row=df.index[0], column="quantity",
+                         expected=f"facts of {', '.join(sorted(KNOWN))}", found=df["quantity"].iloc[0])
+    if unknown.any():
+        log.warning("%s: %d fact(s) of unknown quantities are skipped (%s); known quantities: %s", src,
+                    int(unknown.sum()), ", ".join(dict.fromkeys(df["quantity"][unknown])), ", ".join(sorted(KNOWN)))
+    out = pd.DataFrame({"date": np.array(dates, dtype=object), "quantity": df["quantity"].to_numpy(object),
+                        "value": values.to_numpy(float)})
+    dup = out.duplicated(["date", "quantity"], keep="first").to_numpy()
     if dup.any():
-        i = int(dup.to_numpy().argmax())
-        raise data_error(path, "duplicate fact", row=i + 2, column="date,quantity",
-                         expected="one value per date and quantity", found=f"{df.date[i]},{df.quantity[i]}")
-    return df
+        i = int(dup.argmax())
+        raise data_error(src, "duplicate fact", row=df.index[i], column="date,quantity",
+                         expected="one value per date and quantity", found=f"{out.date[i]},{out.quantity[i]}")
+    return out
 
 
 def _span(date: str) -> tuple[pd.Timestamp, pd.Timestamp]:

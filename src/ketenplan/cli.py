@@ -215,17 +215,15 @@ app.add_typer(store_app, name="store")
 @handle_errors
 def store_list(path: Path = typer.Argument(..., help="Store file (e.g. out/runs.duckdb).")) -> None:
     """One line per stored run."""
-    from rich.table import Table
-
+    from ketenplan._cli import Col, fmt_number, print_table
     from ketenplan.ensemble.store import ResultStore
 
     runs = ResultStore(path).runs()
-    t = Table(title=f"{path}: {len(runs)} runs")
-    for c in ("run_id", "scenario", "seed", "replicates", "version", "created"):
-        t.add_column(c)
-    for r in runs.itertuples():
-        t.add_row(r.run_id, r.scenario, str(r.seed), str(r.replicates), r.version, r.created)
-    console.print(t)
+    cols = [Col("run_id", key=True, wrap=False), Col("scenario"), Col("seed", number=True),
+            Col("replicates", number=True), Col("version", wrap=False), Col("created (UTC)")]
+    rows = [(r.run_id, r.scenario, str(r.seed), fmt_number(r.replicates, 0), r.version,
+             str(r.created).replace("T", " ").removesuffix("+00:00")) for r in runs.itertuples()]
+    print_table(f"{path}: {len(runs)} runs", cols, rows, max_parts=1)
 
 
 @store_app.command("kpis")
@@ -234,24 +232,30 @@ def store_kpis(path: Path = typer.Argument(..., help="Store file."),
                out: Path = typer.Option(None, "--out", help="Write the table as CSV here."),
                ) -> None:
     """Key figures of every stored run side by side: mean over replicates, one column per run."""
+    from ketenplan._cli import Col, fmt_number, print_table
     from ketenplan._io import write_csv
     from ketenplan.ensemble.store import ResultStore
 
-    k = ResultStore(path).query("SELECT k.run_id, k.pillar, k.kpi, k.unit, avg(k.value) AS mean FROM kpis k "
-                                "GROUP BY ALL ORDER BY k.pillar, k.kpi")
+    if out is not None and out.is_dir():
+        from ketenplan.errors import DataError
+        raise DataError(f"--out {out}: is a folder; expected a CSV file name")
+    store = ResultStore(path)
+    runs = store.runs()
+    k = store.query("SELECT k.run_id, k.pillar, k.kpi, k.unit, avg(k.value) AS mean FROM kpis k "
+                    "GROUP BY ALL ORDER BY k.pillar, k.kpi")
     wide = k.pivot_table(index=["pillar", "kpi", "unit"], columns="run_id", values="mean", sort=False)
-    from rich.table import Table
-
-    t = Table(title=f"{path}: key figures, mean over replicates")
-    for c in ("pillar", "kpi", "unit", *wide.columns):
-        t.add_column(str(c), justify="left" if c in ("pillar", "kpi", "unit") else "right", no_wrap=True)
-    for idx, row in wide.iterrows():
-        t.add_row(*idx, *("n/a" if v != v else f"{v:,.2f}" for v in row))
-    console.print(t)
+    order = [r for r in runs.run_id if r in wide.columns] + [r for r in wide.columns if r not in set(runs.run_id)]
+    wide = wide[order]
+    # runs are numbered in the table and named in a legend above it: run ids are too long for columns
+    scen = dict(zip(runs.run_id, runs.scenario))
+    for i, rid in enumerate(order, start=1):
+        console.print(f"run {i}: [bold]{escape(str(rid))}[/] (scenario {escape(str(scen.get(rid, '?')))})",
+                      soft_wrap=True)
+    cols = [Col("pillar", key=True, wrap=False), Col("kpi", key=True), Col("unit", key=True),
+            *(Col(f"run {i}", number=True) for i in range(1, len(order) + 1))]
+    rows = [(*idx, *(fmt_number(v) for v in row)) for idx, row in wide.iterrows()]
+    print_table(f"{path}: key figures, mean over replicates", cols, rows)
     if out is not None:
-        if out.is_dir():
-            from ketenplan.errors import DataError
-            raise DataError(f"--out {out}: is a folder; expected a CSV file name")
         write_csv(out, wide.reset_index())
 
 

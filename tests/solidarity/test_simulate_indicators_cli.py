@@ -197,7 +197,11 @@ def test_key_gdp_column_names_its_unit(tmp_path):
                                           "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     header = (tmp_path / "key_pact-2024_2023.csv").read_text().splitlines()[0].split(",")
-    assert "gdp_usd" in header and "gdp" not in header and "GDP [USD]" in res.output
+    assert "gdp_usd" in header and "gdp" not in header
+    # the table shows GDP in USD million, whole, never in exponent notation (P0.4)
+    assert "USD million" in res.output or ("[USD" in res.output and "million]" in res.output)
+    k23 = distribution_key("pact-2024", 2023)
+    assert f"{k23.loc['NLD', 'gdp_usd'] / 1e6:,.0f}" in res.output and "e+" not in res.output
 
 
 def test_duplicate_states_rejected_in_api():

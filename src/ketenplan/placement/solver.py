@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -158,6 +161,7 @@ class PlacementResult:
     assignment: pd.DataFrame
     message: str = ""
     binding: list[str] = field(default_factory=list)
+    build_time_s: float = 0.0  # part of solve_time_s spent building the model (aggregation, LP arrays) [s]
 
     def summary(self) -> dict:
         """Flat record for a summary table (cases and persons placed as integers when whole, as
@@ -281,6 +285,34 @@ def _aggregate(problem: PlacementProblem, usable: np.ndarray) -> _Types:
 # ----------------------------------------------------------------------------------------------
 # HiGHS model
 
+_BANNER_LOCK = threading.Lock()
+_banner_done = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A HiGHS instance, without the banner HiGHS writes to standard output (fd 1) when the first
+    instance of a process is made: commands print only their own output."""
+    global _banner_done
+    if _banner_done:
+        return highspy.Highs()
+    with _BANNER_LOCK:
+        if _banner_done:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                try:
+                    h = highspy.Highs()
+                finally:
+                    os.dup2(saved, 1)
+        finally:
+            os.close(saved)
+        _banner_done = True
+        return h
+
+
 def _build_highs(types: _Types, capacities: np.ndarray, require_all: bool, integer: bool,
                  threads: int | None) -> tuple[highspy.Highs, np.ndarray, np.ndarray, int]:
     T, M = types.weights.shape
@@ -317,7 +349,7 @@ def _build_highs(types: _Types, capacities: np.ndarray, require_all: bool, integ
     lp.sense_ = highspy.ObjSense.kMaximize
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h = highspy.Highs()
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     if threads is not None:
@@ -575,6 +607,7 @@ def solve_placement(problem: PlacementProblem, *, relax: bool = False, require_a
         return empty(f"infeasible: {_infeasibility_reason(problem, usable)}", SolveStatus.INFEASIBLE)
 
     types = _aggregate(problem, usable)
+    build_s = time.perf_counter() - t0
     T = len(types.count)
     # one size dimension, every case at least one person: the LP is a min-cost flow in persons
     one_dim = problem.sizes.shape[1] == 1 and not require_all and bool((problem.sizes >= 1).all())
@@ -586,7 +619,9 @@ def solve_placement(problem: PlacementProblem, *, relax: bool = False, require_a
                    for j in np.flatnonzero(full[:, 0] >= problem.capacities[:, 0] - _INT_TOL)]
         lp_how = "min-cost flow (OR-Tools)"
     else:
+        tb = time.perf_counter()
         h, et, ej, T = _build_highs(types, problem.capacities, require_all, integer=False, threads=threads)
+        build_s += time.perf_counter() - tb
         h.run()
         ms = h.getModelStatus()
         if ms == highspy.HighsModelStatus.kInfeasible:
@@ -619,7 +654,8 @@ def solve_placement(problem: PlacementProblem, *, relax: bool = False, require_a
         df = _assignment_frame(problem, ci, li, sh)
         persons = float((y[:, None] * types.sizes[et]).sum())
         return PlacementResult(method, SolveStatus.OPTIMAL, bound, bound, 0.0, float(y.sum()), persons,
-                               time.perf_counter() - t0, df, "LP relaxation (cases may be split)", binding)
+                               time.perf_counter() - t0, df, "LP relaxation (cases may be split)", binding,
+                               build_time_s=build_s)
 
     integral = np.abs(y - np.round(y)) <= _INT_TOL
     how = f"{lp_how}: solution integral"
@@ -703,6 +739,7 @@ def solve_placement(problem: PlacementProblem, *, relax: bool = False, require_a
     res.solve_time_s = time.perf_counter() - t0
     res.message = f"{how}; {T} case types"
     res.binding = binding
+    res.build_time_s = build_s
     return res
 
 

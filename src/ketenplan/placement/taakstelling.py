@@ -82,42 +82,46 @@ def largest_remainder(total: int, weights: np.ndarray, tiebreak: np.ndarray | No
     return base
 
 
-def read_backlog(path: str | Path, municipalities: pd.Series) -> pd.Series:
-    """Backlog CSV ``municipality,backlog`` [persons; + arrears, - advance] -> Series by municipality."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: backlog file not found. Fix: check the path")
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder; expected a backlog CSV with columns municipality,backlog")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; expected a header municipality,backlog and a row per "
-                        "municipality with a backlog") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable CSV ({exc})") from None
-    df.columns = [c.strip() for c in df.columns]
-    for col in ("municipality", "backlog"):
-        if col not in df:
-            raise data_error(path, "required column missing", column=col, expected="municipality,backlog",
-                             found=list(df.columns))
-    names = df["municipality"].str.strip()
-    known = set(municipalities)
-    for i, n in enumerate(names):
-        if n not in known:
-            raise data_error(path, "unknown municipality", row=i + 2, column="municipality",
-                             expected="a municipality name on 2025 borders (see `ketenplan taakstelling` output)",
-                             found=n)
+def read_backlog(path: str | Path, municipalities: pd.Series, *, limit: float | None = None) -> pd.Series:
+    """Backlog CSV ``municipality,backlog`` [persons; + arrears, - advance] -> Series by municipality.
+
+    The file may be written as a spreadsheet writes it (semicolons, decimal commas, Windows-1252
+    text: :func:`ketenplan._io.read_csv_table`); names are matched ignoring case. ``limit``: the
+    largest absolute backlog accepted [persons] (the command passes the national population).
+    """
+    import difflib
+
+    from ketenplan._io import parse_numbers, read_csv_table
+
+    df = read_csv_table(path, what="backlog table (persons per municipality; + arrears, - advance)",
+                        columns=["municipality", "backlog"], option="--backlog")
+    src = df.attrs["source"]
+    known = {str(m).casefold(): str(m) for m in municipalities}
+    names = []
+    for row, n in df["municipality"].items():
+        canon = known.get(n.casefold())
+        if canon is None:
+            close = difflib.get_close_matches(n, list(known.values()), n=3)
+            raise data_error(src, "unknown municipality", row=row, column="municipality",
+                             expected="a municipality name on 2025 borders (see `ketenplan taakstelling` output)"
+                                      + (f", such as {', '.join(close)}" if close else ""), found=n)
+        names.append(canon)
+    names = pd.Series(names, index=df.index, dtype=object)
     dup = names.duplicated().to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        raise data_error(path, "duplicate municipality", row=i + 2, column="municipality", found=names.iloc[i])
-    vals = pd.to_numeric(df["backlog"], errors="coerce")
-    bad = vals.isna() | (vals != vals.round())
+        raise data_error(src, "duplicate municipality", row=df.index[i], column="municipality", found=names.iloc[i])
+    vals = parse_numbers(df, "backlog", whole=True)
+    bad = vals.isna() | ~np.isfinite(vals.fillna(0)) | (vals != vals.round())
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise data_error(path, "not a whole number", row=i + 2, column="backlog",
+        raise data_error(src, "not a whole number", row=df.index[i], column="backlog",
                          expected="persons (+ arrears, - advance)", found=df["backlog"].iloc[i])
+    if limit is not None and (vals.abs() > limit).any():
+        i = int(np.flatnonzero((vals.abs() > limit).to_numpy())[0])
+        raise data_error(src, "too large", row=df.index[i], column="backlog",
+                         expected=f"at most {limit:,.0f} persons either way (the population of the Netherlands)",
+                         found=df["backlog"].iloc[i])
     return pd.Series(vals.astype(np.int64).to_numpy(), index=names.to_numpy(), name="backlog")
 
 
@@ -143,12 +147,17 @@ def housing_task(total: int, period: str, *, backlog: pd.Series | str | Path | N
     if col not in m:
         raise DataError(f"population: expected one of {list(POPULATION_COLUMNS)} or a column of the municipality "
                         f"table, found {population!r}")
-    if int(total) != total or total < 0:
-        raise DataError(f"total: expected a non-negative whole number of persons, found {total!r}")
+    if isinstance(total, bool) or not isinstance(total, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(float(min(total, 1e300))) or int(total) != total or total < 0:
+        raise DataError(f"total (--total): expected a non-negative whole number of persons, found {total!r}")
     pop = m[col].to_numpy(float)
+    if total > pop.sum():
+        raise DataError(f"total (--total) {int(total):,}: a half-year housing task larger than the population of the "
+                        f"Netherlands ({pop.sum():,.0f}, column {col}) cannot be meaningful; expected 0 to "
+                        f"{pop.sum():,.0f} persons (reported half-year tasks 2016-2018: 6,000 to 23,000)")
     quota = largest_remainder(int(total), pop)
     if isinstance(backlog, (str, Path)):
-        backlog = read_backlog(backlog, m["municipality"])
+        backlog = read_backlog(backlog, m["municipality"], limit=float(pop.sum()))
     b = np.zeros(len(m), np.int64) if backlog is None else \
         pd.Series(backlog).reindex(m["municipality"]).fillna(0).astype(np.int64).to_numpy()
     raw = quota + b

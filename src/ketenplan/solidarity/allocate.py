@@ -12,11 +12,18 @@ from ketenplan.errors import ScenarioError
 
 Rounding = Literal["largest-remainder", "per-state"]
 ROUNDINGS = ("largest-remainder", "per-state")
+#: largest total accepted [persons]: more than the world population (about 8.2e9, UN WPP 2024)
+#: cannot be meaningful, and larger totals would lose precision in the quotas (floats)
+MAX_TOTAL = 10**10
 
 
 def _check(shares: np.ndarray, total: int) -> None:
-    if int(total) != total or total < 0:
-        raise ScenarioError(f"total must be a whole number of persons >= 0, found {total!r}")
+    if isinstance(total, bool) or not isinstance(total, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(float(min(total, 1e300))) or int(total) != total or total < 0:
+        raise ScenarioError(f"total (--total) must be a whole number of persons >= 0, found {total!r}")
+    if total > MAX_TOTAL:
+        raise ScenarioError(f"total (--total) {int(total):,}: more persons than live on earth cannot be meaningful; "
+                            f"expected at most {MAX_TOTAL:,}")
     if shares.size == 0:
         raise ScenarioError("no states to allocate to")
     if not np.all(np.isfinite(shares)) or np.any(shares < 0):
@@ -71,3 +78,15 @@ def allocate(key: pd.DataFrame, total: int, rounding: Rounding = "largest-remain
     out.attrs = dict(key.attrs)
     out.attrs.update(total=int(total), rounding=rounding, allocated=int(out["persons"].sum()))
     return out
+
+
+def check_total(key: pd.DataFrame, total: int) -> None:
+    """Refuse a ``total`` that cannot be meaningful for a key of real states: more persons than the
+    key's states have inhabitants (column ``population`` [persons])."""
+    _check(key["share"].to_numpy(float), total)
+    if "population" in key.columns:
+        pop = float(key["population"].sum())
+        if np.isfinite(pop) and total > pop:
+            raise ScenarioError(f"total (--total) {int(total):,}: more persons than the {len(key)} states of the key "
+                                f"have inhabitants ({pop:,.0f}) cannot be meaningful; expected 0 to {pop:,.0f} "
+                                "(the 2015 relocation decisions: 160,000)")

@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from ketenplan._cli import console, handle_errors
+from ketenplan._cli import Col, console, fmt_number, handle_errors, print_table
 
 DEFAULT_OUT = Path("out/solidarity")
 
 _SCHEME_HELP = "relocation-2015 | dublin-2016 | pact-2024"
-_GDP_LABEL = {"gdp_eur_million": "EUR million", "gdp_usd": "USD"}
+#: GDP column of a key -> (table header, divisor to that unit)
+_GDP_SHOWN = {"gdp_eur_million": ("GDP [EUR million]", 1.0), "gdp_usd": ("GDP [USD million]", 1e6)}
 
 
 def _codes(text: Optional[str]) -> Optional[list[str]]:
@@ -21,12 +21,15 @@ def _codes(text: Optional[str]) -> Optional[list[str]]:
 
 
 def _write(out: Path, stem: str, df, fig) -> None:
-    from ketenplan._io import write_csv, write_text
+    """Write the table (CSV) and the chart (HTML) together: both or neither."""
+    from ketenplan._io import staged_folder, write_csv, write_text
     from ketenplan.solidarity.plots import to_html
 
-    csv_path = write_csv(out / f"{stem}.csv", df)
-    html_path = write_text(out / f"{stem}.html", to_html(fig))
-    console.print(f"wrote {csv_path} and {html_path}")
+    html = to_html(fig)
+    with staged_folder(out) as stage:
+        write_csv(stage / f"{stem}.csv", df)
+        write_text(stage / f"{stem}.html", html)
+    console.print(f"wrote {out / f'{stem}.csv'} and {out / f'{stem}.html'}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -67,14 +70,15 @@ def register(app: typer.Typer) -> None:
         k = _key(scheme, year, proposal, states, exclude)
         y = k.attrs.get("year")
         gcol, gunit = k.attrs["gdp_column"], k.attrs.get("gdp_unit")
-        t = Table(title=f"{scheme} key, inputs of {y} (GDP in {gunit})")
-        for c in ("state", "population", f"GDP [{_GDP_LABEL.get(gcol, gunit)}]", "unemployment %",
-                  "past appl./million", "share %"):
-            t.add_column(c, justify="right" if c != "state" else "left")
-        for iso, r in k.sort_values("share", ascending=False).iterrows():
-            t.add_row(f"{iso} {r['name']}", f"{r.population:,.0f}", f"{r[gcol]:,.4g}", f"{r.unemployment_rate:.1f}",
-                      f"{r.past_applications_per_million:,.0f}", f"{100 * r.share:.3f}")
-        console.print(t)
+        ghead, gdiv = _GDP_SHOWN.get(gcol, (f"GDP [{gunit}]", 1.0))
+        cols = [Col("state", key=True), Col("population", number=True), Col(ghead, number=True),
+                Col("unempl. %", number=True), Col("past appl. per million", number=True),
+                Col("share %", number=True)]
+        rows = [(f"{iso} {r['name']}", fmt_number(r.population, 0), fmt_number(r[gcol] / gdiv, 0),
+                 fmt_number(r.unemployment_rate, 1), fmt_number(r.past_applications_per_million, 0),
+                 fmt_number(100 * r.share, 3))
+                for iso, r in k.sort_values("share", ascending=False).iterrows()]
+        print_table(f"{scheme} key, inputs of {y} (GDP in {gunit})", cols, rows)
         tag = f"_{proposal}" if proposal else ""
         _write(out, f"key_{scheme}{tag}_{y}", k.reset_index(), key_bar(k, f"{scheme}{tag} key ({y})"))
 
@@ -94,14 +98,16 @@ def register(app: typer.Typer) -> None:
         from ketenplan.solidarity.allocate import allocate
         from ketenplan.solidarity.plots import allocation_bar
 
+        from ketenplan.solidarity.allocate import check_total
+
         k = _key(scheme, year, proposal, states, exclude)
+        check_total(k, total)
         a = allocate(k, total, rounding)  # type: ignore[arg-type]
-        t = Table(title=f"{scheme}: {total:,} persons, {rounding} rounding (allocated {a.attrs['allocated']:,})")
-        for c in ("state", "share %", "quota", "persons"):
-            t.add_column(c, justify="right" if c != "state" else "left")
-        for iso, r in a.sort_values("persons", ascending=False).iterrows():
-            t.add_row(f"{iso} {r['name']}", f"{100 * r.share:.3f}", f"{r.quota:,.2f}", f"{r.persons:,}")
-        console.print(t)
+        rows = [(f"{iso} {r['name']}", fmt_number(100 * r.share, 3), fmt_number(r.quota, 2),
+                 fmt_number(r.persons, 0)) for iso, r in a.sort_values("persons", ascending=False).iterrows()]
+        print_table(f"{scheme}: {total:,} persons, {rounding} rounding (allocated {a.attrs['allocated']:,})",
+                    [Col("state", key=True), Col("share %", number=True), Col("quota", number=True),
+                     Col("persons", number=True)], rows)
         tag = f"_{proposal}" if proposal else ""
         _write(out, f"allocation_{scheme}{tag}_{total}_{rounding}", a.reset_index(),
                allocation_bar(a, f"{scheme}: {total:,} persons ({rounding})"))
@@ -140,18 +146,16 @@ def register(app: typer.Typer) -> None:
             raise ScenarioError(f"--focus {focus!r}: not a state of the {scheme} replay; expected one of "
                                 f"{', '.join(dict.fromkeys(res.iso3))}")
         f = res[res.iso3 == focus.upper()]
-        t = Table(title=f"{scheme} replay, {focus.upper()}")
         money = "solidarity_contribution_eur" if scheme == "dublin-2016" else "contribution_eur"
-        for c in ("year", "key %", "applications", "reference", "actual %", "reloc. in", "reloc. out", "EUR paid"):
-            t.add_column(c, justify="right")
-        for r in f.itertuples():
-            t.add_row(str(r.year), f"{100 * r.key:.2f}", f"{r.applications:,}", f"{r.reference_number:,.0f}",
-                      f"{r.actual_share_pct:.0f}", f"{r.relocations_in:,}", f"{r.relocations_out:,}",
-                      f"{getattr(r, money):,.0f}")
-        console.print(t)
+        cols = [Col("year", key=True, wrap=False), *(Col(c, number=True) for c in (
+            "key %", "asylum appl.", "reference", "actual %", "reloc. in", "reloc. out", "EUR paid"))]
+        rows = [(str(r.year), fmt_number(100 * r.key, 2), fmt_number(r.applications, 0),
+                 fmt_number(r.reference_number, 0), fmt_number(r.actual_share_pct, 0), fmt_number(r.relocations_in, 0),
+                 fmt_number(r.relocations_out, 0), fmt_number(getattr(r, money), 0)) for r in f.itertuples()]
+        print_table(f"{scheme} replay, {focus.upper()}", cols, rows)
         tot = res.groupby("year")[["relocations_out"]].sum()
-        console.print(f"relocations per year (all states): "
-                      + ", ".join(f"{y}: {int(v):,}" for y, v in tot.relocations_out.items()))
+        console.print("relocations per year (all states): "
+                      + ", ".join(f"{y}: {int(v):,}" for y, v in tot.relocations_out.items()), soft_wrap=True)
         _write(out, f"simulate_{scheme}_{years}", res,
                simulation_figure(res, f"{scheme} replay {years}", focus=focus.upper()))
 
@@ -173,14 +177,14 @@ def register(app: typer.Typer) -> None:
         if top < 1:
             raise ScenarioError(f"--top {top}: expected an integer >= 1 (number of rows shown)")
         ind = host_indicators(year, measure)
-        t = Table(title=f"Responsibility-sharing indicators {year} ({measure})")
-        for c in ("rank", "country", "hosted", "per 1,000 inh.", "per USD GDP pc (PPP)", "per USD 1 m GDP (PPP)"):
-            t.add_column(c, justify="right" if c != "country" else "left")
-        for r in ind.head(top).itertuples():
-            t.add_row(str(r.rank_per_1000_inhabitants), f"{r.iso3} {r.name}", f"{r.hosted:,}",
-                      f"{r.per_1000_inhabitants:.1f}", f"{r.per_usd_gdp_pc_ppp:,.1f}",
-                      f"{r.per_usd_million_gdp_ppp:.2f}")
-        console.print(t)
+        cols = [Col("rank", number=True), Col("country", key=True), Col("hosted", number=True),
+                Col("per 1,000 inh.", number=True), Col("per USD GDP pc (PPP)", number=True),
+                Col("per USD 1 m GDP (PPP)", number=True)]
+        rows = [(fmt_number(r.rank_per_1000_inhabitants, 0), f"{r.iso3} {r.name}", fmt_number(r.hosted, 0),
+                 fmt_number(r.per_1000_inhabitants, 1), fmt_number(r.per_usd_gdp_pc_ppp, 1),
+                 fmt_number(r.per_usd_million_gdp_ppp, 2)) for r in ind.head(top).itertuples()]
+        gap = "; n/a: no GDP per capita (PPP) in the World Bank data" if any("n/a" in r for r in rows) else ""
+        print_table(f"Responsibility-sharing indicators {year} ({measure}){gap}", cols, rows)
         _write(out, f"indicators_{year}_{measure}", ind,
                indicators_bar(ind, "per_1000_inhabitants", f"Hosted per 1,000 inhabitants, {year}"))
 

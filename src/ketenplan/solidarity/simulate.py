@@ -8,6 +8,8 @@ and the 12-month rolling window of the 2016 proposal are not modelled (see docs/
 
 from __future__ import annotations
 
+import collections
+
 import logging
 from collections.abc import Sequence
 
@@ -21,6 +23,10 @@ from ketenplan.solidarity.keys import distribution_key
 from ketenplan.solidarity.schemes import get_scheme, participants, state_names
 
 log = logging.getLogger(__name__)
+
+
+#: years a replay may name at all (the data span is checked later, with its own message)
+YEAR_BOUNDS = (1950, 2100)
 
 
 def parse_years(text: str | Sequence[int]) -> list[int]:
@@ -45,10 +51,15 @@ def parse_years(text: str | Sequence[int]) -> list[int]:
             if b < a:
                 raise ScenarioError(f"years (--years) {text!r}: the range {part!r} runs backwards; expected "
                                     f"'FIRST-LAST' with FIRST <= LAST, e.g. {b}-{a}")
+            lo, hi = YEAR_BOUNDS
+            if a < lo or b > hi:
+                raise ScenarioError(f"years (--years) {text!r}: {part!r} reaches outside {lo}-{hi}; expected years "
+                                    f"of the data, e.g. 2015-2024")
             years.extend(range(a, b + 1))
     if not years:
         raise ScenarioError(f"years (--years) {text!r}: no years; expected e.g. 2015-2024 or 2016,2018")
-    dup = sorted({y for y in years if years.count(y) > 1})
+    counts = collections.Counter(years)
+    dup = sorted(y for y, n in counts.items() if n > 1)
     if dup:
         raise ScenarioError(f"years (--years) {text!r}: year(s) {dup} given more than once; expected each year once")
     return years
