@@ -102,7 +102,7 @@ def test_compare_runs_scenarios_side_by_side(tmp_path):
     a = short_scenario(tmp_path)
     b = tmp_path / "more_ind.toml"
     b.write_text('base = "nl_baseline"\nname = "more_ind"\n[simulation]\nend = 2026-06-30\nwarmup_years = 1\n'
-                 '[[decision_capacity.general]]\nstart = 2025-01-01\nvalue = 800\n')
+                 '[[decision_capacity.total]]\nstart = 2025-01-01\nvalue = 1300\n')
     out = tmp_path / "cmp"
     r = runner.invoke(app, ["compare", str(a), str(b), "--seed", "3", "--replicates", "2", "--out", str(out)])
     assert r.exit_code == 0, r.output

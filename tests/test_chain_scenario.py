@@ -61,8 +61,7 @@ def test_base_preset_and_override(tmp_path):
 
 
 def test_plausibility_warns_or_raises_when_strict(tmp_path):
-    text = "[decision_capacity]\ngeneral = [{start = 2025-01-01, value = 1}]\n" \
-           "safe = [{start = 2025-01-01, value = 1}]\ndublin = [{start = 2025-01-01, value = 1}]\n"
+    text = "[decision_capacity]\ntotal = [{start = 2025-01-01, value = 3}]\n"
     with pytest.warns(PlausibilityWarning, match="decision_capacity_vs_inflow"):
         load_scenario(write(tmp_path, text))
     with pytest.raises(ScenarioError, match="strict"):
@@ -94,7 +93,8 @@ def test_every_parameter_is_declared_once_with_unit_source_and_years():
     sourced = table[table.kind == "sourced"]
     assert (sourced.years.str.len() > 0).all(), sourced[sourced.years == ""].name.tolist()
     assumed = table[table.kind == "assumption"]
-    assert (assumed.note.str.len() > 10).all(), assumed[assumed.note.str.len() <= 10].name.tolist()
+    reasoned = (assumed.note.str.len() > 10) | (assumed.source.str.len() > 40)  # the reasoning: in the note or source
+    assert reasoned.all(), assumed[~reasoned].name.tolist()
     assert {"groups", "reception.central_capacity", "housing.task_rule", "placement.enabled"} <= set(table.name)
     docs = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
     assert docs.read_text(encoding="utf-8") == parameters_markdown(), \
@@ -109,10 +109,23 @@ def test_parameters_table_shows_the_values_of_a_run_and_what_differs():
 
 
 def test_groups_come_from_the_shipped_table():
+    """The baseline's nationality groups: the 2024 mix and grant rates of the shipped UNHCR table,
+    recomputed here from the per-group yearly counts, and the fitted departure shares."""
+    import pandas as pd
+
+    from ketenplan.data import data_path
+
     sc = Scenario()
-    assert [g.name for g in sc.groups] == ["high", "medium", "low", "very_low"]
-    assert sum(g.share for g in sc.groups) == pytest.approx(1, abs=1e-3)
-    assert [g.safe_country for g in sc.groups] == [False, False, False, True]
+    gy = pd.read_csv(data_path("returns", "nl_group_year.csv"))
+    y = gy[gy.year == 2024].set_index("group")
+    assert {g.name for g in sc.groups} == set(y.index)
+    assert sum(g.share for g in sc.groups) == pytest.approx(1, abs=1e-6)
+    for g in sc.groups:
+        assert g.share == pytest.approx(y.new_applications[g.name] / y.new_applications.sum(), abs=1e-4)
+        decided = y.fi_recognized[g.name] + y.fi_other[g.name] + y.fi_rejected[g.name]
+        assert g.grant_rate == pytest.approx((y.fi_recognized[g.name] + y.fi_other[g.name]) / decided, abs=1e-3)
+        assert sum(g.departure_shares) == pytest.approx(1)
+    assert {g.name for g in sc.groups if g.safe_country} == {"maghreb", "west_balkans"}
 
 
 # --- what-if shocks of the first-application inflow ([[inflow.shocks]]) -------------------------
@@ -127,7 +140,7 @@ replicates = 1
 [[inflow.shocks]]
 kind = "surge"
 onset = 2026-06-01
-group_shares = { high = 1.0 }
+group_shares = { syria = 1.0 }
 [[inflow.shocks]]
 kind = "level_shift"
 onset = 2027-01-01
@@ -198,7 +211,7 @@ def test_surge_with_its_own_group_mix_reaches_the_chain(tmp_path):
     peak_a, peak_b = first(a, "2026-08-01", "2026-12-01"), first(b, "2026-08-01", "2026-12-01")
     assert peak_a.persons.sum() > 2.5 * peak_b.persons.sum()
     # the extra arrivals are all from the high-recognition group
-    assert (peak_a.group == "high").mean() > 0.8 > (peak_b.group == "high").mean()
+    assert (peak_a.group == "syria").mean() > 0.8 > (peak_b.group == "syria").mean()
     late_a, late_b = first(a, "2027-03-01", "2028-01-01"), first(b, "2027-03-01", "2028-01-01")
     assert late_a.persons.sum() == pytest.approx(0.75 * late_b.persons.sum(), rel=0.05)
 
@@ -226,8 +239,8 @@ def test_empty_file_and_late_series_warn(tmp_path):
     with pytest.warns(PlausibilityWarning, match="sets nothing"):
         sc = load_scenario(write(tmp_path, ""))
     assert sc.name == "s"
-    text = '[[decision_capacity.general]]\nstart = 2025-06-01\nvalue = 300\n'
-    with pytest.warns(PlausibilityWarning, match=r"series_starts_late.*decision_capacity.general.*2025-06-01"):
+    text = '[[decision_capacity.total]]\nstart = 2025-06-01\nvalue = 700\n'
+    with pytest.warns(PlausibilityWarning, match=r"series_starts_late.*decision_capacity.total.*2025-06-01"):
         load_scenario(write(tmp_path, text))
     with pytest.raises(ScenarioError, match=r"s.toml failed a plausibility check \(strict mode\)"):
         load_scenario(write(tmp_path, text), strict=True)
@@ -308,12 +321,12 @@ def test_shock_before_the_grid_warns_but_one_in_the_warm_up_does_not(tmp_path):
 
 
 def test_group_shares_of_a_shock_that_adds_nobody_warn(tmp_path):
-    text = ("[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\ngroup_shares = { high = 1.0 }\n"
+    text = ("[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\ngroup_shares = { syria = 1.0 }\n"
             "[[inflow.shocks]]\nkind = 'level_shift'\nonset = 2026-01-01\nsize = -0.2\n"
-            "group_shares = { high = 1.0 }\n"
+            "group_shares = { syria = 1.0 }\n"
             "[[inflow.shocks]]\nkind = 'level_shift'\nonset = 2026-01-01\nsize = 0.2\n"
-            "group_shares = { high = 1.0 }\n"
-            "[[inflow.shocks]]\nkind = 'surge'\nonset = 2026-01-01\ngroup_shares = { high = 1.0 }\n")
+            "group_shares = { syria = 1.0 }\n"
+            "[[inflow.shocks]]\nkind = 'surge'\nonset = 2026-01-01\ngroup_shares = { syria = 1.0 }\n")
     _, msgs = _warnings_of(write(tmp_path, text))
     hit = [m for m in msgs if m.startswith("[shock_group_shares_unused]")]
     assert len(hit) == 2, msgs

@@ -20,7 +20,7 @@ runner = CliRunner(env={"COLUMNS": "200"})
 def test_save_query_and_replace(tmp_path):
     store = ResultStore(tmp_path / "runs.duckdb")
     a = simulate(small(name="base"), seed=1, replicates=2)
-    b = simulate(small(name="more_ind", **{"decision_capacity.general": [{"start": "2025-01-01", "value": 800}]}),
+    b = simulate(small(name="more_ind", **{"decision_capacity.total": [{"start": "2025-01-01", "value": 1300}]}),
                  seed=1, replicates=2)
     ids = [store.save(a), store.save(b)]
     assert ids == [run_id_of(a), run_id_of(b)] and ids[0] != ids[1]

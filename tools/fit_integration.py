@@ -6,7 +6,7 @@ DATA_DIR holds the published figures with a source URL per row (as shipped in
 src/ketenplan/data/integration/): employment_cohorts.csv, benefit_cohorts.csv,
 permits_2014_by_nationality.csv, civic_integration_wi2013.csv. Only rows observed before the end
 of the cut-off year are fitted; the rest are predicted and printed with their error (share
-points), per cohort and year. Paste changed values into src/ketenplan/integration/params.py;
+points), per cohort and year. Paste changed values into src/ketenplan/scenario/pillar6.py;
 tests/integration/test_integration_fit.py checks that the two agree.
 """
 

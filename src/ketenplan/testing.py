@@ -39,12 +39,13 @@ BR = R.BRANCH
 
 def tiny_chain(sizes, *, days: int = 30, reg_per_day: float = 1.0, decisions_per_day: float = 1.0,
                regular_places: float = 100.0, housing_per_half_year: float = 181.0, col: int = 2,
-               procedure: int = 3, lead: int = 5, grant: bool = True, track: str = "general") -> Compiled:
+               procedure: int = 3, lead: int = 5, grant: bool = True, track: str = "general",
+               departure: str = "independent") -> Compiled:
     """Cases of the given sizes, all arriving on day 0 in one replicate of ``days`` days from
     2025-01-01: registration ``reg_per_day`` persons/day, central stay ``col`` days, an IND desk of
     ``decisions_per_day`` persons/day for their track, a procedure of ``procedure`` days, then a
-    permit (``grant``) with ``lead`` days to the housing queue, or a rejection straight to the
-    departure term (set its durations with :func:`set_slot`)."""
+    permit (``grant``) with ``lead`` days to the housing queue, or a rejection without appeal to the
+    departure term and the given departure route (set durations with :func:`set_slot`)."""
     day0 = dt.date(2025, 1, 1)
     grid = TimeGrid(day0=day0, start=day0, end=day0 + dt.timedelta(days=days - 1))
     n = len(sizes)
@@ -58,19 +59,34 @@ def tiny_chain(sizes, *, days: int = 30, reg_per_day: float = 1.0, decisions_per
     dur[:, SLOT["lead"]] = lead
     branch = np.zeros((n, len(R.BRANCH_SLOTS)), np.int8)
     branch[:, BR["after_central"]] = 2 if track == "general" else 3
-    branch[:, BR["after_procedure"]] = 1 if grant else 3  # permit, or the departure term
-    branch[:, BR["after_term"]] = 2  # outside reception
+    branch[:, BR["after_procedure"]] = 1  # to the decision (no extended procedure)
+    branch[:, BR["appeals"]] = 1  # no appeal
+    branch[:, BR["after_term"]] = 1  # the departure route
+    n_months = len(grid.months())
+    late = np.ones((len(R.LATE_SLOTS), n_months, 2, tb.succ.shape[1]))
+    late[R.LATE["decision"], :, :, 0] = 1.0 if grant else 0.0
+    route = {"independent": (1.0, 1.0), "forced": (0.0, 1.0), "unsupervised": (0.0, 0.0)}[departure]
+    late[R.LATE["departure"], :, :, 0], late[R.LATE["departure"], :, :, 1] = route
     tr = R.TRACK[{"general": "general", "safe": "safe_country"}[track]]
-    inputs = K.Inputs(**{f: getattr(tb, f) for f in K.TABLE_FIELDS}, desk_cap=desk_cap,
+    dates = grid.dates()
+    month_of_day = (dates.year - day0.year) * 12 + dates.month - day0.month
+    draws = dict(key=np.zeros(2, np.uint64), dspec=np.zeros((1, 5)), slot_spec=np.full(len(R.DURATION_SLOTS), -1,
+                                                                                        np.int64),
+                 slot_purpose=np.zeros(len(R.DURATION_SLOTS), np.int64))
+    inputs = K.Inputs(**{f: getattr(tb, f) for f in K.TABLE_FIELDS if f != "kc"}, kc=K.kernel_constants(), **draws, desk_cap=desk_cap,
                       cap_regular=np.full(days, regular_places), cap_small=np.zeros(days),
-                      statutory_days=np.full(days, 183, np.int64), size=np.array(sizes, np.int64),
-                      stream=np.zeros(n, np.int8), track=np.full(n, tr, np.int8), routed=np.zeros(n, np.bool_),
-                      dur=dur, branch=branch, nareis_child=np.full(n, -1, np.int64), nareis_lag=np.zeros(n, np.int64))
+                      statutory_days=np.full(days, 183, np.int64), month_of_day=np.asarray(month_of_day, np.int64),
+                      late_cum=late, size=np.array(sizes, np.int64), stream=np.zeros(n, np.int8),
+                      case_key=np.arange(n, dtype=np.uint64),
+                      track=np.full(n, tr, np.int8), routed=np.zeros(n, np.bool_), late_row=np.zeros(n, np.int64),
+                      dur=dur, branch=branch, late_u=np.full((n, len(R.LATE_SLOTS)), 0.5),
+                      nareis_child=np.full(n, -1, np.int64), nareis_lag=np.zeros(n, np.int64),
+                      parent=np.full(n, -1, np.int64))
     half_idx, labels, _, _ = half_years(day0, days)
     c = Compiled(grid=grid, half_labels=labels, inputs=inputs, group_names=("g",))
     c.case = dict(arrival_day=np.zeros(n, np.int64), size=inputs.size, children=np.zeros(n, np.int64),
                   stream=inputs.stream, group=np.zeros(n, np.int16), track=inputs.track, routed=inputs.routed,
-                  likely=np.zeros(n, np.bool_), case_key=np.arange(n, dtype=np.uint64))
+                  likely=np.zeros(n, np.bool_), case_key=np.arange(n, dtype=np.uint64), uam=np.zeros(n, np.bool_))
     c.housing = dict(given={labels[0]: housing_per_half_year}, scale=1.0, realisation_rate=1.0, initial_expected=0.0)
     return c
 
@@ -122,6 +138,7 @@ def assert_outputs_equal(a: ReplicateOutput, b: ReplicateOutput) -> None:
 # the SimPy reference
 # ----------------------------------------------------------------------------------------------
 PHASE_HOOKS = -0.0625  # on the eve of a day: hooks act before its first event
+PHASE_RENEGE = 0.25  # patience running out, after the day's timed events
 PHASE_DESK0 = 0.5  # desks at 0.5, 0.53125, ... in declared order
 PHASE_UPGRADE = 0.8125
 PHASE_RECORD = 0.875
@@ -173,7 +190,7 @@ class ReferenceChain:
         self.track = inp.track.tolist()
         self.routed = inp.routed.tolist()
         self.dur = inp.dur
-        self.branch = inp.branch
+        self.branch = np.array(inp.branch, copy=True)  # late picks are recorded into it
         n = len(self.size)
         self.arrival_day = c.case["arrival_day"].copy()
         self.reg_day = [-1] * n
@@ -205,6 +222,7 @@ class ReferenceChain:
         self.state_view.acc = self.acc
         self.state_view.flows = self.flows
         self.hooks = [HousingTask(**c.housing)] + list(hooks or [])
+        self.state_view.stage = self.stage
         # one process per case; family members start when their sponsor is granted. Booked in reverse
         # case order so that (last scheduled first) same-day arrivals queue in case order
         for i in range(n - 1, -1, -1):
@@ -245,14 +263,14 @@ class ReferenceChain:
             self.decision_day[i] = d
         if edge.statutory:
             r = self.reg_day[i]
-            if d - r > self.inputs.statutory_days[r]:
+            if r >= 0 and d - r > self.inputs.statutory_days[r]:
                 self.breach[i] = 1
                 self.today[K.F_BREACHES] += sz
         if edge.permit:
             self.acc[K.A_PERMITS] += sz
         if edge.sponsor:
             child = int(self.inputs.nareis_child[i])
-            if child >= 0:
+            if child >= 0 and self.arrival_day[child] < 0:
                 lag = int(self.inputs.nareis_lag[i])
                 self.arrival_day[child] = d + lag
                 if d + lag < self.T:
@@ -272,7 +290,10 @@ class ReferenceChain:
             occ[K.LOC_CENTRAL] += sz
             self.rec_entry[i] = d
         elif edge.location == "place":
-            occ[loc[i]] -= sz
+            if loc[i] == K.LOC_NONE:
+                self.rec_entry[i] = d  # back into reception from outside
+            else:
+                occ[loc[i]] -= sz
             if self.routed[i] and occ[K.LOC_SMALL] + sz <= self.inputs.cap_small[d]:
                 loc[i] = K.LOC_SMALL
             elif occ[K.LOC_REGULAR] + sz <= self.inputs.cap_regular[d]:
@@ -287,7 +308,8 @@ class ReferenceChain:
             occ[K.LOC_RESTRICTED] += sz
         elif edge.location == "leave" and loc[i] != K.LOC_NONE:
             occ[loc[i]] -= sz
-            self.reception_days[i] += d - self.rec_entry[i]
+            if loc[i] != K.LOC_WAITING:
+                self.reception_days[i] += d - self.rec_entry[i]
             loc[i] = K.LOC_NONE
         if edge.move == "always":
             self.moves[i] += 1
@@ -300,39 +322,108 @@ class ReferenceChain:
         self.stage[i] = t
         self.stock[t] += sz
 
+    def next_stage(self, i: int, s: int) -> int:
+        """The successor of stage s for case i: the pre-drawn branch, or a late pick from the case's
+        uniform and this month's row of probabilities (kept in a branch slot where declared)."""
+        tb, inp = self.tb, self.inputs
+        if s == K.NOT_ARRIVED:
+            if tb.stream_follows[self.stream[i]] and inp.parent[i] >= 0:
+                home = self.stage[inp.parent[i]] == K.HOUSED
+                return int(tb.succ[s, K.ARRIVE_SPONSOR_HOME if home else K.ARRIVE_REGISTRATION])
+        b = int(tb.branch_slot[s])
+        k = int(self.branch[i, b]) if b >= 0 else 0
+        j = int(tb.late_slot[s])
+        if j >= 0:
+            u = inp.late_u[i, j]
+            row = inp.late_cum[j, inp.month_of_day[self.day()], inp.late_row[i]]
+            k = 0
+            while k < tb.succ.shape[1] - 1 and tb.succ[s, k + 1] >= 0 and u >= row[k]:
+                k += 1
+            r = int(tb.record_slot[s])
+            if r >= 0:
+                self.branch[i, r] = k
+        return int(tb.succ[s, k])
+
+    def stay(self, i: int, s: int, d: int, from_desk: bool):
+        """The timeout of a stay in stage s entered on day d (None: the stage has no timer)."""
+        tb = self.tb
+        k = int(tb.duration_slot[s])
+        if k == -1:
+            return None
+        if k == -2:
+            day = d + 1 if from_desk else d
+        else:
+            inp = self.inputs
+            sp = int(inp.slot_spec[k])
+            if sp >= 0:  # a stay drawn on entry: the same keyed draw as the kernel's
+                from ketenplan.engine.rng import duration_days
+
+                row = inp.dspec[sp]
+                v = int(duration_days(inp.key, int(inp.slot_purpose[k]), inp.case_key[i], int(row[0]), row[1], row[2],
+                                      row[3], row[4]))
+            else:
+                v = int(self.dur[i, k])
+            day = max(v, d) if tb.until_flag[s] else d + v
+            if from_desk and day <= d:
+                day = d + 1
+        return self.env.timeout(max(day - self.env.now, 0))
+
     def journey(self, i: int, arrival):
         """A case's way through the chain: stays are timeouts, queues are tickets a desk serves."""
         env, tb = self.env, self.tb
         yield arrival
-        s, t = K.NOT_ARRIVED, int(tb.stream_arrival_stage[self.stream[i]])
+        s = K.NOT_ARRIVED
         while True:
-            self.take(i, s, t, self.day())
+            t = self.next_stage(i, s)
+            d = self.day()
+            self.take(i, s, t, d)
             s = t
             q = int(tb.queue_of[s])
             if q >= 0:  # wait for a desk; it moves the case on and hands over the end of its next stay
                 slot = env.event()
                 self.queues[q].append((i, slot))
-                s, end_of_stay = yield slot
-                if end_of_stay is None:
+                p = int(tb.patience_slot[s])
+                if p >= 0:
+                    env.process(self.patience(i, s, q, slot, d + max(int(self.dur[i, p]), 1)))
+                outcome = yield slot
+                if outcome is None:  # patience ran out: the renege moved the case on
+                    s = int(tb.renege_stage[s])
+                    end = self.stay(i, s, self.day(), False)
+                else:
+                    s, end = outcome
+                if end is None:
                     return
-                yield end_of_stay
+                yield end
             else:
-                k = int(tb.duration_slot[s])
-                if k < 0:
+                end = self.stay(i, s, d, False)
+                if end is None:
                     return  # settled without a timer, or gone
-                yield env.timeout(int(self.dur[i, k]))
-            b = int(tb.branch_slot[s])
-            t = int(tb.succ[s, int(self.branch[i, b]) if b >= 0 else 0])
+                yield end
+
+    def patience(self, i: int, s: int, q: int, slot, day: int):
+        """Renege: on the given day (after the timed events) a case still waiting leaves the queue."""
+        if day >= self.T:
+            return
+        yield self.env.timeout(day + PHASE_RENEGE - self.env.now)
+        if self.stage[i] == s and not slot.triggered:
+            self.queues[q] = [(c, sl) for c, sl in self.queues[q] if c != i]
+            self.take(i, s, int(self.tb.renege_stage[s]), self.day())
+            slot.succeed(None)
 
     def desk(self, k: int):
-        """A daily desk: adds the day's capacity to its budget and serves its queues in order while
-        the head case fits; an idle desk forfeits its budget (unless it carries over a period)."""
-        env, tb = self.env, self.tb
-        queues = [int(q) for q in tb.desk_queues[k] if q >= 0]
+        """A daily desk: adds the day's capacity to its budget (a desk of places: the places not taken)
+        and serves its queues in order while the head case fits; an idle desk forfeits its budget
+        (unless it carries over a period)."""
+        env, tb, inp = self.env, self.tb, self.inputs
+        queues = [int(q) for q in inp.desk_queues[k] if q >= 0]
         yield self._at(PHASE_DESK0 + k / 32)
         while True:
             d = self.day()
-            self.budget[k] += self.inputs.desk_cap[k, d]
+            if tb.desk_places[k]:
+                taken = sum(self.stock[h] for h in tb.desk_holds[k] if h >= 0)
+                self.budget[k] = max(inp.desk_cap[k, d] - taken, 0.0)
+            else:
+                self.budget[k] += inp.desk_cap[k, d]
             waiting = False
             for q in queues:
                 blocked = False
@@ -347,16 +438,12 @@ class ReferenceChain:
                     s = int(tb.queue_stage[q])
                     t = int(tb.succ[s, 0])
                     self.take(i, s, t, d)
-                    dk = int(tb.duration_slot[t])
-                    end = None
-                    if dk >= 0:
-                        end = env.timeout(max(d + max(int(self.dur[i, dk]), 1) - env.now, 0))
-                    slot.succeed((t, end))
+                    slot.succeed((t, self.stay(i, t, d, True)))
                 if line:
                     waiting = True
                 if blocked:
                     break
-            if not waiting and not tb.desk_carry_period[k]:
+            if tb.desk_places[k] or (not waiting and not tb.desk_carry_period[k]):
                 self.budget[k] = 0.0
             yield env.timeout(1)
 

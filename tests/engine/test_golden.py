@@ -29,7 +29,7 @@ def tolerance(name: str, unit: str) -> tuple[float, float]:
     if unit == "days":
         return 0.0, 5.0
     if name.endswith("_peak"):
-        return 0.01, 0.5
+        return 0.01, 0.1
     return 0.005, 0.05
 
 

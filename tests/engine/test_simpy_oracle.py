@@ -42,7 +42,9 @@ def stressed_scenario():
         "simulation.replicates": 1,
         "inflow.first.per_year": [{"start": y0, "value": 3000}],
         "inflow.subsequent.per_year": [{"start": y0, "value": 150}],
-        "inflow.resettlement.per_year": [{"start": y0, "value": 80}],
+        "resettlement.quota": [{"start": y0, "value": 80}], "resettlement.direct_placement": False,
+        "decision_capacity.pooling": "per_track", "detention.places": 15, "lvv.places": 8, "lvv.request_share": 0.5,
+        "safe_third_country.shares": [{"group": "syria", "share": 0.2}], "minors.adequate_reception_share": 0.0,
         "registration.capacity_per_day": [{"start": y0, "value": 9}],
         "decision_capacity.general": [{"start": y0, "value": 25}, {"start": dt.date(2025, 9, 1), "value": 40}],
         "decision_capacity.safe": [{"start": y0, "value": 8}],
@@ -55,6 +57,11 @@ def stressed_scenario():
 
 
 LEVER_VARIANTS = {
+    "pooled": {"decision_capacity.pooling": "shared", "decision_capacity.total": [{"start": dt.date(2024, 1, 1),
+                                                                                  "value": 40}],
+               "decision_capacity.regular_shares_asylum_capacity": True,
+               "cooperation.changes": [{"group": "maghreb", "change": 1.0}], "cooperation.start_year": 2025,
+               "cooperation.lag_months": 2},
     "levers": {"levers.triage": False, "levers.legal_aid_after_intended_rejection": True,
                "levers.no_hearing_repeat_without_chance": True, "housing.task_scale": 1.3,
                "inflow.nareis.mode": "given", "inflow.nareis.per_year": [{"start": dt.date(2025, 1, 1), "value": 500}]},
@@ -94,6 +101,11 @@ def test_scenario_exercises_the_whole_chain(compiled, engine_out):
     assert fl[:, F["nareis_arrivals"]].sum() > 0 and fl[:, F["dublin_transfers"]].sum() > 0
     assert (r["outcome"] == R.OUTCOME["granted_on_appeal"]).any() and fl[:, F["statutory_breaches"]].sum() > 0
     assert fl[:, F["departures_forced"]].sum() > 0 and fl[:, F["housed"]].sum() > 0
+    # the pillar-4 and pillar-5 stages: detention and LVV places bind, waits run out, minors wait, regular
+    assert fl[:, F["renege_detention"]].sum() > 0 and fl[:, F["lvv_entries"]].sum() > 0
+    assert fl[:, F["renege_lvv"]].sum() > 0 and ss[:, S["minor_until_18"]].max() > 0
+    assert fl[:, F["third_country_transfers"]].sum() > 0 and fl[:, F["regular_grants"]].sum() > 0
+    assert fl[:, F["joined_sponsor"]].sum() > 0 and fl[:, F["minors_aged_out"]].sum() > 0
     # emergency places free up for regular ones: the emergency stock falls on some days
     assert (np.diff(ls[:, L["emergency"]]) < 0).any()
 
@@ -116,9 +128,10 @@ def test_simpy_plain_tie_rule_agrees(compiled, engine_out):
 
 
 def test_comparison_detects_a_difference(compiled, engine_out):
-    """The oracle can fail: one case's longer central stay must show up in the comparison."""
+    """The oracle can fail: one case's longer procedure must show up in the comparison."""
     c = copy.deepcopy(compiled)
-    i = int(np.flatnonzero((c.case["stream"] == R.STREAM["first"]) & (c.case["arrival_day"] > 30))[0])
-    c.inputs.dur[i, R.DURATION["col"]] += 3
+    i = int(np.flatnonzero((c.case["stream"] == R.STREAM["first"]) & (c.case["arrival_day"] > 30)
+                           & (c.inputs.track == R.TRACK["general"]))[0])
+    c.inputs.dur[i, R.DURATION["procedure"]] += 3
     diff = output_differences(engine_out, run_reference(c))
     assert diff.get("stage_stock", 0) > 0 and diff.get("exit_day", 0) > 0

@@ -83,7 +83,7 @@ def test_default_surge_matches_the_documented_2015_surge(paths):
 
 
 def test_chain_shock_uses_the_same_surge_profile_as_the_python_api():
-    shock = Shock(kind="surge", onset=dt.date(2026, 6, 1), group_shares={"high": 1.0})  # defaults: NL 2015
+    shock = Shock(kind="surge", onset=dt.date(2026, 6, 1), group_shares={"syria": 1.0})  # defaults: NL 2015
     assert (shock.size, shock.duration_months, shock.ramp_months) == (4.96, 8, 4)
     offsets = np.arange(-3, 12)
     np.testing.assert_allclose(shock.factor(offsets), surge_profile(offsets, 4.96, 8, 4))
@@ -136,11 +136,11 @@ def test_split_mirrors_the_engine_shocked_first():
     grid = TimeGrid(day0=dt.date(2025, 1, 1), start=dt.date(2025, 1, 1), end=dt.date(2026, 12, 31))
     months = grid.months()
     base = np.linspace(1500.0, 2500.0, len(months))
-    shocks = [Shock(kind="surge", onset=dt.date(2025, 6, 1), group_shares={"high": 1.0}),
+    shocks = [Shock(kind="surge", onset=dt.date(2025, 6, 1), group_shares={"syria": 1.0}),
               Shock(kind="dip", onset=dt.date(2025, 6, 1), size=0.9),
               Shock(kind="level_shift", onset=dt.date(2025, 9, 1), size=0.3, ramp_months=2),
               Shock(kind="surge", onset=dt.date(2025, 11, 1), size=2.0, duration_months=3, ramp_months=1,
-                    group_shares={"high": 1.0})]
+                    group_shares={"syria": 1.0})]
     parts = shocked_first(base, shocks, grid)
     engine_extra = sum(a for a, k in parts if k >= 0)
     df = pd.DataFrame({"path": 0, "month": months.astype(str), "applicants": base})

@@ -13,7 +13,7 @@ from scipy.optimize import brentq
 from ketenplan.errors import DataError
 from ketenplan.returns import cooperation as co
 from ketenplan.returns import data as rd
-from ketenplan.returns import params as pm
+from ketenplan.scenario import pillar4 as pm
 
 
 def _fields(model: type[BaseModel]):
@@ -48,8 +48,10 @@ def test_models_are_frozen_and_reject_unknown_keys():
         d.places = 1  # type: ignore[misc]
     with pytest.raises(ValidationError):
         pm.Detention(beds=900)  # unknown key
-    with pytest.raises(ValidationError, match="unknown nationality group"):
-        pm.GroupCooperation(group="morocco", change=0.5)
+    from ketenplan.scenario.schema import Scenario
+
+    with pytest.raises(ValidationError, match="unknown group 'morocco'"):  # checked against the scenario's groups
+        Scenario(cooperation={"changes": [{"group": "morocco", "change": 0.5}]})
     with pytest.raises(ValidationError, match="more than once"):
         pm.CountryCooperation(changes=(pm.GroupCooperation(group="maghreb", change=0.5),
                                        pm.GroupCooperation(group="maghreb", change=0.2)))

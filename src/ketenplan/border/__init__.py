@@ -14,7 +14,7 @@ import pandas as pd
 from ketenplan.border.model import (POOL_COLUMNS, STAFFING_COLUMNS, WAIT_COLUMNS, BorderDay, BorderRun,
                                     Travellers, day_from_params, draw_travellers, run_day, simulate_waits,
                                     staffing_table, stationary_day, with_servers)
-from ketenplan.border.params import BorderParams, parameter_table
+from ketenplan.scenario.border import BorderParams, parameter_table
 from ketenplan.border.plots import figure
 from ketenplan.border.queue import erlang_c, erlang_c_wait, simulate_pool
 

@@ -23,7 +23,7 @@ STATIONARY_TRAVELLERS = 10_000_000
 def _params(overrides: dict):
     from pydantic import ValidationError
 
-    from ketenplan.border.params import BorderParams
+    from ketenplan.scenario.border import BorderParams
     from ketenplan.errors import ScenarioError
 
     given = {k: v for k, v in overrides.items() if v is not None}
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         from ketenplan.border.io import read_profile
         from ketenplan.border.model import (MAX_TRAVELLERS, check_day, day_from_params, run_day, staffing_table,
                                             stationary_day, with_servers)
-        from ketenplan.border.params import HOURS
+        from ketenplan.scenario.border import HOURS
         from ketenplan.border.plots import figure, to_html
         from ketenplan.errors import ScenarioError
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ketenplan.border.model import MAX_SERVERS
-from ketenplan.border.params import HOURS
+from ketenplan.scenario.border import HOURS
 from ketenplan.errors import data_error
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ketenplan.border.params import HOURS, BorderParams
+from ketenplan.scenario.border import HOURS, BorderParams
 from ketenplan.border.queue import HOUR_SECONDS, erlang_c_wait, simulate_pool
 from ketenplan.errors import ScenarioError
 

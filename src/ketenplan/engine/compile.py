@@ -4,7 +4,12 @@ Draws are keyed (``engine.rng``): each is a function of the replicate's key, the
 draw and the case's identity, never of the order in which cases are drawn. The same scenario and
 seed give the same arrays on every backend, and a change of one stream's volume adds or removes
 cases of that stream while every other case keeps its household, arrival day, nationality group,
-decision and durations (common random numbers across scenarios).
+decisions and durations (common random numbers across scenarios).
+
+What depends on when a case reaches a point of the chain (the grant rate of the decision month,
+return by group under a cooperation lever that starts at a date) is not drawn here: the case
+gets its own uniform, and the kernel compares it with the month's probability (late branches,
+``late_cum`` by month and row; a row is a nationality group, the last row unaccompanied minors).
 """
 
 from __future__ import annotations
@@ -23,26 +28,45 @@ from ketenplan.scenario.schema import DAYS_PER_MONTH, Duration, MonthValue, Scen
 
 STREAM_FIRST, STREAM_SUBSEQUENT, STREAM_NAREIS, STREAM_RESETTLEMENT = (R.STREAM[n] for n in (
     "first", "subsequent", "nareis", "resettlement"))
-TRACK_GENERAL, TRACK_SAFE, TRACK_DUBLIN, TRACK_NONE = (R.TRACK[n] for n in ("general", "safe_country", "dublin",
-                                                                            "none"))
-# inflow parts (the first component of a case's identity): one per stream; the extra arrivals of
-# shock k with its own group mix are part SHOCK_PART0 + k
-PART_OF_STREAM = {STREAM_FIRST: 0, STREAM_SUBSEQUENT: 1, STREAM_RESETTLEMENT: 2, STREAM_NAREIS: 3}
-SHOCK_PART0 = 8
+REGULAR_STREAMS = ("labour", "knowledge", "study", "family")
+TRACK_GENERAL, TRACK_SAFE, TRACK_DUBLIN, TRACK_NONE, TRACK_SAFE_THIRD, TRACK_REGULAR = (R.TRACK[n] for n in (
+    "general", "safe_country", "dublin", "none", "safe_third_country", "regular"))
+# inflow parts (the first component of a case's identity): one per stream, the circular-migration
+# places, and the extra arrivals of shock k with its own group mix (SHOCK_PART0 + k)
+PART_OF_STREAM = {STREAM_FIRST: 0, STREAM_SUBSEQUENT: 1, STREAM_RESETTLEMENT: 2, STREAM_NAREIS: 3,
+                  **{R.STREAM[n]: 4 + k for k, n in enumerate(REGULAR_STREAMS)}}
+PART_CIRCULAR = 9
+SHOCK_PART0 = 16
 # the keyed draws' purposes (engine.rng.PURPOSES)
 (P_MONTH_COUNT, P_HOUSEHOLD, P_DECISION, P_RETURN, P_DUB_OUTCOME, P_COL, P_DUB_DURATION, P_RVT, P_AA, P_SAFE, P_VA,
  P_APPEAL_DURATION, P_RESTRICTED_STAY, P_DEPARTURE, P_DETENTION, P_LEAD, P_NAREIS_COUNT, P_NAREIS_LAG) = (
     G.P[n] for n in ("month_count", "household", "decision", "return", "dublin_outcome", "col", "dublin", "rvt", "aa",
                      "safe_track", "va", "appeal", "restricted_stay", "departure", "detention", "lead",
                      "nareis_count", "nareis_lag"))
+P_MORE, P_SAFE_THIRD, P_LVV, P_REGULAR, P_MINOR, P_PATIENCE, P_LVV_PATIENCE = (G.P[n] for n in (
+    "more", "safe_third", "lvv", "regular", "minor", "patience", "lvv_patience"))
+#: stays drawn by the kernel when entered: (slot, row of the duration table, purpose of the draw)
+LAZY_SLOTS = (("col", 0, G.P["col"]), ("dublin", 1, G.P["dublin"]), ("extended", 5, G.P["va"]),
+              ("appeal", 6, G.P["appeal"]), ("restricted", 7, G.P["restricted_stay"]),
+              ("departure", 8, G.P["departure"]), ("detention", 9, G.P["detention"]), ("lead", 10, G.P["lead"]),
+              ("safe_third", 12, G.P["safe_third_stay"]), ("lvv_stay", 13, G.P["lvv"]))
+STREAM_LABOUR0 = R.STREAM["labour"]
+assert [R.STREAM[n] for n in REGULAR_STREAMS] == list(range(STREAM_LABOUR0, STREAM_LABOUR0 + 4))
 # the registry's per-case slots
-(DUR_COL, DUR_DUBLIN, DUR_PROCEDURE, DUR_EXTENDED, DUR_LEAD, DUR_APPEAL, DUR_TERM, DUR_RESTRICTED, DUR_DEPARTURE,
- DUR_DETENTION) = (R.DURATION[n] for n in ("col", "dublin", "procedure", "extended", "lead", "appeal", "term",
-                                          "restricted", "departure", "detention"))
-(BR_AFTER_CENTRAL, BR_DUBLIN_OUTCOME, BR_AFTER_PROCEDURE, BR_AFTER_EXTENDED, BR_APPEAL_OUTCOME, BR_AFTER_TERM,
- BR_AFTER_RESTRICTED, BR_DEPARTURE_TYPE) = (R.BRANCH[n] for n in (
-    "after_central", "dublin_outcome", "after_procedure", "after_extended", "appeal_outcome", "after_term",
-    "after_restricted", "departure_type"))
+D_ = R.DURATION
+B_ = R.BRANCH
+(DUR_COL, DUR_DUBLIN, DUR_SAFE_THIRD, DUR_PROCEDURE, DUR_EXTENDED, DUR_APPEAL, DUR_LEAD, DUR_TERM, DUR_RESTRICTED,
+ DUR_BIRTHDAY, DUR_LVV, DUR_DETENTION, DUR_DEPARTURE, DUR_REGULAR, DUR_LVV_PATIENCE, DUR_DETENTION_PATIENCE) = (
+    D_[n] for n in ("col", "dublin", "safe_third", "procedure", "extended", "appeal", "lead", "term", "restricted",
+                    "birthday_18", "lvv_stay", "detention", "departure", "regular", "lvv_patience",
+                    "detention_patience"))
+(BR_ARRIVAL, BR_AFTER_CENTRAL, BR_DUBLIN_OUTCOME, BR_SAFE_THIRD_OUTCOME, BR_AFTER_PROCEDURE, BR_APPEALS,
+ BR_APPEAL_OUTCOME, BR_AFTER_TERM, BR_LVV_CHOICE, BR_LVV_OUTCOME, BR_DETENTION_OUTCOME, BR_DEPARTURE_TYPE,
+ BR_REGULAR_OUTCOME) = (B_[n] for n in (
+    "arrival", "after_central", "dublin_outcome", "safe_third_outcome", "after_procedure", "appeals",
+    "appeal_outcome", "after_term", "lvv_choice", "lvv_outcome", "detention_outcome", "departure_type",
+    "regular_outcome"))
+LATE_DECISION, LATE_DEPARTURE = R.LATE["decision"], R.LATE["departure"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -197,10 +221,11 @@ def _month_counts(key, part, months_abs, expected):
 
 
 @njit(cache=True, nogil=True)
-def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, extra_kids):
+def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, extra_kids, fixed):
     """Cases of one inflow part: for each month, households drawn by index until the month's
-    persons are reached (the last one trimmed), each on a keyed day within the month.
-    Returns size, children, day, case key."""
+    persons are reached (the last one trimmed), each on a keyed day within the month (``fixed`` > 0:
+    cases of that many adults, e.g. batches of regular applicants). Returns size, children, day,
+    case key."""
     total = int(persons.sum())
     size = np.empty(total, np.int64)
     kids = np.empty(total, np.int64)
@@ -214,7 +239,9 @@ def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, e
         while left > 0:
             ck = base | np.uint64(idx)
             u, v, w, x = G.uniforms4(key, P_HOUSEHOLD, ck, 0)  # type, extra adult, day, children
-            if u < uam:
+            if fixed > 0:
+                a, k = fixed, 0
+            elif u < uam:
                 a, k = 0, 1
             elif u < uam + fam:
                 a = 2 if v < extra_adult else 1
@@ -237,109 +264,13 @@ def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, e
 
 # indices of the scalar parameters of _draw_cases
 (PAR_DUBLIN_SHARE, PAR_TRIAGE, PAR_ROUTING, PAR_LIKELY, PAR_LEGAL_AID, PAR_NO_HEARING, PAR_VA_SHARE,
- PAR_APPEAL_SHARE, PAR_APPEAL_SUCCESS, PAR_TERM_DAYS, PAR_RESTRICTED, PAR_SHARE_IND, PAR_SHARE_FORCED,
- PAR_DUB_ACCEPT, PAR_DUB_TRANSFER, PAR_DUB_ABSCOND) = range(16)
+ PAR_APPEAL_SHARE, PAR_APPEAL_SUCCESS, PAR_TERM_DAYS, PAR_RESTRICTED, PAR_DUB_ACCEPT, PAR_DUB_TRANSFER,
+ PAR_DUB_ABSCOND, PAR_STC_TRANSFER, PAR_STC_SUBSTANTIVE, PAR_LVV_REQUEST, PAR_LVV_INDEPENDENT, PAR_LVV_UNSUPERVISED,
+ PAR_LVV_PERMIT, PAR_DETENTION_VERIFIED, PAR_MINOR_ADEQUATE, PAR_MINOR_RULE, PAR_AGE_16, PAR_AGE_14,
+ PAR_DIRECT_PLACEMENT, PAR_NAREIS_HOME, N_PAR) = range(28)
 # rows of the duration table of _draw_cases
 (D_COL, D_DUBLIN, D_RVT, D_AA, D_SAFE, D_VA, D_APPEAL, D_RESTRICTED, D_DEPARTURE, D_DETENTION, D_LEAD,
- D_NAREIS_LAG) = range(12)
-
-
-@njit(cache=True, nogil=True)
-def _draw_cases(key, ckey, stream, mix, group_in, cum_mix, grant_rate, safe, par, dspec, dur, branch,
-                group, track, routed, likely):
-    """Every case's nationality group, track and pre-drawn path through the chain, by keyed draws.
-    One Philox call gives a case's group, Dublin claim, grant and referral to the extended
-    procedure; one more its appeal, appeal outcome, freedom-restricting location and departure
-    type; each duration has its own. A draw a case does not need is never made and never shifts
-    another case's draws."""
-    for i in range(ckey.shape[0]):
-        k = ckey[i]
-        s = stream[i]
-        u_group, u_dublin, u_grant, u_va = G.uniforms4(key, P_DECISION, k, 0)
-        # nationality group: the mix of the case's part; a family member follows the sponsor
-        if group_in[i] >= 0:
-            g = group_in[i]
-        else:
-            row = cum_mix[mix[i]]
-            g = 0
-            while g < row.shape[0] - 1 and u_group >= row[g]:
-                g += 1
-        group[i] = g
-        rate = grant_rate[g]
-        likely[i] = rate >= par[PAR_LIKELY]
-        if s == STREAM_RESETTLEMENT or s == STREAM_NAREIS:
-            track[i] = TRACK_NONE
-            routed[i] = False
-            if s == STREAM_NAREIS:
-                dur[i, DUR_COL] = max(_dd(key, P_COL, k, dspec, D_COL), 1)
-                branch[i, BR_AFTER_CENTRAL] = 0  # permit on arrival: to the lead time
-                dur[i, DUR_LEAD] = _dd(key, P_LEAD, k, dspec, D_LEAD)
-            continue
-        if s == STREAM_FIRST and u_dublin < par[PAR_DUBLIN_SHARE]:
-            tr = TRACK_DUBLIN
-        elif safe[g] and par[PAR_TRIAGE] > 0:
-            tr = TRACK_SAFE
-        else:
-            tr = TRACK_GENERAL
-        track[i] = tr
-        routed[i] = likely[i] and par[PAR_ROUTING] > 0
-        grant = u_grant < rate
-        dur[i, DUR_COL] = max(_dd(key, P_COL, k, dspec, D_COL), 1)
-        if tr == TRACK_DUBLIN:
-            branch[i, BR_AFTER_CENTRAL] = 1
-            u = G.uniforms4(key, P_DUB_OUTCOME, k, 0)[0]
-            acc = par[PAR_DUB_ACCEPT]
-            trf = par[PAR_DUB_TRANSFER]
-            o = 0 if u < acc * trf else (1 if u < acc * trf + acc * (1 - trf) * par[PAR_DUB_ABSCOND] else 2)
-            branch[i, BR_DUBLIN_OUTCOME] = o  # transfer, abscond, or lapse to the national procedure
-            dur[i, DUR_DUBLIN] = max(_dd(key, P_DUB_DURATION, k, dspec, D_DUBLIN), 1)
-            if o != 2:
-                continue
-        else:
-            branch[i, BR_AFTER_CENTRAL] = 2 if tr == TRACK_GENERAL else 3
-        # the national procedure
-        repeat_no_chance = s == STREAM_SUBSEQUENT and not grant and par[PAR_NO_HEARING] > 0
-        if tr == TRACK_SAFE:
-            proc = _dd(key, P_SAFE, k, dspec, D_SAFE)
-        else:
-            rvt = 0 if (par[PAR_LEGAL_AID] > 0 and grant) else _dd(key, P_RVT, k, dspec, D_RVT)
-            proc = rvt + _dd(key, P_AA, k, dspec, D_AA)
-        if repeat_no_chance:
-            proc = 1  # decided without a hearing
-        dur[i, DUR_PROCEDURE] = max(proc, 1)
-        va = tr != TRACK_SAFE and u_va < par[PAR_VA_SHARE] and not repeat_no_chance
-        if va:
-            dur[i, DUR_EXTENDED] = _dd(key, P_VA, k, dspec, D_VA)
-        u_appeal, u_success, u_restricted, u_dep = G.uniforms4(key, P_RETURN, k, 0)
-        if grant:
-            decided = 0
-        elif u_appeal < par[PAR_APPEAL_SHARE]:
-            decided = 1
-            dur[i, DUR_APPEAL] = _dd(key, P_APPEAL_DURATION, k, dspec, D_APPEAL)
-        else:
-            decided = 2
-        branch[i, BR_AFTER_PROCEDURE] = 0 if va else 1 + decided
-        branch[i, BR_AFTER_EXTENDED] = decided
-        permit = grant
-        if decided == 1:
-            permit = u_success < par[PAR_APPEAL_SUCCESS]
-            branch[i, BR_APPEAL_OUTCOME] = 0 if permit else 1
-        if permit:
-            dur[i, DUR_LEAD] = _dd(key, P_LEAD, k, dspec, D_LEAD)
-            continue
-        # return: departure term, maybe a freedom-restricting location, then departure
-        dur[i, DUR_TERM] = 0 if tr == TRACK_SAFE else int(par[PAR_TERM_DAYS])
-        restricted = u_restricted < par[PAR_RESTRICTED]
-        dep = 0 if u_dep < par[PAR_SHARE_IND] else (1 if u_dep < par[PAR_SHARE_IND] + par[PAR_SHARE_FORCED] else 2)
-        branch[i, BR_AFTER_TERM] = 0 if restricted else (1 if dep == 1 else 2)
-        branch[i, BR_AFTER_RESTRICTED] = 0 if dep == 1 else 1
-        branch[i, BR_DEPARTURE_TYPE] = dep
-        if restricted:
-            dur[i, DUR_RESTRICTED] = _dd(key, P_RESTRICTED_STAY, k, dspec, D_RESTRICTED)
-        if dep == 1:
-            dur[i, DUR_DETENTION] = _dd(key, P_DETENTION, k, dspec, D_DETENTION)
-        else:
-            dur[i, DUR_DEPARTURE] = _dd(key, P_DEPARTURE, k, dspec, D_DEPARTURE)
+ D_NAREIS_LAG, D_SAFE_THIRD, D_LVV_STAY, D_LVV_PATIENCE, D_DETENTION_PATIENCE, D_REGULAR0) = range(17)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -348,20 +279,179 @@ def _dd(key, purpose, ck, dspec, row):
                            dspec[row, 4])
 
 
+#: Registry-derived numbers reach the compiled draws as an array (``ix``), not as globals that numba
+#: would bake into its cache (keyed on this file only): a registry change never runs stale.
+IX = ("BR_AFTER_CENTRAL", "BR_AFTER_PROCEDURE", "BR_AFTER_TERM", "BR_APPEALS", "BR_APPEAL_OUTCOME", "BR_ARRIVAL", "BR_DETENTION_OUTCOME", "BR_DUBLIN_OUTCOME", "BR_LVV_CHOICE", "BR_LVV_OUTCOME", "BR_REGULAR_OUTCOME", "BR_SAFE_THIRD_OUTCOME", "DUR_BIRTHDAY", "DUR_PROCEDURE", "DUR_REGULAR", "DUR_TERM", "LATE_DECISION", "LATE_DEPARTURE", "STREAM_FIRST", "STREAM_LABOUR0", "STREAM_NAREIS", "STREAM_RESETTLEMENT", "STREAM_SUBSEQUENT", "TRACK_DUBLIN", "TRACK_GENERAL", "TRACK_NONE", "TRACK_REGULAR", "TRACK_SAFE", "TRACK_SAFE_THIRD")
+IX_OF = {n: k for k, n in enumerate(IX)}
+
+
+def draw_constants() -> np.ndarray:
+    g = globals()
+    return np.array([int(g[n]) for n in IX], np.int64)
+
+
 @njit(cache=True, nogil=True)
-def _nareis(key, ckey, size, stream, ratio, dspec):
+def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, grant_rate, safe, stc_share,
+                regular_grant, par, dspec, dur, branch, late_u, group, track, routed, likely, late_row):
+    """Every case's nationality group, track and pre-drawn path through the chain, by keyed draws.
+    One Philox call gives a case's group, Dublin claim, grant uniform and referral to the extended
+    procedure; one more its appeal, appeal outcome, freedom-restricting location and departure
+    uniform; one more the smaller choices; each duration has its own. Draws a case cannot need are
+    not made, and no draw ever shifts another case's."""
+    BR_AFTER_CENTRAL = ix[0]
+    BR_AFTER_PROCEDURE = ix[1]
+    BR_AFTER_TERM = ix[2]
+    BR_APPEALS = ix[3]
+    BR_APPEAL_OUTCOME = ix[4]
+    BR_ARRIVAL = ix[5]
+    BR_DETENTION_OUTCOME = ix[6]
+    BR_DUBLIN_OUTCOME = ix[7]
+    BR_LVV_CHOICE = ix[8]
+    BR_LVV_OUTCOME = ix[9]
+    BR_REGULAR_OUTCOME = ix[10]
+    BR_SAFE_THIRD_OUTCOME = ix[11]
+    DUR_BIRTHDAY = ix[12]
+    DUR_PROCEDURE = ix[13]
+    DUR_REGULAR = ix[14]
+    DUR_TERM = ix[15]
+    LATE_DECISION = ix[16]
+    LATE_DEPARTURE = ix[17]
+    STREAM_FIRST = ix[18]
+    STREAM_LABOUR0 = ix[19]
+    STREAM_NAREIS = ix[20]
+    STREAM_RESETTLEMENT = ix[21]
+    STREAM_SUBSEQUENT = ix[22]
+    TRACK_DUBLIN = ix[23]
+    TRACK_GENERAL = ix[24]
+    TRACK_NONE = ix[25]
+    TRACK_REGULAR = ix[26]
+    TRACK_SAFE = ix[27]
+    TRACK_SAFE_THIRD = ix[28]
+    n_groups = grant_rate.shape[0]
+    for i in range(ckey.shape[0]):
+        k = ckey[i]
+        s = stream[i]
+        u_group, u_dublin, u_grant, u_va = G.uniforms4(key, P_DECISION, k, 0)
+        u_appeal, u_success, u_restricted, u_dep = G.uniforms4(key, P_RETURN, k, 0)
+        # nationality group: the mix of the case's part and arrival year; a family member follows the sponsor
+        if group_in[i] >= 0:
+            g = group_in[i]
+        else:
+            row = cum_mix[mixrow[i]]
+            g = 0
+            while g < row.shape[0] - 1 and u_group >= row[g]:
+                g += 1
+        group[i] = g
+        rate = grant_rate[g]
+        likely[i] = rate >= par[PAR_LIKELY]
+        late_u[i, LATE_DECISION] = u_grant
+        late_u[i, LATE_DEPARTURE] = u_dep
+        late_row[i] = n_groups if uam[i] else g  # unaccompanied minors: their own row
+        if s >= STREAM_LABOUR0:  # regular migration (circular places carry their group: group_in)
+            track[i] = TRACK_REGULAR
+            branch[i, BR_ARRIVAL] = 2
+            granted = u_grant < regular_grant[s - STREAM_LABOUR0]
+            branch[i, BR_REGULAR_OUTCOME] = (2 if group_in[i] >= 0 else 0) if granted else 1
+            dur[i, DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, D_REGULAR0 + s - STREAM_LABOUR0), 1)
+            continue
+        if s == STREAM_RESETTLEMENT or s == STREAM_NAREIS:
+            track[i] = TRACK_NONE
+            routed[i] = False
+            if s == STREAM_RESETTLEMENT and par[PAR_DIRECT_PLACEMENT] > 0:
+                branch[i, BR_ARRIVAL] = 1  # straight to a municipality
+                continue
+            if s == STREAM_NAREIS and u_dublin < par[PAR_NAREIS_HOME]:  # given nareis: joins the sponsor's home
+                branch[i, BR_ARRIVAL] = 3
+            branch[i, BR_AFTER_CENTRAL] = 0  # permit on arrival: to the lead time
+            continue
+        u_stc, u_lvv, u_lvv_outcome, u_detention = G.uniforms4(key, P_MORE, k, 0)
+        if s == STREAM_FIRST and u_dublin < par[PAR_DUBLIN_SHARE]:
+            tr = TRACK_DUBLIN
+        elif s == STREAM_FIRST and u_stc < stc_share[g]:
+            tr = TRACK_SAFE_THIRD
+        elif safe[g] and par[PAR_TRIAGE] > 0:
+            tr = TRACK_SAFE
+        else:
+            tr = TRACK_GENERAL
+        track[i] = tr
+        routed[i] = likely[i] and par[PAR_ROUTING] > 0
+        expect_grant = u_grant < rate  # at the arrival's rate: only for the levers that act before the decision
+        if tr == TRACK_DUBLIN:
+            branch[i, BR_AFTER_CENTRAL] = 1
+            u = G.uniforms4(key, P_DUB_OUTCOME, k, 0)[0]
+            acc = par[PAR_DUB_ACCEPT]
+            trf = par[PAR_DUB_TRANSFER]
+            o = 0 if u < acc * trf else (1 if u < acc * trf + acc * (1 - trf) * par[PAR_DUB_ABSCOND] else 2)
+            branch[i, BR_DUBLIN_OUTCOME] = o  # transfer, abscond, or lapse to the national procedure
+            if o != 2:
+                continue
+        elif tr == TRACK_SAFE_THIRD:
+            branch[i, BR_AFTER_CENTRAL] = 4
+            u = G.uniforms4(key, P_SAFE_THIRD, k, 0)[0]
+            o = 0 if u < par[PAR_STC_TRANSFER] else (2 if u < par[PAR_STC_TRANSFER] + par[PAR_STC_SUBSTANTIVE] else 1)
+            branch[i, BR_SAFE_THIRD_OUTCOME] = o  # transfer, inadmissible (return), or a substantive procedure
+            if o == 0:
+                continue
+        else:
+            branch[i, BR_AFTER_CENTRAL] = 2 if tr == TRACK_GENERAL else 3
+        # the national procedure (a lapsed Dublin claim or a substantive procedure after all: general track)
+        repeat_no_chance = s == STREAM_SUBSEQUENT and not expect_grant and par[PAR_NO_HEARING] > 0
+        if tr == TRACK_SAFE:
+            proc = _dd(key, P_SAFE, k, dspec, D_SAFE)
+        else:
+            rvt = 0 if (par[PAR_LEGAL_AID] > 0 and expect_grant) else _dd(key, P_RVT, k, dspec, D_RVT)
+            proc = rvt + _dd(key, P_AA, k, dspec, D_AA)
+        if repeat_no_chance:
+            proc = 1  # decided without a hearing
+        dur[i, DUR_PROCEDURE] = max(proc, 1)
+        va = tr != TRACK_SAFE and u_va < par[PAR_VA_SHARE] and not repeat_no_chance
+        branch[i, BR_AFTER_PROCEDURE] = 0 if va else 1
+        # the decision is late (the decision month's grant rate): both paths are prepared; their stays
+        # are drawn by the kernel when a case enters them (engine.kernel, slot_spec)
+        appeals = u_appeal < par[PAR_APPEAL_SHARE]
+        branch[i, BR_APPEALS] = 0 if appeals else 1
+        branch[i, BR_APPEAL_OUTCOME] = 0 if u_success < par[PAR_APPEAL_SUCCESS] else 1
+        # return: departure term, maybe a freedom-restricting location, a minor's wait until 18, departure
+        dur[i, DUR_TERM] = 0 if tr == TRACK_SAFE else int(par[PAR_TERM_DAYS])
+        minor_waits = uam[i] and par[PAR_MINOR_RULE] > 0
+        if minor_waits:
+            u_age, u_adequate, u_in_band, _ = G.uniforms4(key, P_MINOR, k, 0)
+            minor_waits = u_adequate >= par[PAR_MINOR_ADEQUATE]
+            if minor_waits:  # age at arrival: 16-17, 14-15 or younger, uniform within the band
+                if u_age < par[PAR_AGE_16]:
+                    age = 16.0 + 2.0 * u_in_band
+                elif u_age < par[PAR_AGE_16] + par[PAR_AGE_14]:
+                    age = 14.0 + 2.0 * u_in_band
+                else:
+                    age = 12.0 + 2.0 * u_in_band
+                dur[i, DUR_BIRTHDAY] = arrival[i] + int((18.0 - age) * 365.25)
+        branch[i, BR_AFTER_TERM] = 2 if minor_waits else (0 if u_restricted < par[PAR_RESTRICTED] else 1)
+        # after the late departure pick: each route's choices
+        branch[i, BR_DETENTION_OUTCOME] = 0 if u_detention < par[PAR_DETENTION_VERIFIED] else 1
+        branch[i, BR_LVV_CHOICE] = 0 if u_lvv < par[PAR_LVV_REQUEST] else 1
+        if u_lvv < par[PAR_LVV_REQUEST]:
+            a = par[PAR_LVV_INDEPENDENT]
+            b = a + par[PAR_LVV_UNSUPERVISED]
+            c = b + par[PAR_LVV_PERMIT]
+            branch[i, BR_LVV_OUTCOME] = 0 if u_lvv_outcome < a else (1 if u_lvv_outcome < b else (
+                2 if u_lvv_outcome < c else 3))
+
+
+@njit(cache=True, nogil=True)
+def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
     """Family members who may follow each case once it is granted (endogenous nareis): a keyed
     Poisson count per sponsor (ratio x persons) and the lag after the permit [days]."""
     n = ckey.shape[0]
     count = np.zeros(n, np.int64)
     lag = np.zeros(n, np.int64)
     for i in range(n):
-        if stream[i] == STREAM_NAREIS:
+        if not can_sponsor[stream[i]]:
             continue
         count[i] = G.poisson_ppf(G.uniforms4(key, P_NAREIS_COUNT, ckey[i], 0)[0], ratio * size[i])
         if count[i] > 0:
             lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, D_NAREIS_LAG)
     return count, lag
+
 
 
 def _month_bounds(grid: TimeGrid) -> tuple[pd.PeriodIndex, np.ndarray, np.ndarray, np.ndarray]:
@@ -375,9 +465,35 @@ def _month_bounds(grid: TimeGrid) -> tuple[pd.PeriodIndex, np.ndarray, np.ndarra
     return months, (months.year * 12 + months.month - 1).to_numpy(np.int64), lo, hi
 
 
+def resettlement_monthly(sc: Scenario, grid: TimeGrid) -> np.ndarray:
+    """Resettled refugees expected per grid month [persons/month]: each year's quota split over the
+    selection missions (spread over the year), arriving ``selection_to_arrival_weeks`` after each."""
+    r = sc.resettlement
+    months = grid.months()
+    starts = pd.DatetimeIndex(months.to_timestamp())
+    out = np.zeros(len(months))
+    first = {(p.year, p.month): k for k, p in enumerate(months)}
+    years = range(months[0].year - 1, months[-1].year + 1)
+    for y in years:
+        quota = float(step_values(r.quota, pd.DatetimeIndex([pd.Timestamp(y, 1, 1)]))[0])
+        for j in range(r.missions_per_year):
+            mission = pd.Timestamp(y, 1, 1) + pd.Timedelta(days=365.25 * (j + 0.5) / r.missions_per_year)
+            arrive = mission + pd.Timedelta(weeks=r.selection_to_arrival_weeks)
+            k = first.get((arrive.year, arrive.month))
+            if k is not None:
+                out[k] += quota / r.missions_per_year
+    # partial first and last months: only the days inside the grid
+    days_in = np.array([p.days_in_month for p in months], np.float64)
+    out[0] *= (days_in[0] - (grid.day0.day - 1)) / days_in[0]
+    out[-1] *= grid.end.day / days_in[-1]
+    del starts
+    return out
+
+
 def inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None = None):
     """The inflow's parts: ``[(part, stream, expected persons per grid month, group-mix index)]``.
-    Mix 0 is the scenario's group shares; mix k + 1 is shock k's ``group_shares``."""
+    Mix 0 is the scenario's groups (by arrival year where the groups give yearly shares); mix k + 1
+    is shock k's ``group_shares``; the circular-migration places carry their group (mix -1)."""
     profile = np.array(sc.inflow.monthly_profile)
     exp_first = first_monthly if first_monthly is not None else monthly_persons(
         sc.inflow.first.per_year, sc.inflow.first.monthly, grid, profile)
@@ -385,11 +501,19 @@ def inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None 
     parts = [(PART_OF_STREAM[STREAM_FIRST], STREAM_FIRST, first_parts[0][0], 0),
              (PART_OF_STREAM[STREAM_SUBSEQUENT], STREAM_SUBSEQUENT,
               monthly_persons(sc.inflow.subsequent.per_year, sc.inflow.subsequent.monthly, grid, profile), 0),
-             (PART_OF_STREAM[STREAM_RESETTLEMENT], STREAM_RESETTLEMENT,
-              monthly_persons(sc.inflow.resettlement.per_year, sc.inflow.resettlement.monthly, grid, None), 0)]
+             (PART_OF_STREAM[STREAM_RESETTLEMENT], STREAM_RESETTLEMENT, resettlement_monthly(sc, grid), 0)]
     if sc.inflow.nareis.mode == "given":
         parts.append((PART_OF_STREAM[STREAM_NAREIS], STREAM_NAREIS,
                       monthly_persons(sc.inflow.nareis.per_year, sc.inflow.nareis.monthly, grid, None), 0))
+    for name in REGULAR_STREAMS:
+        st = getattr(sc.regular, name)
+        code = R.STREAM[name]
+        parts.append((PART_OF_STREAM[code], code, monthly_persons(st.per_year, (), grid, None), 0))
+    c = sc.circular
+    if c.group and c.places_per_year > 0:
+        months = grid.months()
+        on = np.array([p.to_timestamp().date() >= c.start.replace(day=1) for p in months], np.float64)
+        parts.append((PART_CIRCULAR, R.STREAM["labour"], on * c.places_per_year / 12.0, -1))
     for expected, k in first_parts[1:]:
         parts.append((SHOCK_PART0 + k, STREAM_FIRST, expected, k + 1))
     return parts, exp_first
@@ -404,6 +528,72 @@ def expected_persons(sc: Scenario, first_monthly: np.ndarray | None = None) -> f
     if sc.inflow.nareis.mode == "endogenous":
         total *= 1 + sc.inflow.nareis.ratio
     return total
+
+
+def group_mix_rows(sc: Scenario, mix: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative group mixes and each case's row: mix 0 (the scenario's groups) has a row per arrival
+    year (``shares_by_year`` where the groups give them, else ``share``); shock k's mix (k + 1) one
+    row; cases of mix -1 (circular migration) get row 0 and carry their own group."""
+    names = [g.name for g in sc.groups]
+    base = np.array([g.share for g in sc.groups], np.float64)
+    y0 = int(years.min()) if years.size else 2000
+    span = np.arange(y0, (int(years.max()) if years.size else y0) + 1)
+    rows = []
+    for y in span:
+        v = np.array([g.shares_by_year.get(int(y), np.nan) for g in sc.groups], np.float64)
+        v = base if np.isnan(v).any() else v
+        rows.append(v / v.sum())
+    for shock in sc.inflow.shocks:
+        v = np.array([shock.group_shares.get(nm, 0.0) for nm in names]) if shock.group_shares else base
+        rows.append(v / v.sum())
+    cum = np.cumsum(np.vstack(rows), axis=1)
+    cum[:, -1] = 1.0 + 1e-12
+    row = np.where(mix > 0, len(span) + mix - 1, years - y0)
+    return cum, np.where(mix < 0, 0, row).astype(np.int64)
+
+
+def late_tables(sc: Scenario, grid: TimeGrid) -> np.ndarray:
+    """The late branches' cumulative probabilities by month and row ([late, month, row, successor]):
+    the decision (grant, else rejection) at the group's grant rate of the decision year, unaccompanied
+    minors at theirs; the departure route (independent, forced, without supervision) by group, moved
+    by the country-cooperation lever (and a circular-migration deal) from its start, after its lag."""
+    from ketenplan.returns.cooperation import apply_change, ramp
+    from ketenplan.scenario.pillar4 import GroupReturn
+
+    months = grid.months()
+    n_m, groups = len(months), sc.groups
+    n_rows = len(groups) + 1  # the last row: unaccompanied minors
+    width = int(R.tables().succ.shape[1])
+    cum = np.ones((len(R.LATE_SLOTS), n_m, n_rows, width), np.float64)
+    years = months.year.to_numpy()
+    for g_idx, g in enumerate(groups):
+        cum[LATE_DECISION, :, g_idx, 0] = [g.grant_rate_in(int(y)) for y in years]
+    cum[LATE_DECISION, :, -1, 0] = sc.minors.grant_rate
+    r = sc.return_
+    national = (r.share_independent, r.share_forced, r.share_unsupervised)
+    base = {g.name: (g.departure_shares if (r.by_group and g.departure_shares) else national) for g in groups}
+    as_return = {n: GroupReturn(group=n, p_independent=v[0], p_forced=v[1], p_unsupervised=v[2], p_still_present=0.0,
+                                mean_months_to_departure=1.0) for n, v in base.items()}
+    lever = sc.cooperation
+    changes = {c.group: c.change for c in lever.changes}
+    circ = sc.circular
+    ref = as_return[lever.reference_group]
+    for m_idx, p in enumerate(months):
+        since = (p.year - lever.start_year) * 12 + (p.month - 1)
+        share = ramp(since, lever.lag_months, lever.ramp_months)
+        for g_idx, g in enumerate(groups):
+            effect = changes.get(g.name, 0.0) * share
+            if circ.group == g.name and circ.places_per_year > 0:
+                since_c = (p.year - circ.start.year) * 12 + (p.month - circ.start.month)
+                effect += circ.cooperation_change * ramp(since_c, lever.lag_months, lever.ramp_months)
+            o = as_return[g.name]
+            if effect:
+                o = apply_change(o, ref, max(-1.0, min(1.0, effect)))
+            shares = np.array([o.p_independent, o.p_forced, o.p_unsupervised])
+            shares = shares / shares.sum()
+            cum[LATE_DEPARTURE, m_idx, g_idx, :3] = np.cumsum(shares)
+        cum[LATE_DEPARTURE, m_idx, -1, :3] = np.cumsum(national) / sum(national)
+    return cum
 
 
 def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.ndarray | None = None) -> Compiled:
@@ -422,13 +612,17 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     months, months_abs, lo, hi = _month_bounds(grid)
 
     # ---- arrivals: persons per month and part, grouped into households on keyed days ----
-    hh = sc.household
+    hh, minors = sc.household, sc.minors
     parts, exp_first = inflow_parts(sc, grid, first_monthly)
     sizes, kids, days, keys, strm, mixes = [], [], [], [], [], []
     for part, code, expected, mix in parts:
         persons = _month_counts(key, part, months_abs, np.maximum(np.asarray(expected, np.float64), 0.0))
-        s, c, d, k = _households(key, part, months_abs, persons, lo, hi, hh.uam_share, hh.family_share,
-                                 hh.family_adults - 1.0, hh.family_children - 1.0)
+        asylum = code in (STREAM_FIRST, STREAM_SUBSEQUENT)
+        regular = code >= STREAM_LABOUR0
+        s, c, d, k = _households(key, part, months_abs, persons, lo, hi,
+                                 minors.share_of_first_applications if asylum else 0.0,
+                                 0.0 if regular else hh.family_share, hh.family_adults - 1.0, hh.family_children - 1.0,
+                                 sc.regular.batch_persons if regular and mix != -1 else 0)
         sizes.append(s), kids.append(c), days.append(d), keys.append(k)
         strm.append(np.full(s.shape[0], code, np.int8)), mixes.append(np.full(s.shape[0], mix, np.int64))
     size, children, arrival = np.concatenate(sizes), np.concatenate(kids), np.concatenate(days)
@@ -437,18 +631,27 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     size, children, arrival, ckey, stream, mix = (a[order] for a in (size, children, arrival, ckey, stream, mix))
     n_primary = size.shape[0]
 
-    # ---- durations and the parameters of the draws ----
-    p, r = sc.procedure, sc.return_
+    # ---- durations of the draws ----
+    p, r, det, lvv = sc.procedure, sc.return_, sc.detention, sc.lvv
+    stc = sc.safe_third_country
+    gamma = lambda mean, cv: Duration(name="gamma", mean=mean, cv=cv)  # noqa: E731
     dspec = np.array([_duration_row(d) for d in (
         sc.registration.col_stay, sc.dublin.duration, p.rvt, p.aa, p.safe_track, p.va, sc.appeal.duration,
-        r.restricted_stay, r.time_to_departure, r.detention, sc.housing.lead_time, sc.inflow.nareis.lag)])
+        r.restricted_stay, r.time_to_departure, gamma(det.mean_stay_days, det.stay_cv), sc.housing.lead_time,
+        sc.inflow.nareis.lag, gamma(stc.track_days, sc.procedure.safe_track.cv or 0.5),
+        Duration(name="exponential", mean=lvv.rest_period_days + lvv.guidance_mean_months * DAYS_PER_MONTH),
+        Duration(name="fixed", mean=lvv.patience_days), Duration(name="fixed", mean=det.patience_days),
+        *(getattr(sc.regular, n).decision for n in REGULAR_STREAMS))])
 
     # ---- nareis: family members who follow a permit holder, activated by the kernel ----
     nareis_child = np.full(n_primary, -1, np.int64)
     nareis_lag = np.zeros(n_primary, np.int64)
+    parent = np.full(n_primary, -1, np.int64)
     group_in = np.full(n_primary, -1, np.int64)
     if sc.inflow.nareis.mode == "endogenous":
-        count, lag = _nareis(key, ckey, size, stream, sc.inflow.nareis.ratio, dspec)
+        can = np.zeros(len(R.STREAMS), np.bool_)
+        can[[STREAM_FIRST, STREAM_SUBSEQUENT, STREAM_RESETTLEMENT]] = True
+        count, lag = _nareis(key, ckey, size, stream, can, sc.inflow.nareis.ratio, dspec)
         parents = np.flatnonzero(count > 0)
         nareis_child[parents] = n_primary + np.arange(parents.shape[0])
         nareis_lag = lag
@@ -461,68 +664,114 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         mix = np.concatenate([mix, mix[parents]])
         nareis_child = np.concatenate([nareis_child, np.full(parents.shape[0], -1, np.int64)])
         nareis_lag = np.concatenate([nareis_lag, np.zeros(parents.shape[0], np.int64)])
+        parent = np.concatenate([parent, parents.astype(np.int64)])
         group_in = np.concatenate([group_in, np.full(parents.shape[0], -1, np.int64)])
     else:
         parents = np.zeros(0, np.int64)
     n = size.shape[0]
 
-    # ---- nationality group, track and each case's path through the chain ----
+    # ---- nationality group mixes by part and arrival year ----
+    day0 = np.datetime64(grid.day0, "D")
+    arr_year = (day0 + np.maximum(arrival, 0).astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
+    cum_mix, mixrow = group_mix_rows(sc, mix, arr_year)
     names = [g.name for g in sc.groups]
-    shares = np.array([g.share for g in sc.groups], np.float64)
-    mixes_ = [shares / shares.sum()]
-    for shock in sc.inflow.shocks:
-        m = np.array([shock.group_shares.get(nm, 0.0) for nm in names]) if shock.group_shares else shares
-        mixes_.append(m / m.sum())
-    cum_mix = np.cumsum(np.vstack(mixes_), axis=1)
-    cum_mix[:, -1] = 1.0 + 1e-12
+    circ = mix == -1
+    if circ.any():
+        group_in[circ] = names.index(sc.circular.group)
     grant_rate = np.array([g.grant_rate for g in sc.groups], np.float64)
     safe = np.array([g.safe_country for g in sc.groups], np.bool_)
+    stc_share = np.zeros(len(names))
+    for x in stc.shares:
+        stc_share[names.index(x.group)] = x.share
+    regular_grant = np.array([getattr(sc.regular, nm).grant_rate for nm in REGULAR_STREAMS], np.float64)
+    uam = (size == 1) & (children == 1)
     lv, dub, ap = sc.levers, sc.dublin, sc.appeal
-    dep_total = r.share_independent + r.share_forced + r.share_unsupervised  # 1 (checked); the draw uses all three
-    par = np.zeros(16)
+    lo_ = lvv.outcomes
+    d_s = lo_.durable_split
+    par = np.zeros(N_PAR)
     par[[PAR_DUBLIN_SHARE, PAR_TRIAGE, PAR_ROUTING, PAR_LIKELY, PAR_LEGAL_AID, PAR_NO_HEARING, PAR_VA_SHARE,
-         PAR_APPEAL_SHARE, PAR_APPEAL_SUCCESS, PAR_TERM_DAYS, PAR_RESTRICTED, PAR_SHARE_IND, PAR_SHARE_FORCED,
-         PAR_DUB_ACCEPT, PAR_DUB_TRANSFER, PAR_DUB_ABSCOND]] = [
+         PAR_APPEAL_SHARE, PAR_APPEAL_SUCCESS, PAR_TERM_DAYS, PAR_RESTRICTED, PAR_DUB_ACCEPT, PAR_DUB_TRANSFER,
+         PAR_DUB_ABSCOND, PAR_STC_TRANSFER, PAR_STC_SUBSTANTIVE, PAR_LVV_REQUEST, PAR_LVV_INDEPENDENT,
+         PAR_LVV_UNSUPERVISED, PAR_LVV_PERMIT, PAR_DETENTION_VERIFIED, PAR_MINOR_ADEQUATE, PAR_MINOR_RULE,
+         PAR_AGE_16, PAR_AGE_14, PAR_DIRECT_PLACEMENT, PAR_NAREIS_HOME]] = [
         dub.share, lv.triage, lv.routing_small_scale, lv.likely_grant_threshold, lv.legal_aid_after_intended_rejection,
         lv.no_hearing_repeat_without_chance, p.va_share, ap.share, ap.success_rate, round(r.departure_term_days),
-        r.restricted_share, r.share_independent / dep_total, r.share_forced / dep_total, dub.accept_rate,
-        dub.transfer_rate, dub.abscond_rate]
+        r.restricted_share, dub.accept_rate, dub.transfer_rate, dub.abscond_rate, stc.p_transfer,
+        stc.p_substantive_after_all, lvv.request_share,
+        # LVV outcomes (docs/returns.md): durable = legal stay / return / onward migration in equal parts,
+        # semi-durable = a new asylum application or a medical postponement (which ends without a solution)
+        lo_.durable * d_s[1], lo_.durable * d_s[2] + lo_.none + lo_.semi_durable * lo_.semi_split[1],
+        lo_.durable * d_s[0], det.verified_departure_share, minors.adequate_reception_share,
+        minors.return_requires_adequate_reception, minors.age_split[0], minors.age_split[1],
+        sc.resettlement.direct_placement, sc.inflow.nareis.share_to_sponsor_home]
     dur = np.zeros((n, len(R.DURATION_SLOTS)), np.int64)
     branch = np.zeros((n, len(R.BRANCH_SLOTS)), np.int8)
+    late_u = np.zeros((n, len(R.LATE_SLOTS)), np.float64)
     group = np.zeros(n, np.int64)
     track = np.zeros(n, np.int8)
     routed = np.zeros(n, np.bool_)
     likely = np.zeros(n, np.bool_)
-    # sponsors first (children take their sponsor's group), then everyone
-    _draw_cases(key, ckey[:n_primary], stream[:n_primary], mix[:n_primary], group_in[:n_primary], cum_mix,
-                grant_rate, safe, par, dspec, dur[:n_primary], branch[:n_primary], group[:n_primary],
-                track[:n_primary], routed[:n_primary], likely[:n_primary])
-    if n > n_primary:
-        group_in[n_primary:] = group[parents]
-        _draw_cases(key, ckey[n_primary:], stream[n_primary:], mix[n_primary:], group_in[n_primary:], cum_mix,
-                    grant_rate, safe, par, dspec, dur[n_primary:], branch[n_primary:], group[n_primary:],
-                    track[n_primary:], routed[n_primary:], likely[n_primary:])
+    late_row = np.zeros(n, np.int64)
+    # sponsors first (family members take their sponsor's group), then the family members
+    for lo_i, hi_i in ((0, n_primary), (n_primary, n)):
+        if hi_i <= lo_i:
+            continue
+        if lo_i == n_primary:
+            group_in[n_primary:] = group[parents]
+        sl = slice(lo_i, hi_i)
+        _draw_cases(draw_constants(), key, ckey[sl], stream[sl], mixrow[sl], group_in[sl], uam[sl], arrival[sl], cum_mix, grant_rate,
+                    safe, stc_share, regular_grant, par, dspec, dur[sl], branch[sl], late_u[sl], group[sl], track[sl],
+                    routed[sl], likely[sl], late_row[sl])
+
+    # stays drawn by the kernel when a case enters them: the duration spec and purpose of each slot
+    slot_spec = np.full(len(R.DURATION_SLOTS), -1, np.int64)
+    slot_purpose = np.zeros(len(R.DURATION_SLOTS), np.int64)
+    for slot, row, purpose in LAZY_SLOTS:
+        slot_spec[D_[slot]] = row
+        slot_purpose[D_[slot]] = purpose
+    # precomputed stays: the waits with patience (fixed)
+    dur[:, DUR_LVV_PATIENCE] = int(np.ceil(lvv.patience_days))
+    dur[:, DUR_DETENTION_PATIENCE] = int(np.ceil(det.patience_days))
+    dur[:, D_["circular_stay"]] = int(round(sc.circular.stay_months * DAYS_PER_MONTH))
 
     # ---- per-day inputs ----
     desk_cap = np.zeros((len(R.DESKS), T))
+    dc = sc.decision_capacity
+    pooled = dc.pooling == "shared"
     desk_cap[R.DESK["registration"]] = step_values(sc.registration.capacity_per_day, dates)
-    for desk, steps in (("ind_general", sc.decision_capacity.general), ("ind_safe", sc.decision_capacity.safe),
-                        ("ind_dublin", sc.decision_capacity.dublin)):
-        desk_cap[R.DESK[desk]] = step_values(steps, dates) / 7.0
+    regular_cap = step_values(dc.regular, dates) / 7.0
+    if pooled:
+        desk_cap[R.DESK["ind_general"]] = step_values(dc.total, dates) / 7.0
+    else:
+        for desk, steps in (("ind_general", dc.general), ("ind_safe", dc.safe), ("ind_dublin", dc.dublin)):
+            desk_cap[R.DESK[desk]] = step_values(steps, dates) / 7.0
+    if dc.regular_shares_asylum_capacity:
+        desk_cap[R.DESK["ind_general"]] += regular_cap
+    else:
+        desk_cap[R.DESK["ind_regular"]] = regular_cap
+    desk_cap[R.DESK["detention"]] = det.places
+    desk_cap[R.DESK["lvv"]] = lvv.places
     tb = R.tables()
+    month_of_day = np.searchsorted(months.to_timestamp().values.astype("datetime64[D]"),
+                                   dates.values.astype("datetime64[D]"), side="right") - 1
     out.inputs = K.Inputs(
-        **{f: getattr(tb, f) for f in K.TABLE_FIELDS},
+        **{f: getattr(tb, f) for f in K.TABLE_FIELDS if f not in ("desk_queues", "kc")}, kc=K.kernel_constants(),
+        desk_queues=R.desk_layout(pooled, dc.regular_shares_asylum_capacity),
         desk_cap=desk_cap, cap_regular=step_values(sc.reception.capacity_regular, dates),
         cap_small=step_values(sc.reception.capacity_small, dates),
         statutory_days=np.round(step_values(sc.procedure.statutory_months, dates) * DAYS_PER_MONTH).astype(np.int64),
-        size=size.astype(np.int64), stream=stream.astype(np.int8), track=track, routed=routed, dur=dur,
-        branch=branch, nareis_child=nareis_child, nareis_lag=nareis_lag)
+        month_of_day=month_of_day.astype(np.int64), late_cum=late_tables(sc, grid),
+        key=key, dspec=dspec, slot_spec=slot_spec, slot_purpose=slot_purpose,
+        size=size.astype(np.int64), stream=stream.astype(np.int8), track=track, routed=routed, late_row=late_row,
+        case_key=ckey.astype(np.uint64), dur=dur, branch=branch, late_u=late_u, nareis_child=nareis_child,
+        nareis_lag=nareis_lag, parent=parent)
     out.case = dict(arrival_day=arrival.astype(np.int64), size=size.astype(np.int64),
                     children=children.astype(np.int64), stream=stream.astype(np.int8), group=group.astype(np.int16),
-                    track=track, routed=routed, likely=likely, case_key=ckey)
+                    track=track, routed=routed, likely=likely, case_key=ckey, uam=uam)
     # housing prognosis for the first half-year: expected permits from the first half-year's inflow
     first_half = half_idx == 0
     exp_persons = float(exp_first[: max(1, int(first_half.sum() // 30))].sum())
+    shares = np.array([g.share for g in sc.groups])
     mean_rate = float(np.dot(shares / shares.sum(), grant_rate))
     out.housing = dict(given={t.period: t.value for t in sc.housing.tasks}, scale=sc.housing.task_scale,
                        realisation_rate=sc.housing.realisation_rate, rule=sc.housing.task_rule,

@@ -9,10 +9,13 @@ capacities of later days, and go on: ``advance`` is resumable and a run in many 
 the same arrays as one call.
 
 Within a day: timed events (same-day events last-scheduled-first; same-day arrivals in case
-order), then the desks in declared order (each serves its queues first-in-first-out in declared
-order while the head case fits the day's budget), then emergency-to-regular moves; stocks are
-recorded at the end of the day. Because the desks work after the day's timed events, a stay
-that starts at a desk lasts at least one day. Ties break by these fixed rules only.
+order; an instant stage is left the same day, depth first), then patience running out in queues
+(in the order the waits began), then the desks in declared order (each serves its queues
+first-in-first-out in declared order while the head case fits the day's budget), then
+emergency-to-regular moves; stocks are recorded at the end of the day. Because the desks work
+after the day's timed events, a stay that starts at a desk lasts at least one day. A late branch
+picks the successor when the case leaves, from the case's own uniform and the month's and
+group's probabilities. Ties break by these fixed rules only.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from ketenplan.engine import registry as R
+from ketenplan.engine.rng import duration_days
 
 # ---- constants derived from the registry (numba reads module globals as compile-time constants) ----
 N_STAGE = len(R.STAGES)
@@ -42,35 +46,70 @@ TRACK_GENERAL = R.TRACK["general"]
 F_ARRIVALS = R.FLOW["arrivals"]
 F_MOVES = R.FLOW["moves"]
 F_BREACHES = R.FLOW["statutory_breaches"]
-ACT_KEEP, ACT_WAITING, ACT_CENTRAL, ACT_PLACE, ACT_RESTRICTED, ACT_LEAVE = range(6)
+ACT_KEEP, ACT_WAITING, ACT_CENTRAL, ACT_PLACE, ACT_RESTRICTED, ACT_LEAVE = (R.LOCATION_ACTIONS.index(a) for a in (
+    "keep", "waiting", "central", "place", "restricted", "leave"))
 MOVE_NONE, MOVE_ALWAYS, MOVE_POL = range(3)
 EXIT_HOUSED = R.EXIT["housed"]
+HOUSED = R.STAGE["housed"]
+ARRIVE_REGISTRATION = R.STAGES[NOT_ARRIVED].successors.index("waiting_registration")
+ARRIVE_SPONSOR_HOME = R.STAGES[NOT_ARRIVED].successors.index("joined_sponsor")
 BIT_DECISION, BIT_STATUTORY, BIT_PERMIT, BIT_SPONSOR, BIT_REGISTERS = (1 << R.EDGE_FLAGS.index(n) for n in (
     "decision", "statutory", "permit", "sponsor", "registers"))
+
+#: Registry-derived constants reach the compiled kernel as an array argument (``kc``), never as
+#: module globals: numba bakes globals into its on-disk cache, which is keyed on this file only, so a
+#: change of the registry would otherwise run with stale stage or slot numbers.
+KC = ("not_arrived", "loc_central", "loc_regular", "loc_small", "loc_restricted", "loc_emergency", "loc_waiting",
+      "track_general", "f_moves", "f_breaches", "exit_housed", "housed", "arrive_registration",
+      "arrive_sponsor_home", "bit_decision", "bit_statutory", "bit_permit", "bit_sponsor", "bit_registers",
+      "act_waiting", "act_central", "act_place", "act_restricted", "act_leave", "move_always", "move_pol")
+(KC_NOT_ARRIVED, KC_LOC_CENTRAL, KC_LOC_REGULAR, KC_LOC_SMALL, KC_LOC_RESTRICTED, KC_LOC_EMERGENCY, KC_LOC_WAITING,
+ KC_TRACK_GENERAL, KC_F_MOVES, KC_F_BREACHES, KC_EXIT_HOUSED, KC_HOUSED, KC_ARRIVE_REGISTRATION,
+ KC_ARRIVE_SPONSOR_HOME, KC_BIT_DECISION, KC_BIT_STATUTORY, KC_BIT_PERMIT, KC_BIT_SPONSOR, KC_BIT_REGISTERS,
+ KC_ACT_WAITING, KC_ACT_CENTRAL, KC_ACT_PLACE, KC_ACT_RESTRICTED, KC_ACT_LEAVE, KC_MOVE_ALWAYS, KC_MOVE_POL) = range(26)
+
+
+def kernel_constants() -> np.ndarray:
+    """The registry's constants in the order of :data:`KC`."""
+    values = dict(not_arrived=NOT_ARRIVED, loc_central=LOC_CENTRAL, loc_regular=LOC_REGULAR, loc_small=LOC_SMALL,
+                  loc_restricted=LOC_RESTRICTED, loc_emergency=LOC_EMERGENCY, loc_waiting=LOC_WAITING,
+                  track_general=TRACK_GENERAL, f_moves=F_MOVES, f_breaches=F_BREACHES, exit_housed=EXIT_HOUSED,
+                  housed=HOUSED, arrive_registration=ARRIVE_REGISTRATION, arrive_sponsor_home=ARRIVE_SPONSOR_HOME,
+                  bit_decision=BIT_DECISION, bit_statutory=BIT_STATUTORY, bit_permit=BIT_PERMIT,
+                  bit_sponsor=BIT_SPONSOR, bit_registers=BIT_REGISTERS, act_waiting=ACT_WAITING,
+                  act_central=ACT_CENTRAL, act_place=ACT_PLACE, act_restricted=ACT_RESTRICTED, act_leave=ACT_LEAVE,
+                  move_always=MOVE_ALWAYS, move_pol=MOVE_POL)
+    return np.array([values[n] for n in KC], np.int64)
+
 
 # scalar state: float accumulators and integer variables
 A_PERMITS = 0  # persons granted a permit since a hook last reset it (the housing prognosis reads it)
 N_ACC = 4
-V_PREV_REGULAR, V_PREV_SMALL, V_ERR, V_DAY = range(4)
-N_IVAR = 4
+V_PREV_REGULAR, V_PREV_SMALL, V_ERR, V_DAY, V_RPOOL = range(5)
+N_IVAR = 5
 
 ERRORS = {1: "a stage stock went negative", 2: "a reception occupancy went negative",
           3: "regular reception occupancy grew above its capacity",
           4: "small-scale reception occupancy grew above its capacity",
           5: "a case took a move that the registry does not declare",
-          6: "a queue overflowed its buffer"}
+          6: "more waits with patience than the event pool holds"}
 
-TABLE_FIELDS = ("succ", "branch_slot", "duration_slot", "queue_of", "queue_stage", "desk_queues",
-                "desk_carry_period", "edge_of", "edge_flows", "edge_outcome", "edge_flags", "edge_desk", "edge_location",
-                "edge_move", "edge_exit", "stream_arrival_flow", "stream_arrival_stage")
-DAY_FIELDS = ("desk_cap", "cap_regular", "cap_small", "statutory_days")
-CASE_FIELDS = ("size", "stream", "track", "routed", "dur", "branch", "nareis_child", "nareis_lag")
-#: the kernel's named inputs: registry tables, per-day inputs (hooks may change them from the
-#: current day on), per-case inputs (pre-drawn)
-Inputs = namedtuple("Inputs", TABLE_FIELDS + DAY_FIELDS + CASE_FIELDS)
+TABLE_FIELDS = ("kc", "succ", "branch_slot", "late_slot", "record_slot", "duration_slot", "until_flag", "patience_slot",
+                "renege_stage", "queue_of", "queue_stage", "desk_queues", "desk_carry_period", "desk_places",
+                "desk_holds", "edge_of", "edge_flows", "edge_outcome", "edge_flags", "edge_desk", "edge_location",
+                "edge_move", "edge_exit", "stream_arrival_flow", "stream_follows")
+DAY_FIELDS = ("desk_cap", "cap_regular", "cap_small", "statutory_days", "month_of_day", "late_cum")
+DRAW_FIELDS = ("key", "dspec", "slot_spec", "slot_purpose")
+CASE_FIELDS = ("size", "stream", "track", "routed", "late_row", "case_key", "dur", "branch", "late_u",
+               "nareis_child", "nareis_lag", "parent")
+#: the kernel's named inputs: registry tables and layout, per-day inputs and the late tables by
+#: month (hooks may change them from the current day on), the keyed draws of the stays drawn when
+#: a case enters them (the replicate's key, the duration specs, per slot the spec and purpose),
+#: per-case inputs (pre-drawn)
+Inputs = namedtuple("Inputs", TABLE_FIELDS + DAY_FIELDS + DRAW_FIELDS + CASE_FIELDS)
 
-STATE_FIELDS = ("stage", "nxt", "head", "qbuf", "qhead", "qtail", "ubuf", "uhead", "stock", "occ", "budget",
-                "rec_entry", "acc", "ivar",
+STATE_FIELDS = ("stage", "nxt", "head", "rnode", "rnext", "rhead", "rdue", "qbuf", "qhead", "qtail", "ubuf", "uhead",
+                "stock", "occ", "budget", "rec_entry", "acc", "ivar",
                 # per-case results
                 "arrival_day", "reg_day", "decision_day", "outcome", "housed_day", "exit_day", "exit_reason",
                 "moves", "breach", "reception_days", "loc",
@@ -83,10 +122,13 @@ State = namedtuple("State", STATE_FIELDS)
 def new_state(inp: Inputs, arrival_day: np.ndarray, T: int) -> State:
     """The state of a run before its first day: every case scheduled on its arrival day."""
     C = arrival_day.shape[0]
+    pool = max(2 * C, 16)  # waits with patience: at most a few per case
     st = State(
         stage=np.full(C, NOT_ARRIVED, np.int8), nxt=np.full(C, -1, np.int64), head=np.full(T + 1, -1, np.int64),
-        qbuf=np.empty((N_QUEUE, max(C, 1)), np.int64), qhead=np.zeros(N_QUEUE, np.int64),
-        qtail=np.zeros(N_QUEUE, np.int64), ubuf=np.empty(max(C, 1), np.int64), uhead=np.zeros(2, np.int64),
+        rnode=np.empty(pool, np.int64), rnext=np.empty(pool, np.int64), rhead=np.full(T + 1, -1, np.int64),
+        rdue=np.full(C, -1, np.int64),
+        qbuf=np.empty((N_QUEUE, max(2 * C, 1)), np.int64), qhead=np.zeros(N_QUEUE, np.int64),
+        qtail=np.zeros(N_QUEUE, np.int64), ubuf=np.empty(max(2 * C, 1), np.int64), uhead=np.zeros(2, np.int64),
         stock=np.zeros(N_STAGE, np.int64), occ=np.zeros(N_LOC, np.int64), budget=np.zeros(N_DESK, np.float64),
         rec_entry=np.full(C, -1, np.int64), acc=np.zeros(N_ACC, np.float64), ivar=np.zeros(N_IVAR, np.int64),
         arrival_day=arrival_day.astype(np.int64, copy=True), reg_day=np.full(C, -1, np.int64),
@@ -104,7 +146,7 @@ def new_state(inp: Inputs, arrival_day: np.ndarray, T: int) -> State:
 def _schedule_arrivals(arrival_day, head, nxt, T):
     # scheduled in reverse so that same-day arrivals pop (and queue) in case order
     for i in range(arrival_day.shape[0] - 1, -1, -1):
-        if 0 <= arrival_day[i] < T:
+        if 0 <= arrival_day[i] < T:  # (no registry constant here: the cache stays valid)
             nxt[i] = head[arrival_day[i]]
             head[arrival_day[i]] = i
 
@@ -114,20 +156,50 @@ def advance(inp: Inputs, st: State, d0: int, d1: int) -> int:
     holds where the run stands, so the next call continues from ``d1``.
 
     The named record is unpacked into positional arrays here: numba dispatches plain arrays much
-    faster than a tuple of 60 of them, which keeps a run stepped month by month close to one call."""
+    faster than a tuple of 70 of them, which keeps a run stepped month by month close to one call."""
     return _days(*inp, *st, d0, d1)
 
 
 @njit(cache=True, nogil=True)
-def _days(succ, branch_slot, duration_slot, queue_of, queue_stage, desk_queues, desk_carry_period, edge_of,
-          edge_flows, edge_outcome, edge_flags, edge_desk, edge_location, edge_move, edge_exit, stream_arrival_flow, stream_arrival_stage,
-          desk_cap, cap_regular, cap_small, statutory_days,
-          size, stream, track, routed, dur, branch, nareis_child, nareis_lag,
-          stage, nxt, head, qbuf, qhead, qtail, ubuf, uhead, stock, occ, budget, rec_entry, acc, ivar,
-          arrival_day, reg_day, decision_day, outcome, housed_day, exit_day, exit_reason, moves, breach,
+def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_flag, patience_slot, renege_stage,
+          queue_of, queue_stage, desk_queues, desk_carry_period, desk_places, desk_holds, edge_of, edge_flows,
+          edge_outcome, edge_flags, edge_desk, edge_location, edge_move, edge_exit, stream_arrival_flow, stream_follows,
+          desk_cap, cap_regular, cap_small, statutory_days, month_of_day, late_cum,
+          key, dspec, slot_spec, slot_purpose,
+          size, stream, track, routed, late_row, case_key, dur, branch, late_u, nareis_child, nareis_lag, parent,
+          stage, nxt, head, rnode, rnext, rhead, rdue, qbuf, qhead, qtail, ubuf, uhead, stock, occ, budget, rec_entry,
+          acc, ivar, arrival_day, reg_day, decision_day, outcome, housed_day, exit_day, exit_reason, moves, breach,
           reception_days, loc, stage_stock, loc_stock, flows, d0, d1):
     """The kernel's day loop on the unpacked inputs and state (see ``advance``)."""
     T1 = head.shape[0] - 1
+    N_STAGE_ = stock.shape[0]
+    N_LOC_ = occ.shape[0]
+    NOT_ARRIVED = kc[KC_NOT_ARRIVED]
+    LOC_CENTRAL = kc[KC_LOC_CENTRAL]
+    LOC_REGULAR = kc[KC_LOC_REGULAR]
+    LOC_SMALL = kc[KC_LOC_SMALL]
+    LOC_RESTRICTED = kc[KC_LOC_RESTRICTED]
+    LOC_EMERGENCY = kc[KC_LOC_EMERGENCY]
+    LOC_WAITING = kc[KC_LOC_WAITING]
+    TRACK_GENERAL = kc[KC_TRACK_GENERAL]
+    F_MOVES = kc[KC_F_MOVES]
+    F_BREACHES = kc[KC_F_BREACHES]
+    EXIT_HOUSED = kc[KC_EXIT_HOUSED]
+    HOUSED = kc[KC_HOUSED]
+    ARRIVE_REGISTRATION = kc[KC_ARRIVE_REGISTRATION]
+    ARRIVE_SPONSOR_HOME = kc[KC_ARRIVE_SPONSOR_HOME]
+    BIT_DECISION = kc[KC_BIT_DECISION]
+    BIT_STATUTORY = kc[KC_BIT_STATUTORY]
+    BIT_PERMIT = kc[KC_BIT_PERMIT]
+    BIT_SPONSOR = kc[KC_BIT_SPONSOR]
+    BIT_REGISTERS = kc[KC_BIT_REGISTERS]
+    ACT_WAITING = kc[KC_ACT_WAITING]
+    ACT_CENTRAL = kc[KC_ACT_CENTRAL]
+    ACT_PLACE = kc[KC_ACT_PLACE]
+    ACT_RESTRICTED = kc[KC_ACT_RESTRICTED]
+    ACT_LEAVE = kc[KC_ACT_LEAVE]
+    MOVE_ALWAYS = kc[KC_MOVE_ALWAYS]
+    MOVE_POL = kc[KC_MOVE_POL]
 
     def take(i, s, t, d, from_desk):
         # move case i from stage s to stage t on day d with the edge's effects, then queue it or
@@ -156,14 +228,14 @@ def _days(succ, branch_slot, duration_slot, queue_of, queue_stage, desk_queues, 
             decision_day[i] = d
         if fl & BIT_STATUTORY:
             r = reg_day[i]
-            if d - r > statutory_days[r]:
+            if r >= 0 and d - r > statutory_days[r]:
                 breach[i] = 1
                 flows[d, F_BREACHES] += sz
         if fl & BIT_PERMIT:
             acc[A_PERMITS] += sz
         if fl & BIT_SPONSOR:
             c = nareis_child[i]
-            if c >= 0:
+            if c >= 0 and arrival_day[c] < 0:
                 arrival_day[c] = d + nareis_lag[i]
                 if arrival_day[c] < T1:
                     nxt[c] = head[arrival_day[c]]
@@ -185,7 +257,10 @@ def _days(succ, branch_slot, duration_slot, queue_of, queue_stage, desk_queues, 
             occ[LOC_CENTRAL] += sz
             rec_entry[i] = d
         elif act == ACT_PLACE:
-            occ[loc[i]] -= sz
+            if loc[i] == LOC_NONE:
+                rec_entry[i] = d  # back into reception from outside
+            else:
+                occ[loc[i]] -= sz
             if routed[i] and occ[LOC_SMALL] + sz <= cap_small[d]:
                 loc[i] = LOC_SMALL
             elif occ[LOC_REGULAR] + sz <= cap_regular[d]:
@@ -202,7 +277,8 @@ def _days(succ, branch_slot, duration_slot, queue_of, queue_stage, desk_queues, 
         elif act == ACT_LEAVE:
             if loc[i] != LOC_NONE:
                 occ[loc[i]] -= sz
-                reception_days[i] += d - rec_entry[i]
+                if loc[i] != LOC_WAITING:
+                    reception_days[i] += d - rec_entry[i]
                 loc[i] = LOC_NONE
         if mv == MOVE_ALWAYS:
             moves[i] += 1
@@ -214,65 +290,119 @@ def _days(succ, branch_slot, duration_slot, queue_of, queue_stage, desk_queues, 
             exit_reason[i] = ex
             if ex == EXIT_HOUSED:
                 housed_day[i] = d
-        # ---- enter the new stage: queue, or start its timer ----
+        # ---- enter the new stage: queue (with its patience), or start its timer ----
         stage[i] = t
         stock[t] += sz
         q = queue_of[t]
         if q >= 0:
             qbuf[q, qtail[q]] = i
             qtail[q] += 1
+            p = patience_slot[t]
+            if p >= 0:
+                day = d + max(dur[i, p], 1)
+                if day < T1:
+                    n = ivar[V_RPOOL]
+                    if n >= rnode.shape[0]:
+                        return False
+                    rnode[n] = i
+                    rnext[n] = rhead[day]
+                    rhead[day] = n
+                    rdue[i] = day
+                    ivar[V_RPOOL] = n + 1
         else:
             k = duration_slot[t]
-            if k >= 0:
-                days = dur[i, k]
-                if from_desk and days < 1:
-                    days = 1  # the desks work after the day's events: a stay starting there lasts a day
-                day = d + days
+            if k != -1:
+                if k == -2:
+                    day = d + 1 if from_desk else d  # instant: the same day (after a desk: the next)
+                else:
+                    sp = slot_spec[k]
+                    if sp >= 0:  # drawn now, keyed by purpose and case: the same whenever it is drawn
+                        days = duration_days(key, slot_purpose[k], case_key[i], int(dspec[sp, 0]), dspec[sp, 1],
+                                             dspec[sp, 2], dspec[sp, 3], dspec[sp, 4])
+                    else:
+                        days = dur[i, k]
+                    day = max(days, d) if until_flag[t] else d + days
+                    if from_desk and day <= d:
+                        day = d + 1  # the desks work after the day's events: a stay starting there lasts a day
                 if day < T1:
                     nxt[i] = head[day]
                     head[day] = i
         return True
 
     for d in range(d0, d1):
+        m = month_of_day[d]
         # ---- timed events of the day ----
         while head[d] != -1:
             i = head[d]
             head[d] = nxt[i]
             s = stage[i]
-            if s == NOT_ARRIVED:
-                t = stream_arrival_stage[stream[i]]
-            else:
-                b = branch_slot[s]
-                t = succ[s, branch[i, b] if b >= 0 else 0]
-            if not take(i, s, t, d, False):
+            b = branch_slot[s]
+            k = branch[i, b] if b >= 0 else 0
+            if s == NOT_ARRIVED and stream_follows[stream[i]] and parent[i] >= 0:
+                # a family member joins the sponsor's home if there is one, else reception
+                k = ARRIVE_SPONSOR_HOME if stage[parent[i]] == HOUSED else ARRIVE_REGISTRATION
+            j = late_slot[s]
+            if j >= 0:  # a late pick: the case's uniform against this month's and row's probabilities
+                u = late_u[i, j]
+                g = late_row[i]
+                k = 0
+                while k < succ.shape[1] - 1 and succ[s, k + 1] >= 0 and u >= late_cum[j, m, g, k]:
+                    k += 1
+                r = record_slot[s]
+                if r >= 0:
+                    branch[i, r] = k
+            if not take(i, s, succ[s, k], d, False):
                 ivar[V_ERR] = 5
                 return 5
 
+        # ---- patience running out: who still waits leaves the queue ----
+        n = rhead[d]
+        while n != -1:
+            i = rnode[n]
+            n = rnext[n]
+            s = stage[i]
+            t = renege_stage[s]
+            if t >= 0 and rdue[i] == d:  # still in the queue whose patience ends today
+                if not take(i, s, t, d, False):
+                    ivar[V_ERR] = 5
+                    return 5
+        rhead[d] = -1
+
         # ---- desks, in declared order; each serves its queues first-in-first-out, in order ----
-        for k in range(N_DESK):
-            budget[k] += desk_cap[k, d]
+        for k in range(desk_queues.shape[0]):
+            if desk_places[k]:
+                taken = 0
+                for h in range(desk_holds.shape[1]):
+                    if desk_holds[k, h] >= 0:
+                        taken += stock[desk_holds[k, h]]
+                budget[k] = max(desk_cap[k, d] - taken, 0.0)
+            else:
+                budget[k] += desk_cap[k, d]
             waiting = False
-            for j in range(desk_queues.shape[1]):
-                q = desk_queues[k, j]
+            for jq in range(desk_queues.shape[1]):
+                q = desk_queues[k, jq]
                 if q < 0:
                     break
                 blocked = False
+                sq = queue_stage[q]
                 while qhead[q] < qtail[q]:
                     i = qbuf[q, qhead[q]]
+                    if stage[i] != sq:
+                        qhead[q] += 1  # left the queue already (patience ran out)
+                        continue
                     if size[i] > budget[k]:
                         blocked = True
                         break
                     qhead[q] += 1
                     budget[k] -= size[i]
-                    s = queue_stage[q]
-                    if not take(i, s, succ[s, 0], d, True):
+                    if not take(i, sq, succ[sq, 0], d, True):
                         ivar[V_ERR] = 5
                         return 5
                 if qhead[q] < qtail[q]:
                     waiting = True
                 if blocked:
                     break  # no overtaking: a later queue waits while an earlier one's head does not fit
-            if not waiting and not desk_carry_period[k]:
+            if desk_places[k] or (not waiting and not desk_carry_period[k]):
                 budget[k] = 0.0
 
         # ---- emergency places to regular places as they free up (first come, first served) ----
@@ -292,11 +422,11 @@ def _days(succ, branch_slot, duration_slot, queue_of, queue_stage, desk_queues, 
             flows[d, F_MOVES] += sz
 
         # ---- record and guard ----
-        for k in range(N_STAGE):
+        for k in range(N_STAGE_):
             stage_stock[d, k] = stock[k]
             if stock[k] < 0:
                 ivar[V_ERR] = 1
-        for k in range(N_LOC):
+        for k in range(N_LOC_):
             loc_stock[d, k] = occ[k]
             if occ[k] < 0:
                 ivar[V_ERR] = 2

@@ -287,7 +287,7 @@ def replicate_kpis(out: ReplicateOutput, scenario: Scenario) -> dict[str, float]
 
     asylum = (cs["stream"] == STREAM_FIRST) | (cs["stream"] == STREAM_SUBSEQUENT)
     decided = in_period & asylum
-    left = (r["exit_day"] >= si) & (r["reg_day"] >= 0)
+    left = (r["exit_day"] >= si) & (r["reception_days"] > 0)  # left the chain after a stay in reception
     kids = cs["children"]
     housed = (r["housed_day"] >= si) & (r["decision_day"] >= 0) & (cs["stream"] != STREAM_RESETTLEMENT)
     emergency = ls[:, R.LOC["emergency"]]

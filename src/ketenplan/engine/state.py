@@ -53,7 +53,7 @@ class Run:
     def start(cls, compiled, hooks: list[Hook] | None = None, *, replicate: int = 0, period: str = "month") -> "Run":
         inp = compiled.inputs
         # the run owns its day inputs: hooks change them from the current day on
-        inp = inp._replace(**{f: np.array(getattr(inp, f), copy=True) for f in K.DAY_FIELDS})
+        inp = inp._replace(**{f: np.array(getattr(inp, f), copy=True) for f in K.DAY_FIELDS + ("branch",)})
         st = K.new_state(inp, compiled.case["arrival_day"], compiled.grid.T)
         run = cls(compiled, inp, st, list(hooks or []), replicate, period)
         run._periods = period_starts(compiled.grid.day0, compiled.grid.T, period)
@@ -127,11 +127,12 @@ class Run:
 
 
 def check_conservation(run: Run) -> None:
-    """Persons arrived = persons in a stage (gone stages count everyone who went there), and the
+    """Persons arrived (asylum chain arrivals and regular applicants) = persons in a stage (gone stages
+    count everyone who went there), and the
     persons holding a reception place = the persons in stages that count toward 'reception'."""
     st = run.state
     T = run.day
-    arrived = np.cumsum(st.flows[:T, K.F_ARRIVALS])
+    arrived = np.cumsum(st.flows[:T, K.F_ARRIVALS] + st.flows[:T, R.FLOW["regular_applications"]])
     present = st.stage_stock[:T, 1:].sum(axis=1)
     bad = np.flatnonzero(arrived != present)
     if bad.size:

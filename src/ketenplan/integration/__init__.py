@@ -8,14 +8,14 @@
 - :mod:`ketenplan.integration.fit` -- the fits behind the defaults, with out-of-sample checks.
 
 Per-case inputs are a dict of NumPy arrays (see :mod:`ketenplan.integration.cases`); all
-results are deterministic expected values. Parameters: :mod:`ketenplan.integration.params`.
+results are deterministic expected values. Parameters: :mod:`ketenplan.scenario.pillar6`.
 """
 
 from ketenplan.integration.cases import Cases, as_cases
 from ketenplan.integration.civic import civic_by_cohort, civic_integration
 from ketenplan.integration.employment import case_employment, employment_by_cohort, employment_over_time
 from ketenplan.integration.housing import HousingCapacity, housing_market, ukrainian_competing_dwellings
-from ketenplan.integration.params import CivicIntegration, Employment, HousingMarket, IntegrationParams, Spreiding
+from ketenplan.scenario.pillar6 import CivicIntegration, Employment, HousingMarket, IntegrationParams, Spreiding
 from ketenplan.integration.spreiding import compare_with_targets, spreidingswet_key, spreidingswet_provinces
 
 __all__ = ["Cases", "as_cases", "employment_over_time", "employment_by_cohort", "case_employment",

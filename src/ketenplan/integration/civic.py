@@ -26,7 +26,7 @@ import pandas as pd
 
 from ketenplan.integration.cases import Cases, as_cases, month_starts
 from ketenplan.integration.curves import lognormal_cdf, lognormal_mean
-from ketenplan.integration.params import CivicIntegration, IntegrationParams
+from ketenplan.scenario.pillar6 import CivicIntegration, IntegrationParams
 
 __all__ = ["civic_integration", "civic_by_cohort", "ROUTES"]
 

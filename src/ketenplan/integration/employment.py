@@ -9,7 +9,7 @@ group ``g``, the expected share in paid work ``tau`` years after the permit is::
     f = (1 - waiting_effect) ** ((wait + w * reception_after_permit - reference) / 365.25)
 
 fitted on the CBS cohort figures observed up to 2019 (:mod:`ketenplan.integration.fit`; the
-defaults are in :class:`~ketenplan.integration.params.Employment`). ``f`` is the effect of waiting
+defaults are in :class:`~ketenplan.scenario.pillar6.Employment`). ``f`` is the effect of waiting
 (Hainmueller, Hangartner & Lawrence 2016): a faster chain raises later employment. It applies to
 the asylum streams (``waiting_effect_streams``); nareis and resettled cases take ``f = 1``.
 
@@ -35,7 +35,7 @@ import pandas as pd
 
 from ketenplan.integration.cases import Cases, as_cases, month_starts
 from ketenplan.integration.curves import benefit_share, cohort_t50, employment_share, waiting_factor
-from ketenplan.integration.params import Employment, IntegrationParams
+from ketenplan.scenario.pillar6 import Employment, IntegrationParams
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Fits of the integration models to the shipped published figures (P6.3, P6.4).
 
-Everything here recomputes the defaults in :mod:`ketenplan.integration.params` from the CSVs in
+Everything here recomputes the defaults in :mod:`ketenplan.scenario.pillar6` from the CSVs in
 ``ketenplan/data/integration`` (one source URL per row), so the numbers can be checked:
 
 - :func:`fit_employment` -- the work-over-time curve on CBS cohort figures **observed up to the

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ketenplan.errors import DataError
-from ketenplan.integration.params import HousingMarket, IntegrationParams
+from ketenplan.scenario.pillar6 import HousingMarket, IntegrationParams
 
 __all__ = ["HousingCapacity", "housing_market", "ukrainian_competing_dwellings"]
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ketenplan.errors import DataError, data_error
 from ketenplan.integration.fit import load_table
-from ketenplan.integration.params import IntegrationParams, Spreiding
+from ketenplan.scenario.pillar6 import IntegrationParams, Spreiding
 from ketenplan.placement.taakstelling import largest_remainder, load_municipalities
 
 __all__ = ["spreidingswet_key", "spreidingswet_provinces", "compare_with_targets", "load_targets"]

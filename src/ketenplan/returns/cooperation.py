@@ -15,7 +15,7 @@ supervision and staying, so the four probabilities still sum to 1.
 
 from __future__ import annotations
 
-from ketenplan.returns.params import CountryCooperation, GroupReturn
+from ketenplan.scenario.pillar4 import CountryCooperation, GroupReturn
 
 
 def ramp(months_since_start: float, lag_months: float, ramp_months: float) -> float:

@@ -14,7 +14,7 @@ import pandas as pd
 from ketenplan.data import data_path
 from ketenplan.errors import data_error
 from ketenplan.returns.groups import GROUP_ORDER
-from ketenplan.returns.params import GroupReturn
+from ketenplan.scenario.pillar4 import GroupReturn
 
 FOLDER = "returns"
 OUTCOMES = ("p_independent", "p_forced", "p_unsupervised", "p_still_present")

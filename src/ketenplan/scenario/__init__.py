@@ -234,8 +234,16 @@ def plausibility(scenario: Scenario, *, strict: bool = False, origin: str | None
             msgs.append(f"[{name}] {text}")
 
     first = max((s.value for s in sc.inflow.first.per_year), default=0.0)
-    dec_total = sum(max(s.value for s in steps) for steps in
-                    (sc.decision_capacity.general, sc.decision_capacity.safe, sc.decision_capacity.dublin)) * 52.18
+    dc = sc.decision_capacity
+    if dc.pooling == "shared":
+        dec_total = max(s.value for s in dc.total) * 52.18
+        base = type(dc)()
+        unused = [k for k in ("general", "safe", "dublin") if getattr(dc, k) != getattr(base, k)]
+        check("decision_capacity_unused", not unused,
+              f"'decision_capacity.{unused[0] if unused else ''}' is set but not used: with pooling = 'shared' one pool "
+              f"('decision_capacity.total') serves every track. Set total, or pooling = 'per_track'")
+    else:
+        dec_total = sum(max(s.value for s in steps) for steps in (dc.general, dc.safe, dc.dublin)) * 52.18
     check("decision_capacity_vs_inflow", dec_total >= 0.5 * first,
           f"IND decision capacity ({dec_total:,.0f}/year at most) is below half of the first applications "
           f"({first:,.0f}/year): the queue for a decision grows without bound")

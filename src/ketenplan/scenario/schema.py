@@ -1,8 +1,9 @@
 """The scenario: one declared, frozen, validated value that drives every module.
 
-Each field is declared once here with its type, unit (in the description) and default.
-Defaults are the Dutch baseline; the source or named assumption behind every default is in
-``parameters.csv`` beside this file (one row per dotted key). Unknown keys are errors.
+Each field is declared once (here, or in the section modules beside this file: ``pillar4``,
+``pillar5``, ``pillar6``, ``border``) with its type, unit, default, source or named assumption and
+the years of data it uses (``schema_base.param``). Defaults are the Dutch baseline. Unknown keys
+are errors. ``docs/parameters.md`` is generated from these declarations.
 """
 
 from __future__ import annotations
@@ -15,93 +16,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-DAYS_PER_MONTH = 365.25 / 12
-
-
-def _key_error(key: str, msg: str) -> PydanticCustomError:
-    """A validation error located at ``key`` (as the user writes it, e.g. 'inflow.shocks[1].group_shares'),
-    for checks of a whole model that concern one key inside it; shown as ``'key': msg``."""
-    return PydanticCustomError("scenario_key", "{key}: {msg}", {"key": key, "msg": msg})
-
-
-def param(default=..., *, unit: str, source: str, note: str = "", years: str = "",
-          uncertainty: dict | None = None, **field_kw):
-    """A scenario field declared once with everything known about it: its default (the Dutch
-    baseline), unit, source (a publication, or ``assumption: <name>`` with the reasoning in
-    ``note``, or ``setting: <what>`` for a choice that is no figure), the years of data the default
-    uses, and, for an uncertain figure, the distribution of its plausible values (``uncertainty``:
-    ``{"name": "uniform"|"triangular"|"normal", ...}``). Defaults, ``docs/parameters.md``, the
-    report's assumptions and the parameter draws of an ensemble all come from these declarations."""
-    extra = {"unit": unit, "source": source, "note": note, "years": years}
-    if uncertainty:
-        extra["uncertainty"] = dict(uncertainty)
-    return Field(default, json_schema_extra=extra, **field_kw)
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
-
-
-# ----------------------------------------------------------------------------------------------
-# building blocks
-# ----------------------------------------------------------------------------------------------
-class Duration(_Frozen):
-    """A duration distribution in days, declared in the scenario so the file states the uncertainty.
-
-    ``fixed``: always ``mean``; ``exponential``: mean ``mean``; ``gamma`` / ``lognormal``: mean ``mean``
-    and coefficient of variation ``cv``; ``uniform``: between ``low`` and ``high``. Draws are rounded
-    up to whole days.
-    """
-
-    name: Literal["fixed", "exponential", "gamma", "lognormal", "uniform"] = Field(
-        "fixed", description="distribution family")
-    mean: float = Field(0.0, ge=0, description="mean [days]")
-    cv: float = Field(0.0, ge=0, description="coefficient of variation [-] (gamma, lognormal)")
-    low: float = Field(0.0, ge=0, description="lower bound [days] (uniform)")
-    high: float = Field(0.0, ge=0, description="upper bound [days] (uniform)")
-
-    @model_validator(mode="after")
-    def _check(self) -> "Duration":
-        if self.name == "uniform" and self.high < self.low:
-            raise ValueError(f"uniform duration needs low <= high, found low={self.low}, high={self.high}")
-        if self.name in ("gamma", "lognormal") and self.cv <= 0:
-            raise ValueError(f"{self.name} duration needs cv > 0, found cv={self.cv}; use name='fixed' for no spread")
-        return self
-
-    def expected(self) -> float:
-        """Expected value [days] before rounding up."""
-        return (self.low + self.high) / 2 if self.name == "uniform" else self.mean
-
-
-class Step(_Frozen):
-    """One step of a piecewise-constant series: ``value`` holds from ``start`` until the next step."""
-
-    start: dt.date
-    value: float = Field(ge=0)
-
-
-def _steps_sorted(v: tuple[Step, ...]) -> tuple[Step, ...]:
-    if not v:
-        raise ValueError("needs at least one step, e.g. [{start = 2025-01-01, value = 100}]")
-    starts = [s.start for s in v]
-    if starts != sorted(starts) or len(set(starts)) != len(starts):
-        raise ValueError(f"steps must have strictly increasing start dates, found {[str(s) for s in starts]}")
-    return v
-
-
-class MonthValue(_Frozen):
-    """A value for one calendar month, ``month`` as 'YYYY-MM'."""
-
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-    value: float = Field(ge=0)
-
-
-class Stream(_Frozen):
-    """An inflow stream in persons: either a yearly level (``per_year`` steps, spread over months
-    by the monthly profile) or explicit monthly values (``monthly``, which win where given)."""
-
-    per_year: tuple[Step, ...] = Field((), description="arrivals [persons/year], piecewise constant")
-    monthly: tuple[MonthValue, ...] = Field((), description="arrivals [persons/month] for given months")
+from ketenplan.scenario.schema_base import (DAYS_PER_MONTH, Duration, MonthValue, Step, Stream,  # noqa: F401
+                                             _Frozen, _key_error, _steps_sorted, param)
+from ketenplan.scenario.border import BorderParams
+from ketenplan.scenario.pillar4 import (CountryCooperation, Detention, Lvv, Minors, SafeThirdCountry,
+                                        WithoutResidence)
+from ketenplan.scenario.pillar5 import CircularMigration, RegularMigration, Resettlement
+from ketenplan.scenario.pillar6 import CivicIntegration, Employment, HousingMarket, Spreiding
 
 
 class Nareis(_Frozen):
@@ -117,6 +38,12 @@ class Nareis(_Frozen):
         unit='days', source='derived from statutory periods: apply within 3 months of the permit (N1), IND decision 90 days (+3 months, N2), mvv valid 90 days (N3)', note='mean = 3 + 3 + 2 months; cv an assumption', years='current law')
     per_year: tuple[Step, ...] = param((), description="arrivals [persons/year] when mode = given",
                                        unit="persons/year", source="setting: observed nareis, given in a scenario")
+    share_to_sponsor_home: float = param(
+        0.5, ge=0, le=1, description="given nareis that join a sponsor who already has a home (no COA stay) [-]",
+        unit="share", source="assumption: half of the sponsors are housed when their family arrives",
+        note="with endogenous nareis the chain knows whether the sponsor is housed; with given nareis (replays) no "
+             "sponsor exists: the lag of ~8 months (inflow.nareis.lag) against the permit-to-home wait of ~20 weeks in "
+             "2014-2019 suggests about half")
     monthly: tuple[MonthValue, ...] = param((), description="arrivals [persons/month] when mode = given",
                                             unit="persons/month", source="setting: observed nareis, given in a scenario")
 
@@ -223,8 +150,6 @@ class Inflow(_Frozen):
         unit='persons/year', source='Tweede Kamer answer 2025D08674 (first asylum applications 2024, ca. 32,180)', note='the last known year held flat; a driver or forecast replaces it (inflow.source = forecast)', years='2024')
     subsequent: Stream = param(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=1590),)),
         unit='persons/year', source='Tweede Kamer answer 2025D08674 (subsequent applications 2024)', years='2024')
-    resettlement: Stream = param(Stream(per_year=(Step(start=dt.date(2025, 1, 1), value=760),)),
-        unit='persons/year', source='Tweede Kamer answer 2025D08674 (2024: 570 classic + 190 1-on-1 Turkey)', note='resettled refugees arrive with a permit and go straight to a municipality', years='2024')
     nareis: Nareis = Field(Nareis())
     shocks: tuple[Shock, ...] = param((), unit="list", source="setting: none in the baseline (what-if changes)",
                                       description="what-if changes of the first-application inflow, "
@@ -256,19 +181,49 @@ class Inflow(_Frozen):
 
 
 class Group(_Frozen):
-    """A nationality group: origins pooled by first-instance recognition rate."""
+    """A nationality group: origins pooled by recognition rate and return behaviour
+    (``ketenplan.returns.groups`` lists the origins of the default groups)."""
 
     name: str
+    label: str = Field("", description="what the group holds")
     share: float = Field(ge=0, le=1, description="share of first applications [-]")
     grant_rate: float = Field(ge=0, le=1, description="first-instance grant rate, Dublin excluded [-]")
     safe_country: bool = Field(False, description="triaged to the accelerated (safe country) track")
+    shares_by_year: dict[int, float] = Field(default_factory=dict,
+                                             description="share of first applications by arrival year [-] (replays)")
+    grant_rates_by_year: dict[int, float] = Field(
+        default_factory=dict, description="first-instance grant rate by decision year [-] (replays); other years: "
+                                          "grant_rate")
+    departure_shares: tuple[float, float, float] | None = Field(
+        None, description="departures independent, forced, without supervision [-] (None: the national shares of "
+                          "[return])")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Group":
+        for name, d in (("shares_by_year", self.shares_by_year), ("grant_rates_by_year", self.grant_rates_by_year)):
+            bad = {y: v for y, v in d.items() if not 0 <= v <= 1}
+            if bad:
+                raise ValueError(f"group {self.name}: {name} must lie in [0, 1], found {bad}")
+        if self.departure_shares is not None:
+            if any(x < 0 for x in self.departure_shares) or abs(sum(self.departure_shares) - 1) > 1e-3:
+                raise ValueError(f"group {self.name}: departure_shares must be >= 0 and sum to 1, found "
+                                 f"{self.departure_shares}")
+        return self
+
+    def grant_rate_in(self, year: int) -> float:
+        return self.grant_rates_by_year.get(year, self.grant_rate)
+
+    @property
+    def band(self) -> str:
+        """Recognition band (high >= 0.7, medium >= 0.3, low >= 0.05, else very_low): the key of the
+        employment model's speeds."""
+        r = self.grant_rate
+        return "high" if r >= 0.7 else "medium" if r >= 0.3 else "low" if r >= 0.05 else "very_low"
 
 
 class Household(_Frozen):
     """Household composition of a case (persons travelling and applying together)."""
 
-    uam_share: float = param(0.085, ge=0, le=1, description="share of cases that are unaccompanied minors [-]",
-        unit='share of cases', source='Spreidingswet planning share of unaccompanied minors, ~8.5% of places (nl_chain.md C11)', note='a 2024 planning figure used as a composition input', years='2024')
     family_share: float = param(0.2, ge=0, le=1, description="share of cases that are families with children [-]",
         unit='share of cases', source='assumption: household composition', note='no sourced split of cases into families and singles was found; first applicants are mostly single adults (nareis brings most families)')
     family_adults: float = param(1.7, ge=1, description="mean adults in a family case [persons]",
@@ -276,11 +231,6 @@ class Household(_Frozen):
     family_children: float = param(2.2, ge=1, description="mean children (school age) in a family case [persons]",
         unit='persons', source='assumption: household composition', note='children of school age per family case')
 
-    @model_validator(mode="after")
-    def _check(self) -> "Household":
-        if self.uam_share + self.family_share > 1:
-            raise ValueError(f"uam_share + family_share must be <= 1, found {self.uam_share + self.family_share:.3f}")
-        return self
 
 
 class Registration(_Frozen):
@@ -296,7 +246,17 @@ class Registration(_Frozen):
 
 
 class DecisionCapacity(_Frozen):
-    """IND first-instance capacity per track [decisions/week]; a decision is one person."""
+    """IND capacity [decisions/week]; a decision is one person. ``pooling = "shared"``: one pool
+    (``total``) serves the Dublin, safe-third-country, safe-country and general queues in that
+    priority order; ``"per_track"``: each track has its own capacity. The regular applications (P5.1)
+    have their own capacity, or share the asylum pool (``regular_shares_asylum_capacity``)."""
+
+    pooling: Literal["shared", "per_track"] = param(
+        "shared", description="one IND pool for every asylum track, or a capacity per track", unit="switch",
+        source="setting: one pool in priority order (the IND assigns its asylum staff across tracks; P3.4)")
+    total: tuple[Step, ...] = param((Step(start=dt.date(2025, 1, 1), value=671),),
+        unit='decisions/week', source='IND ~35,000 asylum decisions in 2023 (P15): 35,000 / 52.18 = 671/week',
+        note='used when pooling = "shared"', years='2023')
 
     general: tuple[Step, ...] = param((Step(start=dt.date(2025, 1, 1), value=415),),
         unit='decisions/week', source='IND ~35,000 decisions in 2023 (P15): 671/week, less the Dublin and safe-track demand', note='assumption on the split: the short tracks get what their demand needs (Dublin 0.25 x 32,180 = 8,045/yr = 154/wk; safe 0.75 x 0.22 x 32,180 = 5,310/yr = 102/wk); the general track gets the rest (671 - 256 = 415) and bears any shortfall', years='2023 (IND output), 2024 (inflow)')
@@ -304,7 +264,16 @@ class DecisionCapacity(_Frozen):
         unit='decisions/week', source='IND ~35,000 decisions in 2023 (P15), safe-track demand of the baseline', note='0.75 x 0.2202 x 32,180 / 52.18', years='2023 (IND output), 2014-2019 (group shares), 2024 (inflow)')
     dublin: tuple[Step, ...] = param((Step(start=dt.date(2025, 1, 1), value=154),),
         unit='decisions/week', source='IND ~35,000 decisions in 2023 (P15), Dublin demand of the baseline', note='0.25 x 32,180 / 52.18', years='2023 (IND output), 2014-2016 (Dublin share), 2024 (inflow)')
-    _v = field_validator("general", "safe", "dublin")(_steps_sorted)
+    regular: tuple[Step, ...] = param(
+        (Step(start=dt.date(2025, 1, 1), value=1690),), unit="decisions/week",
+        source="assumption: regular capacity keeps pace (the IND decides most regular applications within the legal "
+               "90 days, F1): 1.05 x the baseline regular applications (84,010/year) / 52.18",
+        note="no count of IND regular staff or output by purpose after 2013 was found (gap list)",
+        years="2017-2019 (applications)")
+    regular_shares_asylum_capacity: bool = param(
+        False, description="lever: regular applications share the asylum pool (after the asylum queues)",
+        unit="switch", source="setting: separate capacities (P5.1 lever)")
+    _v = field_validator("general", "safe", "dublin", "total", "regular")(_steps_sorted)
 
 
 class Dublin(_Frozen):
@@ -372,9 +341,9 @@ class Return(_Frozen):
     time_to_departure: Duration = param(Duration(name="gamma", mean=120.0, cv=0.8),
                                         description="from end of reception to recorded departure [days]",
         unit='days', source='assumption: time to a recorded departure', note='no source for the duration of the DT&V process; 4 months')
-    detention: Duration = param(Duration(name="gamma", mean=50.0, cv=0.6),
-                                description="immigration detention before a forced departure [days]",
-        unit='days', source='mean stay in immigration detention 50 days, 2020 (V2)', note='a 2020 figure used for a duration only', years='2020')
+    by_group: bool = param(True, description="departures split by each group's departure_shares (else the national "
+                                             "shares above for every group)", unit="switch",
+                           source="setting: by group (P4.1; fit in docs/returns.md)")
 
     @model_validator(mode="after")
     def _shares(self) -> "Return":
@@ -529,9 +498,39 @@ class Simulation(_Frozen):
         return self
 
 
-def _default_groups() -> tuple[Group, ...]:
-    from ketenplan.scenario.groups import default_groups
+#: the year whose inflow mix and grant rates the baseline's groups take (the latest year of data)
+GROUPS_YEAR = 2024
 
+
+def default_groups(year: int = GROUPS_YEAR) -> tuple[Group, ...]:
+    """The nationality groups of the Dutch baseline (``ketenplan.returns.groups``): their share of
+    new applications and first-instance grant rate in ``year`` (UNHCR refugee statistics, NL), the
+    safe-country flag and their departure shares (fit on Eurostat 2012-2016 and DT&V 2017-2018,
+    docs/returns.md). Built from the shipped tables in data/returns."""
+    import pandas as pd
+
+    from ketenplan.data import data_path
+
+    gy = pd.read_csv(data_path("returns", "nl_group_year.csv"))
+    gy = gy[gy.year == year].set_index("group")
+    info = pd.read_csv(data_path("returns", "nl_groups.csv")).set_index("group")
+    fit = pd.read_csv(data_path("returns", "nl_group_return_fit.csv")).set_index("group")
+    out = []
+    shares = gy.share_new / gy.share_new.sum()
+    for name in info.index:
+        f = fit.loc[name]
+        dep = (float(f.departure_share_independent), float(f.departure_share_forced),
+               float(f.departure_share_unsupervised))
+        dep = tuple(x / sum(dep) for x in dep)
+        out.append(Group(name=name, label=str(info.loc[name, "label"]), share=round(float(shares[name]), 6),
+                         grant_rate=float(gy.loc[name, "grant_rate"]), safe_country=bool(info.loc[name, "safe_country"]),
+                         departure_shares=dep))
+    total = sum(g.share for g in out)
+    out[-1] = out[-1].model_copy(update={"share": round(out[-1].share + 1 - total, 6)})
+    return tuple(out)
+
+
+def _default_groups() -> tuple[Group, ...]:
     return default_groups()
 
 
@@ -543,7 +542,7 @@ class Scenario(_Frozen):
     simulation: Simulation = Field(Simulation())
     inflow: Inflow = Field(Inflow())
     groups: tuple[Group, ...] = param(default_factory=_default_groups,
-        unit='share/grant rate', source='UNHCR refugee statistics (asylum_applications, asylum_decisions), NL 2014-2019, derived in data/nl_chain/nl_origin_groups_2014_2019.csv', note="origins pooled by first-instance recognition rate; the very_low band (Morocco, Algeria, Albania, Serbia/Kosovo, Moldova, Georgia...) is the safe-country track; its share 22% matches IND's 21% in 2017 (S3)", years='2014-2019')
+        unit='share/grant rate/departure shares', source='UNHCR refugee statistics (asylum_applications, asylum_decisions), NL: share of new applications and first-instance grant rate of 2024 (data/returns/nl_group_year.csv); departure shares fitted on Eurostat migr_eiord/migr_eirtn 2012-2016 and DT&V 2017-2018 (data/returns/nl_group_return_fit.csv)', note="11 nationality groups homogeneous in recognition and return (docs/returns.md); maghreb and west_balkans form the safe-country track (at least half their applications from the Dutch list of safe countries of origin 2016-2019)", years='2024 (mix and grant rates), 2012-2018 (departure shares)')
     household: Household = Field(Household())
     registration: Registration = Field(Registration())
     decision_capacity: DecisionCapacity = Field(DecisionCapacity())
@@ -557,6 +556,23 @@ class Scenario(_Frozen):
     placement: Placement = Field(Placement())
     solidarity: Solidarity = Field(Solidarity())
     forecast: Forecast = Field(Forecast())
+    # pillar 4 and the border (P4.1-P4.5, P2.2, P1.2)
+    cooperation: CountryCooperation = Field(CountryCooperation())
+    detention: Detention = Field(Detention())
+    lvv: Lvv = Field(Lvv())
+    minors: Minors = Field(Minors())
+    without_residence: WithoutResidence = Field(WithoutResidence())
+    safe_third_country: SafeThirdCountry = Field(SafeThirdCountry())
+    border: BorderParams = Field(BorderParams())
+    # pillar 5 (P5.1-P5.3)
+    regular: RegularMigration = Field(RegularMigration())
+    circular: CircularMigration = Field(CircularMigration())
+    resettlement: Resettlement = Field(Resettlement())
+    # pillar 6 (P6.3-P6.5)
+    employment: Employment = Field(Employment())
+    civic_integration: CivicIntegration = Field(CivicIntegration())
+    housing_market: HousingMarket = Field(HousingMarket())
+    spreiding: Spreiding = Field(Spreiding())
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, validate_default=True)
 
@@ -572,6 +588,25 @@ class Scenario(_Frozen):
         if len(set(names)) != len(names):
             raise ValueError(f"group names must be unique, found {names}")
         return v
+
+    @model_validator(mode="after")
+    def _group_names(self) -> "Scenario":
+        """Group names used by the levers must be the scenario's groups; yearly mixes sum to 1."""
+        names = {g.name for g in self.groups}
+        refs = [(f"cooperation.changes[{k}].group", c.group) for k, c in enumerate(self.cooperation.changes)]
+        refs.append(("cooperation.reference_group", self.cooperation.reference_group))
+        refs += [(f"safe_third_country.shares[{k}].group", c.group) for k, c in enumerate(self.safe_third_country.shares)]
+        if self.circular.group:
+            refs.append(("circular.group", self.circular.group))
+        for key, name in refs:
+            if name not in names:
+                raise _key_error(key, f"unknown group {name!r}; the scenario's groups are {sorted(names)}")
+        years = sorted({y for g in self.groups for y in g.shares_by_year})
+        for y in years:
+            tot = sum(g.shares_by_year.get(y, 0.0) for g in self.groups)
+            if abs(tot - 1) > 1e-3:
+                raise _key_error("groups", f"shares_by_year of {y} must sum to 1 over the groups, found {tot:.4f}")
+        return self
 
     @model_validator(mode="after")
     def _shock_groups(self) -> "Scenario":

@@ -1,7 +1,7 @@
-"""Parameters of pillar 4 (return, country cooperation, detention, LVV, minors, people without
+"""Scenario sections of pillar 4 (return, country cooperation, detention, LVV, minors, people without
 residence) and of the safe-third-country track (P2.2), each declared once with unit and source.
 
-Convention (see docs/returns.md): every field carries ``json_schema_extra`` with ``unit``,
+Group names are checked against the scenario's nationality groups by the scenario. Convention (see docs/returns.md): every field carries ``json_schema_extra`` with ``unit``,
 ``source`` (publisher/table/year, or ``assumption: <name>``), ``note`` and ``years`` (the years
 of data the default uses). Per-group return outcomes are shipped tables, read by
 :mod:`ketenplan.returns.data` into :class:`GroupReturn` values.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ketenplan.returns.groups import GROUP_ORDER
 
 DTV = "DT&V vertrekcijfers (dienstterugkeerenvertrek.nl/over-dtv/cijfers; Mediatheek/Vertrekcijfers)"
 
@@ -24,10 +23,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
-def _known_group(v: str) -> str:
-    if v not in GROUP_ORDER:
-        raise ValueError(f"unknown nationality group {v!r}; expected one of {', '.join(GROUP_ORDER)}")
-    return v
 
 
 # ----------------------------------------------------------------------------------------------
@@ -50,7 +45,6 @@ class GroupReturn(_Frozen):
     mean_months_to_departure: float = Field(gt=0, description="mean delay from order to departure [months]",
                                             json_schema_extra=_meta("months", "fit: Eurostat NL 2013-2016 (returns lag orders)",
                                                                     "one exponential delay for all groups", "2012-2016"))
-    _g = field_validator("group")(_known_group)
 
     @model_validator(mode="after")
     def _sum(self) -> "GroupReturn":
@@ -79,15 +73,17 @@ class GroupCooperation(_Frozen):
                                                   "no source quantifies the effect of readmission deals or Art. 25a visa "
                                                   "measures on return rates (ECA SR 17/2021: data gaps prevented an impact "
                                                   "estimate; domain note C8); the scale is a scenario input, not a fitted value"))
-    _g = field_validator("group")(_known_group)
 
 
 class CountryCooperation(_Frozen):
     """Country-cooperation lever (readmission cooperation, visa leverage under Art. 25a Visa Code)."""
 
-    changes: tuple[GroupCooperation, ...] = Field((), description="per-group cooperation changes (none = history)")
+    changes: tuple[GroupCooperation, ...] = Field((), description="per-group cooperation changes (none = history)",
+                                                  json_schema_extra=_meta("list", "setting: no change in the baseline "
+                                                                          "(each change's size is the named assumption "
+                                                                          "'cooperation effect size')"))
     start_year: int = Field(2025, ge=1990, le=2100, description="year the deal or measure takes effect [year]",
-                            json_schema_extra=_meta("year", "scenario input"))
+                            json_schema_extra=_meta("year", "setting: the year a deal or measure takes effect"))
     lag_months: float = Field(12.0, ge=0, le=120,
                               description="delay before departures respond [months]",
                               json_schema_extra=_meta(
@@ -103,7 +99,6 @@ class CountryCooperation(_Frozen):
                                  json_schema_extra=_meta("-", "assumption: best cooperating group",
                                                          "Western Balkans: EU readmission agreements and visa "
                                                          "liberalisation (leverage), highest fitted verified departure"))
-    _g = field_validator("reference_group")(_known_group)
 
     @model_validator(mode="after")
     def _unique(self) -> "CountryCooperation":
@@ -139,6 +134,13 @@ class Detention(_Frozen):
                                             json_schema_extra=_meta(
                                                 "share", "JenV answers via stichtinglos.nl (V4)",
                                                 "59% 2015, 70% 2016, 73% 2017, 74% 2018, 75% 2019 (2019 a check)", "2018"))
+    patience_days: float = Field(28.0, gt=0, description="longest wait for a detention place before the case leaves "
+                                                      "without supervision [days]",
+                                 json_schema_extra=_meta("days", "assumption: wait for a detention place",
+                                                         "forced removal needs the person to be available and in "
+                                                         "detention (D10); someone who waits weeks outside reception for "
+                                                         "a place is mostly lost from view: four weeks, like the departure "
+                                                         "term (D9)"))
     cost_per_place_day: float = Field(298.0, ge=0, description="cost of a detention place [EUR/place/day]",
                                       json_schema_extra=_meta("EUR/place/day", "Staat van Migratie 2020 via "
                                                               "meldpuntvreemdelingendetentie.nl (K7)",
@@ -198,6 +200,17 @@ class Lvv(_Frozen):
                                        "persons/year", "Regioplan/WODC eindevaluatie (L1): 2,065 participants mid-2019 to July 2022",
                                        "2,065 over ~39 months = 635/yr (calc.); the first 9 months took 1,019 (WODC 2020), "
                                        "largely the existing bed-bath-bread population", "2019-2022"))
+    request_share: float = Field(0.064, ge=0, le=1,
+                                 description="rejected who would leave without supervision and ask for an LVV place [-]",
+                                 json_schema_extra=_meta(
+                                     "share", "calc.: LVV intake ~640/year (L1) over the departures without supervision "
+                                     "of 2018-2019 (8,620 and 9,660, nl_chain 5.2): 640 / 9,140 = 0.07 x the share of "
+                                     "them without reception (0.92)", "0.064 for the pilot years; a lever", "2018-2022"))
+    patience_days: float = Field(28.0, gt=0, description="longest wait for an LVV place before leaving without "
+                                                      "supervision [days]",
+                                 json_schema_extra=_meta("days", "assumption: wait for an LVV place",
+                                                         "LVV pilots took people in within weeks or referred them on "
+                                                         "(Kamerbrief 19637-2445); four weeks"))
     rest_period_days: float = Field(14, ge=0, description="rest period after intake [days]",
                                     json_schema_extra=_meta("days", "Kamerbrief 19637-2445 (LV3)", "", "2018"))
     guidance_mean_months: float = Field(17.0, gt=0, description="mean stay in guidance until leaving [months]",
@@ -234,14 +247,12 @@ class Minors(_Frozen):
         (0.70, 0.19, 0.11), description="age at arrival: 16-17, 14-15, under 14 [-]",
         json_schema_extra=_meta("share", "NJi citing COA (A9): 1,110 / 305 / 165 of those with an age reported",
                                 "a 2022 reception count used for an age split only, not tuned", "2022"))
-    years_to_18_16_17: float = Field(1.0, gt=0, description="mean time to age 18 for arrivals aged 16-17 [years]",
-                                     json_schema_extra=_meta("years", "assumption: ages uniform within the band", ""))
     guardianship: str = Field("Nidos", description="guardian of every AMV",
-                              json_schema_extra=_meta("-", "coa.nl/nl/alleenstaande-jongeren", "all AMV get a Nidos guardian"))
+                              json_schema_extra=_meta("-", "coa.nl/nl/alleenstaande-jongeren", "all AMV get a Nidos guardian", "current"))
     foster_family_below_age: int = Field(15, ge=0, le=18, description="AMV below this age go to a Nidos foster family [years]",
-                                         json_schema_extra=_meta("years", "coa.nl/nl/opvanglocaties/locaties-voor-jongeren", ""))
+                                         json_schema_extra=_meta("years", "coa.nl/nl/opvanglocaties/locaties-voor-jongeren", "", "current"))
     small_unit_places: tuple[int, int] = Field((16, 20), description="COA small living unit (kwv) size, 15+ without permit [places]",
-                                              json_schema_extra=_meta("places", "coa.nl/nl/alleenstaande-jongeren", ""))
+                                              json_schema_extra=_meta("places", "coa.nl/nl/alleenstaande-jongeren", "", "current"))
     disappeared_per_year: float = Field(355, ge=0, description="AMV leaving reception to an unknown destination [persons/year]",
                                         json_schema_extra=_meta("persons/year", "NRC via NOS 2019-06: >1,600 in 4.5 years (COA + Nidos)",
                                                                 "1,600 / 4.5 (calc.); mostly Moroccan, Algerian, Afghan", "2015-2019"))
@@ -270,7 +281,8 @@ class WithoutResidence(_Frozen):
                                  json_schema_extra=_meta("persons", "Binnenlands Bestuur citing the 2009 WODC estimate (U3)", "", "2009"))
     regional_table: str = Field("nl_irregular_population_regions_2009.csv",
                                 description="shipped split by police region (4 regions named, the rest pooled)",
-                                json_schema_extra=_meta("-", "U3", "only Utrecht, Rotterdam, Amsterdam, Den Haag are given", "2009"))
+                                json_schema_extra=_meta("-", "WODC estimate 2009 by police region via Binnenlands Bestuur (U3)",
+                                                        "only Utrecht, Rotterdam, Amsterdam, Den Haag are given", "2009"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -283,13 +295,14 @@ class GroupInadmissible(_Frozen):
                                                  "no count of NL inadmissibility decisions on this ground was found; the "
                                                  "concept is applied case by case and only where a grant is otherwise likely "
                                                  "(IND IB 2021/8 via AIDA NL); 0 reproduces 2014-2019 practice"))
-    _g = field_validator("group")(_known_group)
 
 
 class SafeThirdCountry(_Frozen):
     """Inadmissibility track for the safe-third-country concept (Art. 38 APD; Aliens Decree art. 3.106a, AIDA NL)."""
 
-    shares: tuple[GroupInadmissible, ...] = Field((), description="per-group inadmissible shares (none = 0 everywhere)")
+    shares: tuple[GroupInadmissible, ...] = Field((), description="per-group inadmissible shares (none = 0 everywhere)",
+                                                  json_schema_extra=_meta("list", "setting: not applied in the baseline "
+                                                                          "(0 reproduces 2014-2019 practice)"))
     track_days: float = Field(49, gt=0, description="duration of the inadmissibility track [days]",
                               json_schema_extra=_meta("days", "assumption: like the safe-country track",
                                                       "IND: the safe-country track takes ~7 weeks on average (S4)", "2022"))

@@ -179,7 +179,9 @@ class CivicIntegration(_Frozen):
                                 source="assumption: within the 3-year term that starts at the PIP (Wi2021 art. 7)")
     median_years_onderwijs: float = _f(2.5, gt=0, unit="years",
                                        description="Wi2021: median years from PIP to complying, education route",
-                                       source="assumption: within the 3-year term")
+                                       source="assumption: within the 3-year term",
+                                       note="Wi2021 gives 3 years to comply (art. 7); the education route mostly runs "
+                                            "through a school year or two, so the middle of the term")
     median_years_z: float = _f(3.0, gt=0, unit="years", description="Wi2021: median years from PIP to complying, Z-route",
                                source="assumption: Z-route completed at the end of the 3-year term")
     sigma_wi2021: float = _f(0.309, gt=0, unit="-", description="Wi2021: lognormal sigma of the time to comply",
@@ -252,7 +254,8 @@ class HousingMarket(_Frozen):
         source="assumption: no_other_supply (a lever; not counted in the CBS lettings figures)")
     ukrainian_persons_per_dwelling: float = _f(
         2.0, gt=0, unit="persons/dwelling", description="displaced Ukrainians per dwelling when they move on",
-        source="assumption: ukrainian_household_size")
+        source="assumption: ukrainian_household_size",
+        note="displaced Ukrainians are mostly mothers with children (TPD arrivals 2022); two persons a dwelling")
 
 
 class Spreiding(_Frozen):
