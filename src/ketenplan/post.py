@@ -1,9 +1,12 @@
-"""Post-processors: registered steps that turn a replicate's raw output into more tables.
+"""Post-processors: registered steps that turn a replicate's raw output into more tables, key
+figures and report sections.
 
 Each post-processor runs inside the ensemble's worker on one replicate's output (before it is
 reduced), so ``ketenplan.simulate`` in Python and ``ketenplan run`` give the same outputs. A
-post-processor returns tables (each with a ``replicate`` column, stored like the engine's own)
-and may add key figures declared in ``engine.results.KPIS``.
+post-processor returns tables (each with a ``replicate`` column, stored like the engine's own) and
+key figures (``{"kpis": {name: value}}``) that it declares in ``kpis``; its ``report`` adds figures
+and notes to the report's pillar sections. A pillar's module keeps all of this in one place (e.g.
+``ketenplan.returns.post``) and is listed once in :data:`POST_PROCESSORS`.
 
     POST_PROCESSORS["placement"]   # optimal vs status-quo placement of permit holders (P3.7, P6.2)
 
@@ -31,6 +34,8 @@ class PostProcessor:
     run: Callable[[ReplicateOutput, Scenario, int], dict]  # (output, scenario, seed) -> {table: frame, "kpis": {...}}
     replicates: str = "all"  # 'all' or 'first' (replicate 0 only)
     enabled: Callable[[Scenario], bool] = lambda sc: True
+    kpis: tuple = ()  # engine.results.KPI declarations of the key figures it adds
+    report: Callable | None = None  # (Results) -> {pillar: [plotly Figure or HTML note str, ...]}
 
     def applies_to(self, replicate: int) -> bool:
         return self.replicates == "all" or replicate == 0
@@ -70,6 +75,16 @@ POST_PROCESSORS: dict[str, PostProcessor] = {
                      "against placement by task only (P3.7, P6.2)", _placement, replicates="first",
         enabled=lambda sc: sc.placement.enabled),
 }
+
+
+def all_kpis() -> dict:
+    """Every declared key figure: the engine's and those of the post-processors (name -> KPI)."""
+    from ketenplan.engine.results import KPIS
+
+    out = {k.name: k for k in KPIS}
+    for p in POST_PROCESSORS.values():
+        out.update({k.name: k for k in p.kpis})
+    return out
 
 
 def selected(scenario: Scenario, names: list[str] | tuple[str, ...] | None) -> list[PostProcessor]:

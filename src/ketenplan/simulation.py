@@ -54,7 +54,9 @@ class Reducer:
             extra = p.run(out, self.scenario, self.seed)
             kp = extra.pop("kpis", None)
             if kp:
-                tables["kpis"] = pd.concat([tables["kpis"], kpi_frame(out.replicate, kp)], ignore_index=True)
+                declared = {k.name: k for k in p.kpis}
+                tables["kpis"] = pd.concat([tables["kpis"], kpi_frame(out.replicate, kp, declared)],
+                                           ignore_index=True)
             tables.update(extra)
         return tables
 

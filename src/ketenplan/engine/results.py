@@ -329,14 +329,14 @@ def replicate_kpis(out: ReplicateOutput, scenario: Scenario) -> dict[str, float]
     return values
 
 
-def kpi_frame(replicate: int, values: dict[str, float]) -> pd.DataFrame:
-    """The key figures of one replicate as rows: replicate, pillar, kpi, unit, value (declared
-    KPIs first, in declaration order; then any a post-processor added, declared in KPI_BY_NAME)."""
+def kpi_frame(replicate: int, values: dict[str, float], declared: dict | None = None) -> pd.DataFrame:
+    """The key figures of one replicate as rows: replicate, pillar, kpi, unit, value. Every figure
+    must be declared: in :data:`KPIS`, or in ``declared`` (a post-processor's)."""
     rows = []
     for name, v in values.items():
-        k = KPI_BY_NAME.get(name)
+        k = KPI_BY_NAME.get(name) or (declared or {}).get(name)
         if k is None:
-            raise KeyError(f"key figure {name!r} is not declared in engine.results.KPIS")
+            raise KeyError(f"key figure {name!r} is not declared (engine.results.KPIS or its post-processor's kpis)")
         rows.append((np.int32(replicate), k.pillar, name, k.unit, float(v)))
     return pd.DataFrame(rows, columns=["replicate", "pillar", "kpi", "unit", "value"])
 

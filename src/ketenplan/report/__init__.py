@@ -17,7 +17,7 @@ from jinja2 import Environment, StrictUndefined
 
 from ketenplan._io import write_text
 from ketenplan.engine import registry as R
-from ketenplan.engine.results import KPI_BY_NAME, PARTNERS, Results
+from ketenplan.engine.results import PARTNERS, Results
 
 PILLARS = {
     "P1": "Prevent irregular migration: inflow",
@@ -206,16 +206,21 @@ def _departures(res: Results) -> go.Figure:
 
 def partner_views(res: Results) -> list[dict]:
     """Per chain partner: its key figures (mean, p10, p90 over replicates)."""
-    rows = _kpi_rows(res)
-    return [{"partner": label, "kpis": [r for r in rows if key in KPI_BY_NAME[r["kpi"]].partners]}
+    from ketenplan.post import all_kpis
+
+    rows, declared = _kpi_rows(res), all_kpis()
+    return [{"partner": label, "kpis": [r for r in rows if key in declared[r["kpi"]].partners]}
             for key, label in PARTNERS.items()]
 
 
 def _kpi_rows(res: Results) -> list[dict]:
+    from ketenplan.post import all_kpis
+
+    declared = all_kpis()
     s = res.kpi_summary()
     out = []
     for r in s.itertuples():
-        k = KPI_BY_NAME[r.kpi]
+        k = declared[r.kpi]
         out.append(dict(kpi=r.kpi, label=k.label, pillar=k.pillar, unit=r.unit, desc=k.description, mean=r.mean,
                         p10=r.p10, p90=r.p90))
     return out
@@ -350,7 +355,27 @@ def summary(res: Results) -> dict:
 
 
 def figures(res: Results) -> dict[str, list[go.Figure]]:
-    """The plots of each pillar."""
+    """The plots of each pillar: the chain's own, then those of the post-processors that ran."""
+    figs = _chain_figures(res)
+    for name, extra in _post_sections(res).items():
+        for pillar, items in extra.items():
+            figs.setdefault(pillar, []).extend(x for x in items if isinstance(x, go.Figure))
+    return figs
+
+
+def _post_sections(res: Results) -> dict[str, dict[str, list]]:
+    """What each post-processor that ran adds to the report, by pillar (figures and HTML notes)."""
+    from ketenplan.post import POST_PROCESSORS
+
+    out = {}
+    for name in res.metadata.get("post_processors", []):
+        p = POST_PROCESSORS.get(name)
+        if p is not None and p.report is not None:
+            out[name] = p.report(res) or {}
+    return out
+
+
+def _chain_figures(res: Results) -> dict[str, list[go.Figure]]:
     cap = capacity_lines(res)
     return {
         "P1": [f for f in (_arrivals_fan(res),
@@ -385,6 +410,7 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
     """Write the self-contained HTML report for one scenario run."""
     rows = _kpi_rows(res)
     figs = figures(res)
+    post = _post_sections(res)
     first = True
     sections = []
     for p, name in PILLARS.items():
@@ -394,7 +420,10 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
             first = False
         note = _placement_note(res) if p == "P6" else _solidarity_note(res.scenario) if p == "P2" else \
             _forecast_note(res) if p == "P1" else NOT_YET.get(p)
-        sections.append({"id": p, "name": name, "figures": html_figs, "note": note,
+        notes = [note] if note else []
+        for extra in post.values():
+            notes += [x for x in extra.get(p, []) if isinstance(x, str)]
+        sections.append({"id": p, "name": name, "figures": html_figs, "note": "<br><br>".join(notes) or None,
                          "kpis": [r for r in rows if r["pillar"] == p]})
     muni_fig, muni_rows = _municipalities(res)
     muni_html = muni_fig.to_html(full_html=False, include_plotlyjs=False) if muni_fig is not None else ""

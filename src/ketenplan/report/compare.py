@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from jinja2 import Environment, StrictUndefined
 
 from ketenplan._io import write_csv, write_text
-from ketenplan.engine.results import KPI_TABLE, Results
+from ketenplan.engine.results import Results
 from ketenplan.errors import ScenarioError
 
 COLOURS = ("31,119,180", "255,127,14", "44,160,44", "214,39,40", "148,103,189", "140,86,75")
@@ -38,13 +38,18 @@ def comparison_table(results: list[Results]) -> pd.DataFrame:
     if len(set(names)) < len(names):
         raise ScenarioError(f"scenario names must differ to be compared side by side, found {names}; "
                             "give each file its own 'name'")
+    from ketenplan.post import all_kpis
+
+    declared = all_kpis()
     base = results[0].kpis.pivot(index="replicate", columns="kpi", values="value")
+    names = [n for n in declared if all(n in set(r.kpis.kpi) for r in results)]
     rows = []
     for res in results:
         k = res.kpis.pivot(index="replicate", columns="kpi", values="value")
         paired = k.index.intersection(base.index)
         diff = k.loc[paired] - base.loc[paired]
-        for name, pillar, unit, _ in KPI_TABLE:
+        for name in names:
+            pillar, unit = declared[name].pillar, declared[name].unit
             v, d = k[name], diff[name]
             rows.append({"kpi": name, "pillar": pillar, "unit": unit, "scenario": res.scenario.name,
                          "mean": v.mean(), "p10": v.quantile(0.1), "p90": v.quantile(0.9),
@@ -79,8 +84,10 @@ def render_comparison(results: list[Results], folder: str | Path) -> Path:
     figs = [_overlay(results, *s) for s in STOCKS]
     html_figs = [f.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False)
                  for i, f in enumerate(figs)]
+    from ketenplan.post import all_kpis
+
     names = [r.scenario.name for r in results]
-    desc = {k: d for k, _, _, d in KPI_TABLE}
+    desc = {k: v.description for k, v in all_kpis().items()}
     wide = []
     for (kpi, pillar, unit), g in table.groupby(["kpi", "pillar", "unit"], sort=False):
         g = g.set_index("scenario").loc[names]
