@@ -112,6 +112,13 @@ def test_compare_runs_scenarios_side_by_side(tmp_path):
     assert t.loc[("more_ind", "ind_pending_end"), "diff_mean"] < 0
     html = (out / "compare.html").read_text()
     assert "more_ind" in html and "Plotly.newPlot" in html and "common random numbers" in html
+    # the terminal shows the paired differences of the main figures, as in the table
+    from ketenplan._cli import fmt_number
+
+    assert "more_ind minus short (paired over 2 replicates)" in r.output
+    for k in ("decision_time_general_weeks", "coa_occupancy_peak"):
+        row = t.loc[("more_ind", k)]
+        assert fmt_number(row.diff_mean) in r.output and fmt_number(row.diff_p10) in r.output, (k, r.output)
 
 
 def test_compare_prints_no_stray_blank_lines(tmp_path):

@@ -279,12 +279,7 @@ def _ids():
 
 
 #: failures found by this test whose fix belongs to the command itself; remove an entry once it passes
-KNOWN = {
-    "backtest": "leaves an empty --out folder when no fact can be compared with the simulated span "
-                "(the folder is created before the simulation)",
-    "run": "leaves an empty --out folder and a new --store file when --backend is unknown ('', 'gpu')",
-    "forecast": "leaves an empty --out folder when --origin is not a month ('', 'NL', '2030-01')",
-}
+KNOWN: dict[str, str] = {}  # commands with a known failure (none)
 
 
 def _cases():

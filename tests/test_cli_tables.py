@@ -193,6 +193,24 @@ def test_store_kpis_and_list_at_80_columns(store, tmp_path):
     assert not missing_numbers(text, [float(s) for s in runs.seed])
 
 
+def test_run_and_compare_at_80_columns(store, tmp_path):
+    """`run` and `compare` print key figures (labels wrap) without cutting a number."""
+    import pandas as pd
+
+    d = store.parent
+    a, b = d / "short_one.toml", d / "a_much_longer_scenario_name_of_a_variant.toml"
+    text = in_terminal(["run", str(a), "--seed", "1", "--no-placement", "-n", "2", "--out", "r"], tmp_path)
+    _boxes_fit(text)
+    k = pd.read_parquet(tmp_path / "r" / "kpis.parquet")
+    means = k[k.kpi == "coa_occupancy_peak"].value.mean()
+    assert not missing_numbers(text, [means]), text
+    text = in_terminal(["compare", str(a), str(b), "-n", "2", "--out", "c"], tmp_path)
+    _boxes_fit(text)
+    t = pd.read_csv(tmp_path / "c" / "compare_kpis.csv")
+    diffs = t[(t.scenario == b.stem) & t.kpi.isin(["coa_occupancy_peak", "decision_time_general_weeks"])]
+    assert not missing_numbers(text, diffs.diff_mean.tolist()), text
+
+
 def test_solidarity_at_80_columns(tmp_path):
     from ketenplan.solidarity import distribution_key, host_indicators
     from ketenplan.solidarity.simulate import simulate

@@ -23,6 +23,31 @@ import numpy as np
 import pandas as pd
 
 
+@contextlib.contextmanager
+def leave_nothing(*paths: str | os.PathLike[str] | None) -> Iterator[None]:
+    """On failure, remove what this command created and left empty: each of ``paths`` that did not
+    exist before is removed again if it is an empty folder or a file (e.g. a results store created
+    for the run, with its DuckDB write-ahead log). Folders with content (e.g. replicates kept for a
+    resume) stay."""
+    paths_ = [Path(p) for p in paths if p is not None]
+    existed = {p: p.exists() for p in paths_}
+    try:
+        yield
+    except BaseException:
+        for p in paths_:
+            if existed[p]:
+                continue
+            with contextlib.suppress(OSError):
+                if p.is_dir():
+                    p.rmdir()  # only succeeds when empty
+                elif p.exists():
+                    p.unlink()
+                    wal = p.with_name(p.name + ".wal")
+                    if wal.exists():
+                        wal.unlink()
+        raise
+
+
 def ensure_folder(folder: str | os.PathLike[str], what: str = "output folder") -> Path:
     """Create ``folder`` (with parents) or raise a DataError that says why it cannot be used."""
     from ketenplan.errors import DataError

@@ -42,11 +42,14 @@ def _simulate_with_progress(sc, seed, replicates, backend, keep_journeys="first"
     from ketenplan.simulation import simulate
 
     n = sc.simulation.replicates if replicates is None else replicates
+    # the scenario's name where it fits beside the bar and the times (nothing is cut on a narrow terminal)
+    room = err_console.width - 62 - 2 * len(str(n))
+    name = sc.name if len(sc.name) <= room else ""
     # off where it cannot be drawn: rich would only print an empty line when it stops
-    with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err_console,
-                  transient=True, disable=not err_console.is_interactive) as prog:
-        task = prog.add_task(sc.name, total=n)
+    with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(bar_width=20),
+                  MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                  console=err_console, transient=True, disable=not err_console.is_interactive) as prog:
+        task = prog.add_task(name, total=n)
         return simulate(sc, seed=seed, replicates=n, backend=backend, keep_journeys=keep_journeys,
                         progress=lambda k: prog.advance(task, k), **kw)
 
@@ -71,6 +74,14 @@ def _post(sc, placement: bool):
     from ketenplan.post import selected
 
     return [p.name for p in selected(sc, None) if placement or p.name != "placement"]
+
+
+def _check_backend(backend: str) -> None:
+    """Refuse an unknown --backend before anything is created."""
+    from ketenplan.ensemble import BACKENDS
+
+    if backend not in BACKENDS:
+        raise ScenarioError(f"--backend: unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
 BACKEND_HELP = "serial, threads, processes (the default: a process pool) or dask (see --scheduler)."
@@ -100,21 +111,24 @@ def run_cmd(
 
     The replicates are stored as they finish in OUT/replicates; a run interrupted and started again
     with the same options resumes there."""
-    from ketenplan._io import ensure_folder, staged_folder
+    from ketenplan._io import ensure_folder, leave_nothing, staged_folder
     from ketenplan.report import render_report
 
     sc = _load(scenario, strict)
-    db = _open_store(store)
-    ensure_folder(out)
-    res = _simulate_with_progress(sc, seed, replicates, backend, journeys, resolution=resolution, workers=workers,
-                                  scheduler=scheduler, post=_post(sc, placement), out=out / "replicates")
-    try:
-        with staged_folder(out, owned=RUN_OUTPUTS) as stage:
-            res.to_parquet(stage)
-            render_report(res, stage / "report.html")
-    except DataError as exc:
-        raise DataError(f"{exc}. The simulated replicates are kept in {out / 'replicates'}: the same command run "
-                        "again reuses them") from None
+    _check_backend(backend)
+    with leave_nothing(out, store):
+        db = _open_store(store)
+        ensure_folder(out)
+        res = _simulate_with_progress(sc, seed, replicates, backend, journeys, resolution=resolution,
+                                      workers=workers, scheduler=scheduler, post=_post(sc, placement),
+                                      out=out / "replicates")
+        try:
+            with staged_folder(out, owned=RUN_OUTPUTS) as stage:
+                res.to_parquet(stage)
+                render_report(res, stage / "report.html")
+        except DataError as exc:
+            raise DataError(f"{exc}. The simulated replicates are kept in {out / 'replicates'}: the same command "
+                            "run again reuses them") from None
     report = out / "report.html"
     if db is not None:
         run_id = db.save(res)
@@ -135,6 +149,34 @@ def _print_kpis(res, names) -> None:
     m = res.metadata
     print_kpi_table(f"{m['scenario']}: {m['start']} to {m['end']}, {m['replicates']} replicates, seed {res.seed}",
                     [(k, s.loc[k]) for k in names if k in s.index])
+
+
+#: the key figures `compare` prints on the terminal (all declared figures are in compare_kpis.csv)
+COMPARE_PRINTED = ("coa_occupancy_peak", "coa_occupancy_mean", "decision_time_general_weeks",
+                   "permit_holders_in_reception_mean", "departures_forced_per_year", "reception_cost_per_year")
+
+
+def _print_differences(results) -> None:
+    """Each scenario against the first: the mean paired difference of the main key figures with its
+    80% band over the replicates (replicates paired by number, common random numbers)."""
+    from ketenplan._cli import Col, fmt_number, print_table
+    from ketenplan.post import all_kpis
+    from ketenplan.report.compare import comparison_table
+
+    t = comparison_table(results)
+    declared = all_kpis()
+    ref = results[0].scenario.name
+    for res in results[1:]:
+        part = t[(t.scenario == res.scenario.name) & t.kpi.isin(COMPARE_PRINTED)].set_index("kpi")
+        base = t[t.scenario == ref].set_index("kpi")
+        rows = [(declared[k].label, declared[k].unit, fmt_number(base.loc[k, "mean"]),
+                 fmt_number(part.loc[k, "mean"]), fmt_number(part.loc[k, "diff_mean"]),
+                 f"{fmt_number(part.loc[k, 'diff_p10'])} to {fmt_number(part.loc[k, 'diff_p90'])}")
+                for k in COMPARE_PRINTED if k in part.index]
+        print_table(f"{res.scenario.name} minus {ref} (paired over {int(part.replicates.max())} replicates)",
+                    [Col("key figure", key=True), Col("unit"), Col(ref, number=True),
+                     Col(res.scenario.name, number=True), Col("difference", number=True),
+                     Col("80% band of the difference", number=True)], rows)
 
 
 @app.command("compare")
@@ -169,17 +211,20 @@ def compare_cmd(
                             + "; ".join(f"{sc.name}: {sc.simulation.start} to {sc.simulation.end}, warm-up "
                                         f"{sc.simulation.warmup_years} years" for sc in scs)
                             + ". Set the same [simulation] start, end and warmup_years in each file")
-    from ketenplan._io import ensure_folder, staged_folder
+    from ketenplan._io import ensure_folder, leave_nothing, staged_folder
 
-    ensure_folder(out)
-    db = _open_store(store)
+    _check_backend(backend)
     seed = scs[0].simulation.seed if seed is None else seed
     n = scs[0].simulation.replicates if replicates is None else replicates
-    results = [_simulate_with_progress(sc, seed, n, backend, "none", scheduler=scheduler, workers=workers,
-                                       post=[p for p in _post(sc, False)]) for sc in scs]
-    with staged_folder(out, owned=("compare.html", "compare_kpis.csv")) as stage:
-        render_comparison(results, stage)
+    with leave_nothing(out, store):
+        db = _open_store(store)
+        ensure_folder(out)
+        results = [_simulate_with_progress(sc, seed, n, backend, "none", scheduler=scheduler, workers=workers,
+                                           post=[p for p in _post(sc, False)]) for sc in scs]
+        with staged_folder(out, owned=("compare.html", "compare_kpis.csv")) as stage:
+            render_comparison(results, stage)
     page = out / "compare.html"
+    _print_differences(results)
     if db is not None:
         ids = [db.save(r) for r in results]
         console.print(f"stored runs {', '.join(ids)} in {store}", soft_wrap=True)
@@ -298,21 +343,23 @@ def backtest_cmd(
     from ketenplan.backtest import backtest, read_facts
     from ketenplan.data import data_path
 
-    from ketenplan._io import ensure_folder, staged_folder
+    from ketenplan._io import ensure_folder, leave_nothing, staged_folder
 
     facts_df = read_facts(facts if facts is not None else data_path("nl_chain", "facts_nl_2014_2019.csv"))
     sc = _load(scenario)
-    ensure_folder(out)
-    res = _simulate_with_progress(sc, seed, replicates, "processes", keep_journeys="all", resolution="day", post=[])
-    bt = backtest(facts_df, res)
-    if bt.table.empty:
-        from ketenplan.errors import DataError
-        reasons = "; ".join(f"{r.date} {r.quantity}: {r.reason}" for r in bt.skipped.head(5).itertuples())
-        raise DataError(f"none of the {len(facts_df)} facts could be compared with scenario '{sc.name}' "
-                        f"({sc.simulation.start} to {sc.simulation.end}): {reasons}")
-    with staged_folder(out, owned=("backtest.csv", "backtest_summary.csv")) as stage:
-        write_csv(stage / "backtest.csv", bt.table)
-        write_csv(stage / "backtest_summary.csv", bt.summary)
+    with leave_nothing(out):
+        ensure_folder(out)
+        res = _simulate_with_progress(sc, seed, replicates, "processes", keep_journeys="all", resolution="day",
+                                      post=[])
+        bt = backtest(facts_df, res)
+        if bt.table.empty:
+            from ketenplan.errors import DataError
+            reasons = "; ".join(f"{r.date} {r.quantity}: {r.reason}" for r in bt.skipped.head(5).itertuples())
+            raise DataError(f"none of the {len(facts_df)} facts could be compared with scenario '{sc.name}' "
+                            f"({sc.simulation.start} to {sc.simulation.end}): {reasons}")
+        with staged_folder(out, owned=("backtest.csv", "backtest_summary.csv")) as stage:
+            write_csv(stage / "backtest.csv", bt.table)
+            write_csv(stage / "backtest_summary.csv", bt.summary)
     path = out / "backtest.csv"
     t = Table(title=f"backtest of {sc.name} (seed {res.seed}, {res.metadata['replicates']} replicates)")
     for c in ("quantity", "rows", "median abs. % error"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import typer
@@ -12,19 +11,6 @@ from ketenplan._cli import console, handle_errors
 FORECAST_OUTPUTS = ("forecast.csv", "paths.csv", "forecast.json", "forecast.html")
 BACKTEST_OUTPUTS = ("backtest_metrics.csv", "backtest_metrics_by_country.csv", "backtest_forecasts.csv",
                     "backtest.html", "nl_annual_vs_official.csv")
-
-
-@contextlib.contextmanager
-def _leave_nothing(out: Path):
-    """Remove ``out`` again if this command created it and fails before anything was moved into it."""
-    existed = Path(out).exists()
-    try:
-        yield
-    except BaseException:
-        if not existed:
-            with contextlib.suppress(OSError):
-                Path(out).rmdir()  # only succeeds when empty
-        raise
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +29,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Monthly forecast of asylum applicants with 80%/95% intervals, sample paths, plot and table."""
         from ketenplan.errors import ScenarioError
-        from ketenplan._io import staged_folder
+        from ketenplan._io import leave_nothing, staged_folder
         from ketenplan.forecast.api import MAX_CLI_HORIZON, forecast
         from ketenplan.forecast.backtest import H_MAX
         from ketenplan.forecast.report import write_forecast
@@ -75,7 +61,7 @@ def register(app: typer.Typer) -> None:
             fc = forecast(country, horizon, n_paths=paths, seed=seed, origin=origin)
         except (ScenarioError, DataError) as exc:
             raise type(exc)(str(exc).replace("forecast origin", "--origin", 1)) from None
-        with _leave_nothing(out), staged_folder(out, owned=FORECAST_OUTPUTS) as stage:
+        with leave_nothing(out), staged_folder(out, owned=FORECAST_OUTPUTS) as stage:
             written = [out / p.name for p in write_forecast(fc, stage)]
         t = fc.table
         n = min(horizon, 12)
@@ -121,7 +107,7 @@ def register(app: typer.Typer) -> None:
         from ketenplan.errors import DataError, ScenarioError
         from ketenplan.forecast.api import nl_annual_table
         from ketenplan.forecast.backtest import run_backtest
-        from ketenplan._io import staged_folder
+        from ketenplan._io import leave_nothing, staged_folder
         from ketenplan.forecast.backtest import H_MAX
         from ketenplan.forecast.report import write_backtest
 
@@ -161,7 +147,7 @@ def register(app: typer.Typer) -> None:
             task = prog.add_task("backtest origins", total=None)
             res = run_backtest(cs, hs, n_jobs=jobs, progress=lambda d, n: prog.update(task, completed=d, total=n))
         table = nl_annual_table() if nl_table else None
-        with _leave_nothing(out), staged_folder(out, owned=BACKTEST_OUTPUTS) as stage:
+        with leave_nothing(out), staged_folder(out, owned=BACKTEST_OUTPUTS) as stage:
             written = [out / p.name for p in write_backtest(res, stage, table)]
         nc = len(res.settings["countries"])
         tab = Table(title=f"Backtest ({nc} countr{'y' if nc == 1 else 'ies'}, {res.seconds:.1f} s)")
