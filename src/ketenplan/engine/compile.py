@@ -196,6 +196,7 @@ class Compiled:
     scalars: dict[str, float] = field(default_factory=dict)
     group_names: tuple[str, ...] = ()
     housing: dict = field(default_factory=dict)  # the housing task hook's settings
+    policy: object = None  # the scenario's reception_policy (engine.policies)
 
     @property
     def n_cases(self) -> int:
@@ -773,6 +774,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     exp_persons = float(exp_first[: max(1, int(first_half.sum() // 30))].sum())
     shares = np.array([g.share for g in sc.groups])
     mean_rate = float(np.dot(shares / shares.sum(), grant_rate))
+    out.policy = sc.reception_policy
     out.housing = dict(given={t.period: t.value for t in sc.housing.tasks}, scale=sc.housing.task_scale,
                        realisation_rate=sc.housing.realisation_rate, rule=sc.housing.task_rule,
                        initial_expected=exp_persons * mean_rate * (1 - sc.dublin.share))

@@ -23,6 +23,7 @@ from ketenplan.scenario.pillar4 import (CountryCooperation, Detention, Lvv, Mino
                                         WithoutResidence)
 from ketenplan.scenario.pillar5 import CircularMigration, RegularMigration, Resettlement
 from ketenplan.scenario.pillar6 import CivicIntegration, Employment, HousingMarket, Spreiding
+from ketenplan.scenario.planning import ReceptionPolicy
 
 
 class Nareis(_Frozen):
@@ -552,6 +553,7 @@ class Scenario(_Frozen):
     return_: Return = Field(Return(), alias="return")
     housing: Housing = Field(Housing())
     reception: Reception = Field(Reception())
+    reception_policy: ReceptionPolicy = Field(ReceptionPolicy())
     levers: Levers = Field(Levers())
     placement: Placement = Field(Placement())
     solidarity: Solidarity = Field(Solidarity())

@@ -1,0 +1,128 @@
+"""Capacity policies: hooks that set reception capacity from what a planner has seen (P3.5).
+
+A policy acts at the start of a month, from the first reported day on (the warm-up replays the
+capacity as given). It reads only the state up to the day before (occupancy of every COA location,
+the places in its own pipeline) and changes ``run.inputs.cap_regular`` from a later day on, so a
+decision never depends on what happens after it is taken (tests/engine/test_policies.py checks
+this by changing the inflow after a decision).
+
+:class:`ThresholdPolicy` is the myopic rule of practice (scenario section ``reception_policy``,
+``kind = "threshold"``): every ``review_months`` the places needed are the observed occupancy of all
+COA locations divided by the occupancy norm, plus a buffer. More than the capacity plus what is
+already ordered: standby places are activated first (after ``standby_lead_months``), new places
+ordered for the rest (after ``open_lead_months``). Less than the capacity: places the policy opened
+that have reached their minimum life are closed (after ``close_lead_months``), never below the
+scenario's own capacity series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ketenplan.engine import registry as R
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ketenplan.engine.state import Run
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass
+class ThresholdPolicy:
+    """Open and close regular reception places from the observed occupancy (see the module)."""
+
+    review_months: int
+    occupancy_norm: float
+    buffer_places: float
+    standby_places: float
+    standby_lead_months: int
+    open_lead_months: int
+    min_life_months: int
+    close_lead_months: int
+    start_day: int  # the first reported day: the policy acts from the first review on or after it
+    name: str = "reception_policy"
+    #: places the policy opened and not yet closed: [day they became available (or will), places]
+    cohorts: list[list[float]] = field(default_factory=list)
+    standby_left: float = 0.0
+    book: list[tuple] = field(default_factory=list)
+    _months_seen: int = 0
+
+    def __post_init__(self) -> None:
+        self.standby_left = float(self.standby_places)
+
+    @classmethod
+    def from_scenario(cls, p, start_day: int) -> "ThresholdPolicy":
+        return cls(p.review_months, p.occupancy_norm, p.buffer_places, p.standby_places, p.standby_lead_months,
+                   p.open_lead_months, p.min_life_months, p.close_lead_months, start_day)
+
+    def _add(self, run: "Run", day: int, places: float) -> None:
+        """Capacity changes by ``places`` from ``day`` on (nothing when the day is past the end)."""
+        if day < run.T:
+            run.inputs.cap_regular[day:] += places
+
+    def __call__(self, run: "Run", day: int) -> None:
+        if day < self.start_day or day == 0:
+            return
+        self._months_seen += 1
+        if (self._months_seen - 1) % self.review_months:
+            return
+        m = lambda months: int(round(months * DAYS_PER_MONTH))  # noqa: E731
+        occupied = float(run.state.loc_stock[day - 1, R.locations_of("coa")].sum())
+        regular = float(run.inputs.cap_regular[day - 1])
+        ordered = float(sum(n for d, n in self.cohorts if d >= day))  # in the pipeline, not yet available
+        need = occupied / self.occupancy_norm + self.buffer_places
+        # places other than the regular ones (central reception, small-scale, restricted, waiting) hold
+        # their persons too: the need for regular places is what the others do not take
+        others = float(run.state.loc_stock[day - 1, [R.LOC[n] for n in
+                                                      ("central", "small_scale", "freedom_restricting")]].sum())
+        need_regular = max(need - others, 0.0)
+        opened = standby = closed = 0.0
+        gap = float(np.ceil(need_regular - (regular + ordered)))  # whole places
+        if gap > 0:
+            standby = min(gap, self.standby_left)
+            if standby > 0:
+                at = day + m(self.standby_lead_months)
+                self.standby_left -= standby
+                self.cohorts.append([at, standby])
+                self._add(run, at, standby)
+            opened = gap - standby
+            if opened > 0:
+                at = day + m(self.open_lead_months)
+                self.cohorts.append([at, opened])
+                self._add(run, at, opened)
+        elif regular - need_regular > 0 and ordered == 0:
+            surplus = float(np.floor(regular - need_regular))
+            at = day + m(self.close_lead_months)
+            for c in sorted(self.cohorts, key=lambda c: -c[0]):  # the newest old-enough places first
+                if surplus <= 0:
+                    break
+                if day - c[0] < m(self.min_life_months):
+                    continue
+                n = min(c[1], surplus)
+                c[1] -= n
+                surplus -= n
+                closed += n
+                self._add(run, at, -n)
+            self.cohorts = [c for c in self.cohorts if c[1] > 0]
+        self.book.append((day, occupied, regular, need_regular, ordered, standby, opened, closed))
+
+    def table(self) -> pd.DataFrame:
+        """One row per review: day, observed occupancy (all COA locations), regular capacity, the need
+        for regular places, places already ordered, standby activated, new places ordered, places
+        closed [persons]."""
+        return pd.DataFrame(self.book, columns=["day", "occupied", "regular_capacity", "need_regular", "ordered",
+                                                "standby_activated", "opened", "closed"])
+
+
+def policy_hooks(policy, start_day: int) -> list:
+    """The hooks of a scenario's ``reception_policy`` (none for ``fixed``)."""
+    if policy is None or policy.kind == "fixed":
+        return []
+    if policy.kind == "threshold":
+        return [ThresholdPolicy.from_scenario(policy, start_day)]
+    raise ValueError(f"reception_policy.kind: unknown policy {policy.kind!r}")  # pragma: no cover (validated)
+
