@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench install clean
+.PHONY: run test test-slow bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/ketenplan run nl_baseline --out out/baseline
 
-## make test: the whole test suite
+## make test: the quick suite (under 10 minutes on 2 cores)
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q -m "not slow"
+
+## make test-slow: the longer tests (large ensembles, calibration bands, deep fuzzing); CI runs both
+test-slow: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m slow
 
 ## make bench: speed and memory against the reference implementations
 bench: $(STAMP)
