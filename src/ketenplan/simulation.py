@@ -200,10 +200,14 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
     arrived = store.query("SELECT sum(persons) AS p FROM flows WHERE flow = 'arrivals'").p.iloc[0]
     meta["persons_arrived"] = int(arrived) if arrived == arrived and arrived is not None else 0
     if owned:
-        weakref.finalize(res, _cleanup, store, folder)
+        weakref.finalize(res, _cleanup, store, folder, os.getpid())
     return res
 
 
-def _cleanup(store, folder: Path) -> None:
+def _cleanup(store, folder: Path, pid: int) -> None:
+    """Close the store and remove the temporary folder, in the process that made them only (a worker
+    forked while the results were alive must neither close the parent's connection nor delete its files)."""
+    if os.getpid() != pid:
+        return
     store.close()
     shutil.rmtree(folder, ignore_errors=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -172,6 +173,10 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # the replicates of one run, stored as they finish
 # ----------------------------------------------------------------------------------------------
+#: DuckDB connections a forked worker inherited from its parent: kept alive, never closed in the worker
+_INHERITED: list = []
+
+
 class PartitionStore:
     """The kept tables of a run's replicates in a folder of Parquet partitions, written as they
     finish and readable at every moment.
@@ -192,6 +197,7 @@ class PartitionStore:
         self.chunk = max(1, int(chunk))
         self._buffer: dict[int, dict[str, pd.DataFrame]] = {}
         self._con = None
+        self._pid = os.getpid()  # a forked worker inherits the store but must not close its connection
 
     # ---- writing ----
     def open(self, manifest: dict) -> set[int]:
@@ -281,7 +287,10 @@ class PartitionStore:
 
     def _reset(self) -> None:
         if self._con is not None:
-            self._con.close()
+            if os.getpid() == self._pid:
+                self._con.close()
+            else:  # inherited through fork: closing (or freeing) the parent's DuckDB connection here crashes
+                _INHERITED.append(self._con)
             self._con = None
 
     def _connection(self):
