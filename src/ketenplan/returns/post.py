@@ -359,7 +359,7 @@ def report(res) -> dict[str, list]:
         fig.update_layout(title="Detention and LVV: occupancy and places", template="plotly_white",
                           yaxis_title="persons")
         out["P4"].append(fig)
-        out["P4"].append("<h4>Detention and LVV per year (mean of replicates)</h4>"
+        out["P4"].append("<b>Detention and LVV per year (mean of replicates)</b>"
                          + m.round(1).to_html(index=False, border=0))
     mn = res.table("p4_minors")
     if len(mn):
@@ -367,8 +367,8 @@ def report(res) -> dict[str, list]:
                 "coa_small_units", "small_units_filled", "waiting_until_18_mean", "aged_out",
                 "reference_disappeared_per_year"]
         t = mn.groupby("year", as_index=False)[cols].mean()
-        out["P4"].append("<h4>Unaccompanied minors (guardian: " + str(mn.guardian.iloc[0]) + "; mean of replicates)"
-                         "</h4>" + t.round(3).to_html(index=False, border=0))
+        out["P4"].append("<b>Unaccompanied minors (guardian: " + str(mn.guardian.iloc[0]) + "; mean of replicates)"
+                         "</b>" + t.round(3).to_html(index=False, border=0))
     wr = res.table("p4_without_residence")
     if len(wr):
         q = wr.groupby("date").stock.quantile([0.05, 0.5, 0.95]).unstack()
@@ -388,7 +388,7 @@ def report(res) -> dict[str, list]:
             last = reg[reg.year == reg.year.max()]
             t = last.groupby(["region", "province"], as_index=False).persons.sum()
             t["persons"] = t.persons / last.replicate.nunique()
-            out["P4"].append(f"<h4>Stock without residence by region, end of {int(reg.year.max())}</h4>"
+            out["P4"].append(f"<b>Stock without residence by region, end of {int(reg.year.max())}</b>"
                              f"<p>Key: {REGION_KEY}.</p>" + t.round(0).to_html(index=False, border=0))
     bw = res.table("border_waits")
     if len(bw):
