@@ -124,7 +124,8 @@ def test_minors_table(base):
     assert (mn.foster_family + mn.coa_small_units).to_numpy() == pytest.approx(mn.arrivals.to_numpy())
     assert mn.aged_out.sum() == out.flows[si:, R.FLOW["minors_aged_out"]].sum()
     assert (mn.guardian == "Nidos").all()
-    # the default AMV share of first applications is an input: the simulated share is near it
+    # the AMV share of first applications is an input; the engine applies it per household, so the
+    # share of persons is lower (about 4.1% for 6.5%): between 0.3 and 1.5 times the input
     share = mn.arrivals.sum() / c.case["size"][(c.case["stream"] == R.STREAM["first"]) & (arr >= si)
                                                & (arr < c.grid.T)].sum()
     assert 0.3 * sc.minors.share_of_first_applications < share < 1.5 * sc.minors.share_of_first_applications
