@@ -21,7 +21,8 @@ def test_prediction_reproduces_the_fits_own_2019_check():
     """The same fitted tables and entries as tools/derive_groups_returns.py: the 2019 total and
     the shares equal the shipped check rows (computed by the tool, independently of this module)."""
     check = rd.return_fit_check()
-    row = check[(check.check == "dtv_holdout") & (check.year.astype(str).str.startswith("2019"))].set_index("quantity").predicted
+    rows = check[(check.check == "dtv_holdout") & (check.year.astype(str).str.startswith("2019"))]
+    row = rows.set_index("quantity").predicted
     d = h.predict(range(2019, 2020))
     tot = {k: float(v[2019].sum()) for k, v in d.items()}
     total = sum(tot.values())

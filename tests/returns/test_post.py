@@ -178,3 +178,18 @@ def test_a_run_and_its_report_show_pillar_4_and_the_border(tmp_path):
     assert any("Passport control" in x for x in titles["P1"])
     html = render_report(res, tmp_path / "report.html").read_text("utf-8")
     assert "Unaccompanied minors" in html and "p90 wait exceeds the target" in html
+
+
+def test_cooperation_lever_shows_in_the_groups_departures(base):
+    sc, out, t = base
+    coop = _scenario(**{"cooperation.changes": [{"group": "maghreb", "change": 1.0}], "cooperation.start_year": 2025,
+                        "cooperation.lag_months": 0, "cooperation.ramp_months": 0})
+    out2 = run_replicate(coop, 1, np.random.SeedSequence(7))
+    d1, d2 = t["p4_departures"], P.run(out2, coop, 7)["p4_departures"]
+
+    def verified(d, group):
+        return d[(d.group == group) & d.outcome.isin(["independent", "forced"])].persons.sum()
+
+    # Maghreb verified departures rise towards the reference group's rate (about 0.18 -> over 0.4 of cases)
+    assert verified(d2, "maghreb") > 1.5 * verified(d1, "maghreb")
+    assert verified(d2, "syria") == pytest.approx(verified(d1, "syria"), rel=0.1)  # other groups barely move
