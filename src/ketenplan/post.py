@@ -74,6 +74,7 @@ POST_PROCESSORS: dict[str, PostProcessor] = {
         "placement", "permit holders placed per half-year over the municipalities, matched on expected employment "
                      "against placement by task only (P3.7, P6.2)", _placement, replicates="first",
         enabled=lambda sc: sc.placement.enabled),
+    "integration": __import__("ketenplan.integration.post", fromlist=["post_processor"]).post_processor(),
 }
 
 
