@@ -60,6 +60,9 @@ KPIS: tuple[KPI, ...] = (
         "(1 = as the 2014-2017 cohorts)", ("municipalities",)),
     KPI("civic_years_to_pass", "P6", "years", "Time to pass civic integration",
         "expected years from permit to passing, obliged who pass, permits in the period", ("municipalities",)),
+    KPI("civic_years_from_application", "P6", "years", "Application to passing civic integration",
+        "expected years from the asylum application (arrival for nareis and resettlement) to passing: the wait for "
+        "the decision plus the time from permit to passing, permits in the period", ("ind", "municipalities")),
     KPI("civic_passed_3y_share", "P6", "share", "Civic integration passed within 3 years",
         "share of the obliged (permits in the period) who pass within 3 years of the permit", ("municipalities",)),
     KPI("benefit_share_end", "P6", "share", "On benefits at the end",
@@ -233,6 +236,9 @@ def run(out, scenario, seed: int) -> dict:
         "employment_3y_share": wmean(ecp["employed_3y"].to_numpy(float), w),
         "waiting_factor_mean": wmean(f[ok], wa[ok]),
         "civic_years_to_pass": wmean(yrs[good], (passers[good] if passers[good].sum() > 0 else ob[good])),
+        "civic_years_from_application": wmean(
+            yrs[good] + ecp.set_index("cohort")["mean_wait_days"].reindex(ccp["cohort"]).to_numpy(float)[good]
+            / _DAYS_PER_YEAR, (passers[good] if passers[good].sum() > 0 else ob[good])),
         "civic_passed_3y_share": wmean(ccp["passed_within_3y"].to_numpy(float), ob),
         "benefit_share_end": float(last["on_benefits"] / last["housed_working_age"])
         if last is not None and hw[-1] > 0 else float("nan"),
