@@ -94,7 +94,9 @@ def test_cli_run_with_store_then_list_and_kpis(tmp_path):
     r = runner.invoke(app, ["store", "kpis", str(db), "--out", str(tmp_path / "k.csv")])
     assert r.exit_code == 0 and "coa_occupancy_peak" in r.output
     from ketenplan.engine.results import KPIS
-    assert len(pd.read_csv(tmp_path / "k.csv")) == len(KPIS)
+    from ketenplan.post import POST_PROCESSORS
+    # the chain's key figures and those of the post-processors on by default (placement is off here)
+    assert len(pd.read_csv(tmp_path / "k.csv")) == len(KPIS) + len(POST_PROCESSORS["integration"].kpis)
     r = runner.invoke(app, ["store", "list", str(tmp_path / "none.duckdb")])
     assert r.exit_code == 2 and "no such store" in r.output
     # another DuckDB database is neither read as a store nor changed
