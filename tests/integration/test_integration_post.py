@@ -154,3 +154,18 @@ def test_ukrainians_moving_on_compete_for_the_pool():
     s = housing_market_settings(sc, np.array([2, 2]))
     assert s["persons_per_household"] == 2.0
     assert s["market"].competing_urgent_dwellings == pytest.approx(5070.0 + 91220.0 * 0.1 / 2.0)
+
+
+def test_a_faster_ind_means_fewer_reception_years_and_more_work(short_run):
+    """The cross-link of P0.1 on one paired replicate: 25 % more IND capacity shortens the wait,
+    so reception-years fall and the waiting factor and employment 3 years after the permit rise."""
+    from ketenplan.engine.run import run_replicate
+
+    sc0, out0 = short_run
+    sc1 = _short(**{"decision_capacity.total": [{"start": dt.date(2025, 1, 1), "value": 839}]})
+    k0 = run(out0, sc0, 3)["kpis"]
+    k1 = run(run_replicate(sc1, 0, np.random.SeedSequence(3)), sc1, 3)["kpis"]
+    assert k1["reception_years"] < 0.95 * k0["reception_years"]
+    assert k1["waiting_factor_mean"] > k0["waiting_factor_mean"] + 0.01
+    assert k1["employment_3y_share"] > k0["employment_3y_share"]
+    assert k1["civic_years_from_application"] < k0["civic_years_from_application"]
