@@ -95,8 +95,9 @@ def test_cli_run_with_store_then_list_and_kpis(tmp_path):
     assert r.exit_code == 0 and "coa_occupancy_peak" in r.output
     from ketenplan.engine.results import KPIS
     from ketenplan.post import POST_PROCESSORS
-    # the engine's key figures and those of the post-processor on by default (placement is off)
-    assert len(pd.read_csv(tmp_path / "k.csv")) == len(KPIS) + len(POST_PROCESSORS["returns"].kpis)
+    # the chain's key figures and those of the post-processors on by default (placement is off here)
+    assert len(pd.read_csv(tmp_path / "k.csv")) == len(KPIS) + sum(len(POST_PROCESSORS[n].kpis)
+                                                                   for n in ("returns", "integration"))
     r = runner.invoke(app, ["store", "list", str(tmp_path / "none.duckdb")])
     assert r.exit_code == 2 and "no such store" in r.output
     # another DuckDB database is neither read as a store nor changed

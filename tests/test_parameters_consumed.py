@@ -23,7 +23,7 @@ D = dt.date(2025, 1, 1)
 #: read by the report and the results store as labels only
 LABELS = {"name", "description"}
 #: sections whose consumers (post-processors, report) are being wired; must end empty
-AWAITING = {"civic_integration", "employment", "housing_market", "spreiding"}
+AWAITING: set[str] = set()
 
 
 def _consume(sc, seen: set[str], post: bool = False) -> None:

@@ -777,5 +777,24 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     out.policy = sc.reception_policy
     out.housing = dict(given={t.period: t.value for t in sc.housing.tasks}, scale=sc.housing.task_scale,
                        realisation_rate=sc.housing.realisation_rate, rule=sc.housing.task_rule,
-                       initial_expected=exp_persons * mean_rate * (1 - sc.dublin.share))
+                       initial_expected=exp_persons * mean_rate * (1 - sc.dublin.share),
+                       **housing_market_settings(sc, size[stream == R.STREAM["first"]]))
     return out
+
+
+def housing_market_settings(sc: Scenario, household_sizes: np.ndarray) -> dict:
+    """The housing market (P6.5) for the housing task hook: its parameters (every field read, so a
+    scenario view records them) with the displaced Ukrainians' demand added to the competing urgent
+    dwellings, whether it caps the task, and persons per household of the task [persons]
+    (mean size of the first-application cases, one dwelling per case)."""
+    from ketenplan.integration.housing import ukrainian_competing_dwellings
+    from ketenplan.scenario.pillar6 import HousingMarket
+
+    hm = sc.housing_market
+    values = {k: getattr(hm, k) for k in HousingMarket.model_fields}
+    market = HousingMarket(**values)
+    ukr = ukrainian_competing_dwellings(market.ukrainian_persons_in_municipal_reception,
+                                        market.ukrainian_share_moving_on_per_half_year, market)
+    market = market.model_copy(update={"competing_urgent_dwellings": market.competing_urgent_dwellings + ukr})
+    pph = float(household_sizes.mean()) if len(household_sizes) else 1.0
+    return dict(market=market if market.enabled else None, persons_per_household=max(pph, 1.0))

@@ -58,6 +58,11 @@ class HousingTask:
     times ``scale``. Each day the housing desk receives ``realisation_rate`` x (task + backlog) /
     the length of the half-year [persons/day]; what is not realised in a half-year is carried into
     the next as backlog. Resettled refugees are housed within the task (they take from the budget).
+
+    With a housing ``market`` (P6.5, :class:`~ketenplan.scenario.pillar6.HousingMarket`) the
+    half-year's budget is at most what the market can let to the task
+    (:func:`ketenplan.integration.housing.housing_market` on task + backlog persons, in households of
+    ``persons_per_household``): min(realisation_rate x (task + backlog), market capacity).
     """
 
     given: dict[str, float]
@@ -65,6 +70,8 @@ class HousingTask:
     realisation_rate: float
     initial_expected: float
     rule: str = "grants_previous_half_year"  # or "given": no task where none is given
+    market: object = None  # scenario.pillar6.HousingMarket, or None: no market cap
+    persons_per_household: float = 1.0  # persons per dwelling of the task when the market caps it
     name: str = "housing_task"
     # bookkeeping per half-year (filled as the run advances)
     book: dict[str, list[float]] = field(default_factory=dict)
@@ -98,9 +105,17 @@ class HousingTask:
         else:
             task = self._prev_grants
         task *= self.scale
-        self.book[label] = [task, self._backlog, 0.0, 0.0]
+        need = task + self._backlog
+        budget = self.realisation_rate * need
+        capacity = float("nan")
+        if self.market is not None:
+            from ketenplan.integration.housing import housing_market
+
+            capacity = housing_market(need, need / self.persons_per_household, self.market).capacity_persons
+            budget = min(budget, capacity)
+        self.book[label] = [task, self._backlog, 0.0, 0.0, capacity]
         end = int(starts[h + 1]) if h + 1 < len(starts) else run.T
-        run.inputs.desk_cap[desk, day:end] = self.realisation_rate * (task + self._backlog) / full[h]
+        run.inputs.desk_cap[desk, day:end] = budget / full[h]
         st.budget[desk] = 0.0
         st.acc[K.A_PERMITS] = 0.0
         self._half, self._start = h, day
@@ -113,6 +128,6 @@ class HousingTask:
             row[3] = float(run.state.acc[K.A_PERMITS])
 
     def table(self) -> pd.DataFrame:
-        """period, task, backlog_in, realised, granted [persons]"""
+        """period, task, backlog_in, realised, granted, market_capacity [persons] (NaN: no market cap)"""
         rows = [(p, *v) for p, v in self.book.items()]
-        return pd.DataFrame(rows, columns=["period", "task", "backlog_in", "realised", "granted"])
+        return pd.DataFrame(rows, columns=["period", "task", "backlog_in", "realised", "granted", "market_capacity"])

@@ -25,12 +25,9 @@ PILLARS = {
     "P3": "A solid and flexible asylum system: registration, procedure, reception",
     "P4": "Less illegality, more return",
     "P5": "Legal migration routes",
-    "P6": "Integration and participation: housing of permit holders",
+    "P6": "Integration and participation: housing, civic integration and work of permit holders",
 }
-NOT_YET = {
-    "P5": "Regular migration routes (work, study, family) are not modelled yet; resettlement is part of the "
-          "chain and shown here.",
-}
+NOT_YET: dict[str, str] = {}
 BLUE = "31,119,180"
 LAYOUT = dict(height=340, margin=dict(l=60, r=20, t=70, b=40), title_y=0.97, title_yanchor="top",
               legend=dict(orientation="h", y=-0.18))

@@ -225,6 +225,10 @@ class CivicIntegration(_Frozen):
 class HousingMarket(_Frozen):
     """Social-housing market for the housing task (P6.5), per half-year."""
 
+    enabled: bool = _f(
+        False, unit="switch", description="cap the housing task's realised housing by what the market can let",
+        source="setting: off keeps the housing task as the realisation rate alone (the calibrated chain); on applies "
+               "ketenplan.integration.housing.housing_market each half-year")
     lettings_per_half_year: float = _f(
         84500.0, ge=0, unit="dwellings/half-year", description="corporation dwellings let to a new household",
         source="CBS: 169,000 vacated corporation dwellings in 2021, https://www.cbs.nl/nl-nl/nieuws/2024/03/6-procent-vrijgekomen-corporatiewoningen-in-2021-naar-statushouders "
@@ -256,6 +260,15 @@ class HousingMarket(_Frozen):
         2.0, gt=0, unit="persons/dwelling", description="displaced Ukrainians per dwelling when they move on",
         source="assumption: ukrainian_household_size",
         note="displaced Ukrainians are mostly mothers with children (TPD arrivals 2022); two persons a dwelling")
+    ukrainian_persons_in_municipal_reception: float = _f(
+        91220.0, ge=0, unit="persons", description="displaced Ukrainians in municipal reception (GOO)",
+        source="JenV via nieuws.nl 2024-03-26, https://nieuws.nl/algemeen/20240326/meer-plek-voor-oekraiense-vluchtelingen-in-opvanglocaties/ "
+               "(91,220 places in use; domain notes K10)", years="2024")
+    ukrainian_share_moving_on_per_half_year: float = _f(
+        0.0, ge=0, le=1, unit="share", description="share of them seeking an urgent corporation letting each half-year",
+        source="assumption: ukrainians_stay_in_goo (temporary protection runs to March 2027 and no count of displaced "
+               "Ukrainians moving from GOO into corporation lettings was found)",
+        note="a lever: the dwellings they seek are added to competing_urgent_dwellings (ukrainian_competing_dwellings)")
 
 
 class Spreiding(_Frozen):
