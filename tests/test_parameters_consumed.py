@@ -22,8 +22,6 @@ from ketenplan.simulation import check_size, ensemble_size, inflow_paths
 D = dt.date(2025, 1, 1)
 #: read by the report and the results store as labels only
 LABELS = {"name", "description"}
-#: sections whose consumers (post-processors, report) are being wired; must end empty
-AWAITING: set[str] = set()
 
 
 def _consume(sc, seen: set[str], post: bool = False) -> None:
@@ -61,7 +59,7 @@ def test_no_declared_parameter_is_dead():
     for k, sc in enumerate(variants):
         _consume(sc, seen, post=(k == 0))
     declared = {key for key, _ in declared_parameters()}
-    dead = sorted(k for k in declared - seen - LABELS if k.split(".")[0] not in AWAITING)
+    dead = sorted(declared - seen - LABELS)
     assert not dead, f"declared parameters that nothing reads: {dead}"
 
 

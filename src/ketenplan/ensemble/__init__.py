@@ -58,6 +58,12 @@ _JOB: Job | None = None  # a process worker's job, set once by the pool initiali
 
 def _init_worker(job: Job) -> None:
     global _JOB
+    import gc
+
+    # A forked worker inherits the parent's objects, among them garbage not yet collected (e.g. DuckDB
+    # connections of earlier results, which are not fork-safe): freeze them, so that the worker's
+    # garbage collector never runs their destructors.
+    gc.freeze()
     _JOB = job
     from ketenplan.errors import KetenplanWarning
     import warnings
