@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from ketenplan.errors import KetenplanError
+
 from ketenplan.scenario.schema_base import (DAYS_PER_MONTH, Duration, MonthValue, Step, Stream,  # noqa: F401
                                              _Frozen, _key_error, _steps_sorted, param)
 from ketenplan.scenario.border import BorderParams
@@ -478,6 +480,10 @@ class Simulation(_Frozen):
         unit='-', source='assumption: Monte Carlo size', note='p10/p90 of the baseline KPIs move by under 1% between 20 and 50 replicates (tested on the baseline)')
     seed: int = param(20250101, ge=0, description="root seed of the replicate streams", unit="-",
                       source="setting: any integer; replicate i draws from child i of SeedSequence(seed)")
+    parameter_sets: str = param(
+        "", description="CSV of parameter sets; replicate i applies row i % n (empty: none)", unit="file",
+        source="setting: e.g. 'nl_chain/nl_history_parameter_sets.csv' (tools/calibrate_history.py, 2014-2019 "
+               "facts only); see ketenplan.scenario.parameter_sets")
 
     @property
     def grid_start(self) -> dt.date:
@@ -486,6 +492,18 @@ class Simulation(_Frozen):
         if self.warmup_years == 0:
             return self.start
         return dt.date(self.start.year - self.warmup_years, self.start.month, min(self.start.day, 28))
+
+    @field_validator("parameter_sets")
+    @classmethod
+    def _sets_exist(cls, v: str) -> str:
+        if v:
+            from ketenplan.scenario.parameter_sets import load
+
+            try:
+                load(v)
+            except KetenplanError as e:
+                raise ValueError(str(e)) from None
+        return v
 
     @model_validator(mode="after")
     def _span(self) -> "Simulation":
