@@ -59,6 +59,7 @@ def run_once(theta: dict[str, float], seed: int, facts: pd.DataFrame) -> np.ndar
     data = d.history_data(theta["ind_capacity_factor"])
     data["simulation"]["end"] = data["simulation"]["end"].replace(year=2019)
     data["simulation"]["seed"] = seed
+    data["simulation"]["parameter_sets"] = ""
     data["inflow"]["nareis"]["share_to_sponsor_home"] = theta["inflow.nareis.share_to_sponsor_home"]
     data.setdefault("housing", {})["realisation_rate"] = theta["housing.realisation_rate"]
     res = simulate(scenario_from_dict(data), replicates=1, keep_journeys="all", resolution="day")

@@ -96,6 +96,8 @@ REGISTRATION_UNCAPPED = 5000.0
 # of 7,268 over 46,612 nareis is 0.156 (an upper bound: first applicants who never enter COA also
 # fall in the gap). Derived in nareis_share_to_home().
 YEARS = range(2012, 2025)
+# the posterior sample of tools/calibrate_history.py: replicate i of a run takes row i % n
+PARAMETER_SETS = "nl_chain/nl_history_parameter_sets.csv"
 
 
 def _components() -> tuple[dict[int, float], dict[int, float]]:
@@ -201,10 +203,17 @@ HEADER = '''# nl_history: the chain driven by the actual inputs of 2012-2024 (20
 #   quota of 500 (UNHCR NL).
 # - IND capacity: ONE pool shared by the tracks in priority order (Dublin, safe third country, safe
 #   country, general). Size: UNHCR first-instance decisions per year, persons, incl. otherwise closed
-#   (Dublin, withdrawn) (data/nl_chain/nl_first_instance_decisions_unhcr_2010_2024.csv) x {factor}.
-#   Why this series: it is the only IND production series of every year 2012-2024 that is shipped,
-#   it counts persons (the model's unit) and it includes the Dublin and withdrawn closures that use
-#   IND capacity. The factor is the one weakly identified input (tools/calibrate_history.py).
+#   (Dublin, withdrawn) (data/nl_chain/nl_first_instance_decisions_unhcr_2010_2024.csv) x {factor}
+#   (the posterior median of the ABC below). Why this series: it is the only IND production series
+#   of every year 2012-2024 that is shipped, it counts persons (the model's unit) and it includes the
+#   Dublin and withdrawn closures that use IND capacity. UNHCR undercounts the IND's output (2018:
+#   9,177, while 7,640 pending at 19 weeks imply ~21,000 a year); the factor, the one weakly
+#   identified input, carries that. The sourced 2022/2023 capacities are no longer spliced in: one
+#   series throughout, so that no year changes definition.
+# - parameter sets: {sets}: the sets accepted by rejection ABC on 2014-2019
+#   facts (tools/calibrate_history.py); replicate i applies row i % n (IND capacity factor, nareis
+#   share to the sponsor's home, housing realisation rate), so the bands carry their uncertainty.
+#   The values above are the point replay (simulation.parameter_sets = "" runs it alone).
 # - registration: not capped ({reg:.0f}/day): the first-application counts are registrations.
 # - statutory period: 6 months; 15 months 2015-10-01..2016-12-31 (the 2015/2016 extension, P4;
 #   exact dates assumed) and 2022-09-27..2024-12-31 (P5).
@@ -228,7 +237,8 @@ def history_data(factor: float = IND_CAPACITY_FACTOR) -> dict:
         "name": "nl_history",
         "description": "The Dutch chain 2014-2024 driven by actual inputs (2012-2013 warm-up)",
         "simulation": {"start": dt.date(2014, 1, 1), "end": dt.date(2024, 12, 31), "warmup_years": 2,
-                       "replicates": 20, "seed": 20140101},
+                       "replicates": 20, "seed": 20140101,
+                       "parameter_sets": PARAMETER_SETS if (OUT / PARAMETER_SETS.split("/")[1]).exists() else ""},
         "groups": history_groups(),
         "inflow": {"first": {"monthly": monthly_first(first)},
                    "subsequent": {"per_year": steps(_subsequent())},
@@ -255,7 +265,7 @@ def history_preset(factor: float = IND_CAPACITY_FACTOR) -> str:
 
     data = history_data(factor)
     head = HEADER.format(share_home=data["inflow"]["nareis"]["share_to_sponsor_home"], factor=factor,
-                         reg=REGISTRATION_UNCAPPED)
+                         reg=REGISTRATION_UNCAPPED, sets=data["simulation"]["parameter_sets"] or "none")
     return head + tomli_w.dumps(data)
 
 
