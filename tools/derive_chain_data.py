@@ -88,7 +88,7 @@ RESETTLED = {2012: 500, 2013: 500, 2014: 500, 2015: 500, 2016: 695, 2017: 2265, 
              2020: 425, 2021: 470, 2022: 1405, 2023: 830, 2024: 760}
 # IND capacity = UNHCR first-instance decisions (persons, incl. otherwise closed) x this factor; the
 # factor is the one weakly identified input, drawn from the 2014-2019 posterior (tools/calibrate_history.py)
-IND_CAPACITY_FACTOR = 1.8
+IND_CAPACITY_FACTOR = 2.0
 # registration never binds in a replay: the first-application counts are registrations
 REGISTRATION_UNCAPPED = 5000.0
 # nareis that skip COA: CBS counts entries into COA reception 2015-2018 (incl. nareis who entered
