@@ -15,9 +15,14 @@ from ketenplan.scenario import load_scenario
 
 # pinned figures with the shipped parameter sets: quantity -> (max MdAPE %, min 80% band coverage);
 # the measured values (docs/backtest.md) plus a margin for the replicate count
-IN_SAMPLE_COVERAGE = (0.0, 1.0)
-IN_SAMPLE_SETS: dict[str, tuple[float, float]] = {}
-OUT_OF_SAMPLE: dict[str, tuple[float, float]] = {}
+# (runs are reproducible for a seed; the margins allow small changes of the engine's random streams)
+IN_SAMPLE_COVERAGE = (0.20, 0.90)  # measured 24%: below the 70-90% bar (docs/backtest.md)
+IN_SAMPLE_SETS = {"coa_occupancy": (15.0, 0.5), "permit_holders_in_reception": (46.0, 0.6),
+                  "ind_pending_asylum": (10.0, 1.0), "permits_granted_asylum": (17.0, 0.0)}
+# measured: pending at all levels 53.8% (20% covered), IND pending 56.5% (0%), wait 56.5% (0%); before
+# the shared pool, uncapped registration and the parameter sets: 44.6%, 86.0%, 106.1%, none covered
+OUT_OF_SAMPLE = {"asylum_pending_all_levels": (56.0, 0.2), "ind_pending_asylum": (59.0, 0.0),
+                 "ind_avg_decision_time_weeks": (59.0, 0.0)}
 TOL_MISSED = 16  # decision time and permits miss the 15% bar by under one point (docs/backtest.md)
 
 

@@ -83,7 +83,7 @@ def main(draws: int = 90, keep: int = 18) -> None:
         print(f"{i + 1}/{draws} ({time.time() - t0:.0f}s) " + " ".join(f"{v:.3f}" for v in rows[-1].values()),
               flush=True)
     allr = pd.DataFrame(rows)
-    allr.to_csv(Path(__file__).parent / "calibrate_history_draws.csv", index=False)
+    allr.to_csv(d.OUT / "nl_history_abc_draws.csv", index=False)
     kept = allr.nsmallest(keep, "distance").reset_index(drop=True)
     kept["decision_capacity.total@scale"] = kept.ind_capacity_factor / d.IND_CAPACITY_FACTOR
     kept = kept[["ind_capacity_factor", "decision_capacity.total@scale", "inflow.nareis.share_to_sponsor_home",
