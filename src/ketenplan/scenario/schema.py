@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ketenplan.errors import KetenplanError
@@ -213,6 +213,11 @@ class Group(_Frozen):
                 raise ValueError(f"group {self.name}: departure_shares must be >= 0 and sum to 1, found "
                                  f"{self.departure_shares}")
         return self
+
+    @field_serializer("shares_by_year", "grant_rates_by_year")
+    def _year_keys(self, v: dict[int, float]) -> dict[str, float]:
+        """Years as text keys, so that a scenario with yearly values writes as TOML."""
+        return {str(k): x for k, x in v.items()}
 
     def grant_rate_in(self, year: int) -> float:
         return self.grant_rates_by_year.get(year, self.grant_rate)
