@@ -27,7 +27,9 @@ LABELS = {"name", "description"}
 def _consume(sc, seen: set[str], post: bool = False) -> None:
     from ketenplan.report import _solidarity_note
 
-    t = track(sc, seen)
+    from ketenplan.scenario.parameter_sets import for_replicate
+
+    t = for_replicate(track(sc, seen), 0)  # what ensemble.Job does per replicate (simulation.parameter_sets)
     seed, n = ensemble_size(t, None, None)
     check_size(t, 1, 1, "serial")
     paths = inflow_paths(t, seed, 1)

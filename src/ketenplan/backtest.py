@@ -8,7 +8,9 @@ simulation (a file with none that is known is an error naming the known quantiti
 Errors are simulated minus observed: ``error_abs`` in the quantity's own unit (every row) and
 ``error_pct`` relative to the observed value. A fact observed as 0 has no percentage error: its
 ``error_pct`` is NaN (``error_abs`` still says how far off the simulation is), and it is left out of
-the quantity's median absolute percentage error; ``mdape_excluded`` counts such rows.
+the quantity's median absolute percentage error; ``mdape_excluded`` counts such rows. The summary
+also gives the median absolute error (``mdae``), the signed bias (``bias_pct``, median of
+``error_pct``) and the 80% band coverage (``coverage_80``: share of facts within p10-p90).
 """
 
 from __future__ import annotations
@@ -40,10 +42,16 @@ OTHER = {"ind_avg_decision_time_weeks"}
 KNOWN = set(STOCKS) | set(FLOWS) | OTHER
 
 
+SUMMARY_COLUMNS = ["quantity", "rows", "mdape_pct", "mdape_excluded", "mdae", "bias_pct", "coverage_80"]
+
+
 @dataclass
 class Backtest:
     table: pd.DataFrame  # date, quantity, observed, simulated, p10, p90, error_pct (NaN if observed 0), error_abs
-    summary: pd.DataFrame  # quantity, rows, mdape_pct (rows with observed > 0), mdape_excluded (observed 0)
+    # quantity, rows, mdape_pct (rows with observed > 0), mdape_excluded (observed 0), mdae (median
+    # absolute error, the quantity's unit), bias_pct (median signed % error: > 0 simulates too much),
+    # coverage_80 (share of facts inside the simulated p10-p90)
+    summary: pd.DataFrame
     skipped: pd.DataFrame  # date, quantity, reason
 
 
@@ -162,9 +170,32 @@ def backtest(facts: pd.DataFrame, res: Results) -> Backtest:
                      round(float(np.quantile(vals, 0.9)), 1), round(err, 1), round(sim - r.value, 1)))
     table = pd.DataFrame(rows, columns=["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct",
                                         "error_abs"])
-    summary = (table.assign(ape=table.error_pct.abs().where(table.observed > 0), zero=table.observed <= 0)
+    summary = (table.assign(ape=table.error_pct.abs().where(table.observed > 0), zero=table.observed <= 0,
+                            ae=table.error_abs.abs(), inside=(table.observed >= table.p10) & (table.observed <= table.p90))
                .groupby("quantity", sort=False)
-               .agg(rows=("ape", "size"), mdape_pct=("ape", "median"), mdape_excluded=("zero", "sum"))
-               .reset_index()) if len(table) else \
-        pd.DataFrame(columns=["quantity", "rows", "mdape_pct", "mdape_excluded"])
+               .agg(rows=("ape", "size"), mdape_pct=("ape", "median"), mdape_excluded=("zero", "sum"),
+                    mdae=("ae", "median"), bias_pct=("error_pct", "median"), coverage_80=("inside", "mean"))
+               .reset_index()) if len(table) else pd.DataFrame(columns=SUMMARY_COLUMNS)
     return Backtest(table, summary, pd.DataFrame(skipped, columns=["date", "quantity", "reason"]))
+
+
+def chart(bt: Backtest, title: str = "Backtest: simulated p10-p90 against the facts"):
+    """Plotly figure, one panel per quantity: each fact (dot) beside the simulated mean (diamond)
+    with its p10-p90 band (bar) at the fact's date."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    qs = list(dict.fromkeys(bt.table.quantity))
+    fig = make_subplots(rows=max(len(qs), 1), cols=1, subplot_titles=qs, vertical_spacing=0.08 / max(len(qs), 1) * 4)
+    for k, q in enumerate(qs, start=1):
+        t = bt.table[bt.table.quantity == q]
+        x = [_span(d)[1] if len(d) < 10 else pd.Timestamp(d) for d in t.date]
+        fig.add_scatter(x=x, y=t.simulated, mode="markers", marker={"symbol": "diamond", "color": "#1f77b4"},
+                        error_y={"type": "data", "symmetric": False, "array": t.p90 - t.simulated,
+                                 "arrayminus": t.simulated - t.p10}, name="simulated (p10-p90)",
+                        showlegend=k == 1, row=k, col=1)
+        fig.add_scatter(x=x, y=t.observed, mode="markers", marker={"color": "#d62728", "size": 9}, name="fact",
+                        showlegend=k == 1, row=k, col=1)
+    fig.update_layout(title=title, template="plotly_white", height=260 * max(len(qs), 1),
+                      legend={"orientation": "h"})
+    return fig

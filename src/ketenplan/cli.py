@@ -337,7 +337,6 @@ def backtest_cmd(
     out: Path = typer.Option(Path("out/backtest"), "--out", help="Output folder for backtest.csv."),
 ) -> None:
     """Compare the simulated history with observed facts; write backtest.csv and a summary."""
-    from rich.table import Table
 
     from ketenplan._io import write_csv
     from ketenplan.backtest import backtest, read_facts
@@ -357,16 +356,25 @@ def backtest_cmd(
             reasons = "; ".join(f"{r.date} {r.quantity}: {r.reason}" for r in bt.skipped.head(5).itertuples())
             raise DataError(f"none of the {len(facts_df)} facts could be compared with scenario '{sc.name}' "
                             f"({sc.simulation.start} to {sc.simulation.end}): {reasons}")
-        with staged_folder(out, owned=("backtest.csv", "backtest_summary.csv")) as stage:
+        from ketenplan._io import write_text
+        from ketenplan.backtest import chart
+
+        with staged_folder(out, owned=("backtest.csv", "backtest_summary.csv", "backtest.html")) as stage:
             write_csv(stage / "backtest.csv", bt.table)
             write_csv(stage / "backtest_summary.csv", bt.summary)
+            write_text(stage / "backtest.html", chart(bt, f"Backtest of {sc.name}: simulated p10-p90 against the "
+                                                          "facts").to_html(full_html=True, include_plotlyjs=True))
     path = out / "backtest.csv"
-    t = Table(title=f"backtest of {sc.name} (seed {res.seed}, {res.metadata['replicates']} replicates)")
-    for c in ("quantity", "rows", "median abs. % error"):
-        t.add_column(c)
-    for r in bt.summary.itertuples():
-        t.add_row(r.quantity, str(r.rows), "n/a" if r.mdape_pct != r.mdape_pct else f"{r.mdape_pct:.1f}")
-    console.print(t)
+    from ketenplan._cli import Col, print_table
+
+    na = lambda x, f: "n/a" if x != x else format(x, f)  # noqa: E731
+    print_table(f"backtest of {sc.name} (seed {res.seed}, {res.metadata['replicates']} replicates)",
+                [Col("quantity", key=True), Col("rows", number=True), Col("median abs. % error", number=True),
+                 Col("median abs. error", number=True), Col("bias %", number=True), Col("in p10-p90", number=True)],
+                [(r.quantity, str(r.rows), na(r.mdape_pct, ".1f"), na(r.mdae, ",.0f"), na(r.bias_pct, "+.1f"),
+                  na(r.coverage_80 * 100, ".0f") + "%") for r in bt.summary.itertuples()])
+    inside = ((bt.table.observed >= bt.table.p10) & (bt.table.observed <= bt.table.p90)).mean()
+    console.print(f"80% band (p10-p90) covers {inside:.0%} of the {len(bt.table)} facts")
     zero = bt.summary[bt.summary.mdape_excluded > 0]
     if len(zero):
         console.print(f"[yellow]note:[/] {int(zero.mdape_excluded.sum())} row(s) left out of the median abs. % "
@@ -374,7 +382,7 @@ def backtest_cmd(
                       + ", ".join(f"{r.quantity} {r.mdape_excluded}" for r in zero.itertuples()), soft_wrap=True)
     for r in bt.skipped.itertuples():
         err_console.print(f"[yellow]skipped[/] {r.date} {r.quantity}: {r.reason}")
-    console.print(f"table: [bold]{path}[/]", soft_wrap=True)
+    console.print(f"table: [bold]{path}[/]; chart: [bold]{out / 'backtest.html'}[/]", soft_wrap=True)
 
 
 def _register_modules() -> None:

@@ -48,8 +48,11 @@ class Job:
     def __call__(self, i: int, path: np.ndarray | None):
         from ketenplan.engine.run import run_replicate
 
+        from ketenplan.scenario.parameter_sets import for_replicate
+
         extra = self.hooks(i) if self.hooks else None
-        out = run_replicate(self.scenario, i, replicate_seed(self.seed, i), first_monthly=path, hooks=extra)
+        sc = for_replicate(self.scenario, i)  # row i % n of simulation.parameter_sets, if named
+        out = run_replicate(sc, i, replicate_seed(self.seed, i), first_monthly=path, hooks=extra)
         return i, self.reduce(out)
 
 

@@ -13,8 +13,10 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+
+from ketenplan.errors import KetenplanError
 
 from ketenplan.scenario.schema_base import (DAYS_PER_MONTH, Duration, MonthValue, Step, Stream,  # noqa: F401
                                              _Frozen, _key_error, _steps_sorted, param)
@@ -40,11 +42,13 @@ class Nareis(_Frozen):
     per_year: tuple[Step, ...] = param((), description="arrivals [persons/year] when mode = given",
                                        unit="persons/year", source="setting: observed nareis, given in a scenario")
     share_to_sponsor_home: float = param(
-        0.5, ge=0, le=1, description="given nareis that join a sponsor who already has a home (no COA stay) [-]",
-        unit="share", source="assumption: half of the sponsors are housed when their family arrives",
-        note="with endogenous nareis the chain knows whether the sponsor is housed; with given nareis (replays) no "
-             "sponsor exists: the lag of ~8 months (inflow.nareis.lag) against the permit-to-home wait of ~20 weeks in "
-             "2014-2019 suggests about half")
+        0.156, ge=0, le=1, description="given nareis that join a sponsor who already has a home (no COA stay) [-]",
+        unit="share", source="derived: CBS entries into COA reception 2015-2018 (151,000; data/nl_chain/"
+        "cbs_cohort_instroom_coa_opvang_2014_2021H1.csv, nareis included where they entered via COA) against first, "
+        "subsequent, nareis and resettled arrivals (158,268): the gap of 7,268 over 46,612 nareis",
+        note="an upper bound (first applicants who never enter COA fall in the gap too); with endogenous nareis the "
+             "chain knows whether the sponsor is housed. The ABC of nl_history draws it from U(0, 0.3) "
+             "(tools/calibrate_history.py)", years="2015-2018")
     monthly: tuple[MonthValue, ...] = param((), description="arrivals [persons/month] when mode = given",
                                             unit="persons/month", source="setting: observed nareis, given in a scenario")
 
@@ -210,6 +214,11 @@ class Group(_Frozen):
                 raise ValueError(f"group {self.name}: departure_shares must be >= 0 and sum to 1, found "
                                  f"{self.departure_shares}")
         return self
+
+    @field_serializer("shares_by_year", "grant_rates_by_year")
+    def _year_keys(self, v: dict[int, float]) -> dict[str, float]:
+        """Years as text keys, so that a scenario with yearly values writes as TOML."""
+        return {str(k): x for k, x in v.items()}
 
     def grant_rate_in(self, year: int) -> float:
         return self.grant_rates_by_year.get(year, self.grant_rate)
@@ -479,6 +488,10 @@ class Simulation(_Frozen):
         unit='-', source='assumption: Monte Carlo size', note='p10/p90 of the baseline KPIs move by under 1% between 20 and 50 replicates (tested on the baseline)')
     seed: int = param(20250101, ge=0, description="root seed of the replicate streams", unit="-",
                       source="setting: any integer; replicate i draws from child i of SeedSequence(seed)")
+    parameter_sets: str = param(
+        "", description="CSV of parameter sets; replicate i applies row i % n (empty: none)", unit="file",
+        source="setting: e.g. 'nl_chain/nl_history_parameter_sets.csv' (tools/calibrate_history.py, 2014-2019 "
+               "facts only); see ketenplan.scenario.parameter_sets")
 
     @property
     def grid_start(self) -> dt.date:
@@ -487,6 +500,18 @@ class Simulation(_Frozen):
         if self.warmup_years == 0:
             return self.start
         return dt.date(self.start.year - self.warmup_years, self.start.month, min(self.start.day, 28))
+
+    @field_validator("parameter_sets")
+    @classmethod
+    def _sets_exist(cls, v: str) -> str:
+        if v:
+            from ketenplan.scenario.parameter_sets import load
+
+            try:
+                load(v)
+            except KetenplanError as e:
+                raise ValueError(str(e)) from None
+        return v
 
     @model_validator(mode="after")
     def _span(self) -> "Simulation":

@@ -1,0 +1,86 @@
+"""Parameter sets: plausible values of uncertain inputs, one row per set (P0.5, P3.4).
+
+A run whose scenario names a file in ``simulation.parameter_sets`` applies row ``replicate % n``
+of that CSV to replicate ``replicate``, so that its p10-p90 band carries parameter uncertainty as
+well as simulation noise. Columns:
+
+- a dotted scenario key (``housing.realisation_rate``): the row's value replaces the scenario's;
+- a dotted key with ``@scale`` (``decision_capacity.total@scale``): every value of that step
+  series is multiplied by the row's value [-];
+- any column without a dot (``distance``, ``ind_capacity_factor``): information, not applied.
+
+The shipped set ``nl_chain/nl_history_parameter_sets.csv`` comes from ``tools/calibrate_history.py``
+(rejection ABC on 2014-2019 facts only).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ketenplan.errors import DataError, ScenarioError
+
+
+def resolve(name: str) -> Path:
+    """A path to a CSV, or a shipped data file written ``area/file.csv``."""
+    p = Path(name)
+    if p.exists():
+        return p
+    from ketenplan.data import data_path
+
+    try:
+        return data_path(*name.split("/"))
+    except DataError:
+        raise ScenarioError(f"simulation.parameter_sets: no file {name!r}; expected a CSV path or a shipped "
+                            "data file such as 'nl_chain/nl_history_parameter_sets.csv'") from None
+
+
+@functools.lru_cache(maxsize=8)
+def load(name: str) -> pd.DataFrame:
+    """The parameter sets of ``name`` (only the applied columns), checked: at least one row, numbers."""
+    path = resolve(name)
+    df = pd.read_csv(path)
+    cols = [c for c in df.columns if "." in c]
+    if df.empty or not cols:
+        raise DataError(f"{path}: parameter sets need at least one row and one column named by a dotted "
+                        f"scenario key (e.g. housing.realisation_rate), found columns {list(df.columns)}")
+    bad = [c for c in cols if not np.isfinite(pd.to_numeric(df[c], errors="coerce")).all()]
+    if bad:
+        raise DataError(f"{path}: column(s) {', '.join(bad)} must hold finite numbers in every row")
+    return df[cols].astype(float)
+
+
+def apply_row(scenario, row: pd.Series):
+    """``scenario`` with the values of one parameter set (name and description kept)."""
+    data = scenario.to_dict()
+    changes: dict[str, object] = {"name": scenario.name, "description": scenario.description}
+    for key, value in row.items():
+        if key.endswith("@scale"):
+            base = key[: -len("@scale")]
+            node = data
+            for part in base.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    raise ScenarioError(f"parameter sets: unknown scenario key {base!r} in column {key!r}")
+                node = node[part]
+            if not isinstance(node, list):
+                raise ScenarioError(f"parameter sets: column {key!r} scales a step series, but {base} is not one")
+            changes[base] = [{**s, "value": float(s["value"]) * float(value)} for s in node]
+        else:
+            changes[key] = float(value)
+    try:
+        return scenario.replace(**changes)
+    except KeyError as e:
+        raise ScenarioError(f"parameter sets: {e.args[0]}") from None
+
+
+def for_replicate(scenario, i: int):
+    """The scenario of replicate ``i``: row ``i % n`` of ``simulation.parameter_sets`` applied, or
+    the scenario itself when it names no parameter sets."""
+    name = scenario.simulation.parameter_sets
+    if not name:
+        return scenario
+    sets = load(name)
+    return apply_row(scenario, sets.iloc[i % len(sets)])
