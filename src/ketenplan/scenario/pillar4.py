@@ -331,14 +331,3 @@ class SafeThirdCountry(_Frozen):
     def p_return_track(self) -> float:
         """The rest: cases that enter the group's return outcomes [-]."""
         return 1.0 - self.p_transfer - self.p_substantive_after_all
-
-
-class Pillar4(_Frozen):
-    """All parameters of this module, for the scenario schema."""
-
-    cooperation: CountryCooperation = Field(CountryCooperation())
-    detention: Detention = Field(Detention())
-    lvv: Lvv = Field(Lvv())
-    minors: Minors = Field(Minors())
-    without_residence: WithoutResidence = Field(WithoutResidence())
-    safe_third_country: SafeThirdCountry = Field(SafeThirdCountry())
