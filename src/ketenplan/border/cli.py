@@ -149,13 +149,14 @@ def register(app: typer.Typer) -> None:
         console.print(t)
         s = run.summary()
         if "erlang_mean_wait_s" in s:
-            e_mean = s["mean_wait_s"] / s["erlang_mean_wait_s"] - 1
-            e_pw = s["p_wait"] / s["erlang_p_wait"] - 1
+            rel = lambda a, b: f"{a / b - 1:+.2%}" if b > 0 else "no wait expected"  # noqa: E731
+            e_mean = rel(s["mean_wait_s"], s["erlang_mean_wait_s"])
+            e_pw = rel(s["p_wait"], s["erlang_p_wait"])
             console.print(f"stationary M/M/c check ({day.desks[0]} desks, load "
                           f"{s['erlang_utilisation']:.3f}, {int(s['travellers']):,} travellers):", soft_wrap=True)
             console.print(f"  mean wait  {s['mean_wait_s']:.4f} s  Erlang C {s['erlang_mean_wait_s']:.4f} s  "
-                          f"({e_mean:+.2%})", soft_wrap=True)
+                          f"({e_mean})", soft_wrap=True)
             console.print(f"  P(wait>0)  {s['p_wait']:.5f}    Erlang C {s['erlang_p_wait']:.5f}    "
-                          f"({e_pw:+.2%})", soft_wrap=True)
+                          f"({e_pw})", soft_wrap=True)
         console.print(f"written to {out}: border_waits.csv, border_pools.csv, border_staffing.csv, "
                       "border_waits.html", soft_wrap=True)
