@@ -307,6 +307,8 @@ def test_every_command_survives_bad_input(path, cmd, files):
 #: examples per command of the larger variant (commands that simulate get a fifth); raise it for a deep run,
 #: e.g. KETENPLAN_FUZZ_EXAMPLES=500 pytest -m slow tests/test_cli_fuzz.py
 MANY = int(os.environ.get("KETENPLAN_FUZZ_EXAMPLES", "30"))
+#: fresh random examples on every run (KETENPLAN_FUZZ_RANDOM=1) instead of the reproducible set CI runs
+RANDOM = bool(os.environ.get("KETENPLAN_FUZZ_RANDOM"))
 
 
 @pytest.mark.slow
@@ -314,7 +316,7 @@ MANY = int(os.environ.get("KETENPLAN_FUZZ_EXAMPLES", "30"))
 def test_every_command_survives_bad_input_many(path, cmd, files):
     n = max(1, MANY // 5) if path[0] in SLOW else MANY
 
-    @settings(QUICK, max_examples=n, derandomize=False)
+    @settings(QUICK, max_examples=n, derandomize=not RANDOM)
     @given(st.data())
     def run(data):
         _run(data, path, cmd, files)
