@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def scenario(years: int | None):
     from ketenplan import load_scenario
 
-    sc = load_scenario("nl_baseline")
+    # from an empty chain with its three-year warm-up: the SimPy reference starts from an empty chain
+    sc = load_scenario("nl_baseline").replace(**{"simulation.initial_state": "empty"})
     if years is not None:
         s = sc.simulation.start
         sc = sc.replace(**{"simulation.end": dt.date(s.year + years, s.month, s.day) - dt.timedelta(days=1)})

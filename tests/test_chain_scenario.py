@@ -287,13 +287,14 @@ def test_unknown_forecast_country_is_named_at_load_and_aliases_are_stored_as_eur
 
 
 def test_forecast_country_whose_data_end_early_warns(tmp_path):
-    _, msgs = _warnings_of(write(tmp_path, '[inflow]\nsource = "forecast"\nforecast_country = "UK"\n'))
+    _, msgs = _warnings_of(write(tmp_path, '[inflow]\nsource = "forecast"\nforecast_country = "UK"\n'
+                                           '[simulation]\ninitial_state = "empty"\n'))
     hit = [m for m in msgs if m.startswith("[forecast_data_ends_early]")]
     assert len(hit) == 1, msgs
     assert "'UK'" in hit[0] and "2019-12" in hit[0] and "2024-12" in hit[0] and "2022-01" in hit[0], hit[0]
     # the same country when the data cover the grid, or with a given inflow, or a country with data to 2024
     for text in ('[inflow]\nsource = "forecast"\nforecast_country = "GB"\n'
-                 '[simulation]\nstart = 2014-01-01\nend = 2016-12-31\n',
+                 '[simulation]\nstart = 2014-01-01\nend = 2016-12-31\ninitial_state = "empty"\n',
                  '[inflow]\nforecast_country = "UK"\n',
                  '[inflow]\nsource = "forecast"\nforecast_country = "DE"\n'):
         _, msgs = _warnings_of(write(tmp_path, text))
@@ -301,23 +302,28 @@ def test_forecast_country_whose_data_end_early_warns(tmp_path):
 
 
 def test_shock_before_the_grid_warns_but_one_in_the_warm_up_does_not(tmp_path):
-    # default simulation: start 2025-01-01, warmup_years = 3, so the grid starts 2022-01-01
-    _, msgs = _warnings_of(write(tmp_path, "[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\n"
+    # from an empty chain: start 2025-01-01, warmup_years = 3, so the grid starts 2022-01-01
+    E = "[simulation]\ninitial_state = 'empty'\n"
+    _, msgs = _warnings_of(write(tmp_path, E + "[[inflow.shocks]]\nkind = 'dip'\nonset = 2026-01-01\n"
                                            "[[inflow.shocks]]\nkind = 'surge'\nonset = 2015-06-01\n"))
     hit = [m for m in msgs if m.startswith("[shock_within_horizon]")]
     assert len(hit) == 1 and "inflow.shocks[1] (surge) starts 2015-06-01" in hit[0], msgs
     assert "2022-01-01" in hit[0] and "no effect" in hit[0] and "warmup_years" in hit[0]
     # a shock reaching into the grid is cut, not lost: the message says so
-    _, msgs = _warnings_of(write(tmp_path, "[[inflow.shocks]]\nkind = 'surge'\nonset = 2021-10-01\n"))
+    _, msgs = _warnings_of(write(tmp_path, E + "[[inflow.shocks]]\nkind = 'surge'\nonset = 2021-10-01\n"))
     assert any("shock_within_horizon" in m and "first 3 month(s)" in m for m in msgs), msgs
     # in the warm-up (or in the grid's first month, the day ignored) a shock has its effect: no warning
     for onset in ("2023-01-01", "2022-01-01"):
-        _, msgs = _warnings_of(write(tmp_path, f"[[inflow.shocks]]\nkind = 'surge'\nonset = {onset}\n"))
+        _, msgs = _warnings_of(write(tmp_path, E + f"[[inflow.shocks]]\nkind = 'surge'\nonset = {onset}\n"))
         assert not msgs, (onset, msgs)
     # without a warm-up the grid starts at the simulation start
-    _, msgs = _warnings_of(write(tmp_path, "[simulation]\nwarmup_years = 0\n"
+    _, msgs = _warnings_of(write(tmp_path, E + "warmup_years = 0\n"
                                            "[[inflow.shocks]]\nkind = 'dip'\nonset = 2024-06-01\n"))
     assert any("inflow.shocks[0] (dip) starts 2024-06-01" in m and "(2025-01-01" in m for m in msgs), msgs
+    # from history (the default) the inflow is drawn from the start on: a shock before it is replayed history
+    _, msgs = _warnings_of(write(tmp_path, "[[inflow.shocks]]\nkind = 'surge'\nonset = 2023-01-01\n"))
+    assert any("inflow.shocks[0] (surge) starts 2023-01-01" in m and "replayed from nl_history" in m
+               for m in msgs), msgs
 
 
 def test_group_shares_of_a_shock_that_adds_nobody_warn(tmp_path):
@@ -366,7 +372,7 @@ def test_forecast_inflow_must_cover_the_whole_grid(tmp_path):
 
     f = tmp_path / "early.toml"
     f.write_text('base = "nl_baseline"\nname = "early"\n[simulation]\nstart = 2009-01-01\nend = 2010-12-31\n'
-                 'warmup_years = 3\n[inflow]\nsource = "forecast"\n')
+                 'warmup_years = 3\ninitial_state = "empty"\n[inflow]\nsource = "forecast"\n')
     with pytest.raises(ScenarioError, match=r"'simulation.start'.*2006-01.*\(2008-01\).*warmup_years"):
         load_scenario(f)
     f.write_text(f.read_text().replace("warmup_years = 3", "warmup_years = 1"))

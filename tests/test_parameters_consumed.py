@@ -53,7 +53,7 @@ def test_no_declared_parameter_is_dead():
                         "housing.tasks": [{"period": "2025-H2", "value": 300}], "housing.task_rule": "given",
                         "inflow.shocks": [{"kind": "surge", "onset": D}]}),
         base.replace(**{"inflow.source": "forecast", "placement.enabled": False}),
-        base.replace(**{"decision_capacity.pooling": "per_track", "circular.group": "maghreb",
+        base.replace(**{"simulation.initial_state": "empty", "decision_capacity.pooling": "per_track", "circular.group": "maghreb",
                         "reception_policy.kind": "threshold", "reception_policy.standby_places": 2000,
                         "circular.places_per_year": 500}),
     ]
@@ -72,4 +72,7 @@ def test_the_check_can_fail():
     t = track(sc, seen)
     _ = t.dublin.share
     _ = t.simulation.grid_start  # a property records the fields it reads
-    assert seen == {"dublin.share", "simulation.start", "simulation.warmup_years"}
+    assert seen == {"dublin.share", "simulation.initial_state", "simulation.history"}
+    empty = track(sc.replace(**{"simulation.initial_state": "empty"}), seen := set())
+    _ = empty.simulation.grid_start
+    assert seen == {"simulation.initial_state", "simulation.start", "simulation.warmup_years"}

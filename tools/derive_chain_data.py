@@ -236,7 +236,7 @@ def history_data(factor: float = IND_CAPACITY_FACTOR) -> dict:
     return {
         "name": "nl_history",
         "description": "The Dutch chain 2014-2024 driven by actual inputs (2012-2013 warm-up)",
-        "simulation": {"start": dt.date(2014, 1, 1), "end": dt.date(2024, 12, 31), "warmup_years": 2,
+        "simulation": {"start": dt.date(2014, 1, 1), "end": dt.date(2024, 12, 31), "warmup_years": 2, "initial_state": "empty",
                        "replicates": 20, "seed": 20140101,
                        "parameter_sets": PARAMETER_SETS if (OUT / PARAMETER_SETS.split("/")[1]).exists() else ""},
         "groups": history_groups(),

@@ -522,7 +522,11 @@ class ReferenceChain:
 
 
 def run_reference(c: Compiled, replicate: int = 0, tie: str = "lifo", hooks=None) -> ReplicateOutput:
-    """Run the SimPy reference on compiled inputs; the same output as ``engine.run.run_compiled``."""
+    """Run the SimPy reference on compiled inputs; the same output as ``engine.run.run_compiled``.
+    The reference starts from an empty chain (``simulation.initial_state = 'empty'``)."""
+    if getattr(c, "start", None) is not None:
+        raise ValueError("the SimPy reference starts from an empty chain: compile the scenario with "
+                         "simulation.initial_state = 'empty'")
     m = ReferenceChain(c, tie=tie, hooks=hooks)
     err = m.run()
     if err:
@@ -583,12 +587,12 @@ def relative_difference(a: float, b: float) -> float:
 
 
 def small_scenario(**changes):
-    """The baseline shortened to two years without warm-up, with one replicate and without the
-    placement post-processor (tests that need it switch it on)."""
+    """The baseline shortened to two years from an empty chain without warm-up, with one replicate
+    and without the placement post-processor (tests that need it switch it on)."""
     from ketenplan.scenario import load_scenario
 
     base = load_scenario("nl_baseline")
     ch = {"simulation.start": dt.date(2025, 1, 1), "simulation.end": dt.date(2026, 12, 31),
-          "simulation.warmup_years": 0, "simulation.replicates": 1, "placement.enabled": False}
+          "simulation.initial_state": "empty", "simulation.warmup_years": 0, "simulation.replicates": 1, "placement.enabled": False}
     ch.update(changes)
     return base.replace(**ch)

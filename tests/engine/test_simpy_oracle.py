@@ -29,7 +29,7 @@ S, F, L = R.STAGE, R.FLOW, R.LOC
 def _base():
     from ketenplan.scenario import load_scenario
 
-    return load_scenario("nl_baseline")
+    return load_scenario("nl_baseline").replace(**{"simulation.initial_state": "empty"})  # the reference's start
 
 
 def stressed_scenario():

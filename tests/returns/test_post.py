@@ -150,7 +150,11 @@ def test_detention_lever_shows_in_occupancy_and_cost(base):
     out2 = run_replicate(few, 1, np.random.SeedSequence(7))
     t2 = P.run(out2, few, 7)
     f1, f2 = t["p4_facilities"], t2["p4_facilities"]
-    assert (f2[f2.facility == "detention"].peak_occupancy <= 60).all()
+    # a lowered capacity is never exceeded by new entries; from history the chain may start above it
+    si = out2.compiled.grid.start_index
+    at_start = out2.stage_stock[si - 1, R.stages_in("detention")].sum()
+    det = f2[f2.facility == "detention"]
+    assert det.peak_occupancy.iloc[0] <= max(60, at_start) and (det.peak_occupancy.iloc[1:] <= 60).all()
     assert t2["kpis"]["detention_cost_per_year"] < t["kpis"]["detention_cost_per_year"]
     assert f2[f2.facility == "detention"].mean_occupancy.sum() < f1[f1.facility == "detention"].mean_occupancy.sum()
     # fewer places: more reneging to departure without supervision

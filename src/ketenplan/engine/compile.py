@@ -197,6 +197,7 @@ class Compiled:
     group_names: tuple[str, ...] = ()
     housing: dict = field(default_factory=dict)  # the housing task hook's settings
     policy: object = None  # the scenario's reception_policy (engine.policies)
+    start: object = None  # engine.snapshot.Snapshot: the carried cases of a run that starts from history
 
     @property
     def n_cases(self) -> int:
@@ -615,6 +616,14 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     # ---- arrivals: persons per month and part, grouped into households on keyed days ----
     hh, minors = sc.household, sc.minors
     parts, exp_first = inflow_parts(sc, grid, first_monthly)
+    snap = None
+    if sc.simulation.initial_state == "history":
+        # the chain on the start day is the history's (engine.snapshot): only later arrivals are drawn
+        from ketenplan.engine.snapshot import history_snapshot
+
+        snap = history_snapshot(sc)
+        later = (months.to_timestamp().date >= sc.simulation.start).astype(np.float64)
+        parts = [(part, code, np.asarray(expected, np.float64) * later, mix) for part, code, expected, mix in parts]
     sizes, kids, days, keys, strm, mixes = [], [], [], [], [], []
     for part, code, expected, mix in parts:
         persons = _month_counts(key, part, months_abs, np.maximum(np.asarray(expected, np.float64), 0.0))
@@ -779,6 +788,10 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
                        realisation_rate=sc.housing.realisation_rate, rule=sc.housing.task_rule,
                        initial_expected=exp_persons * mean_rate * (1 - sc.dublin.share),
                        **housing_market_settings(sc, size[stream == R.STREAM["first"]]))
+    if snap is not None:
+        from ketenplan.engine.snapshot import combine
+
+        out = combine(snap, out)
     return out
 
 

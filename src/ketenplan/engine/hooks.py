@@ -72,6 +72,7 @@ class HousingTask:
     rule: str = "grants_previous_half_year"  # or "given": no task where none is given
     market: object = None  # scenario.pillar6.HousingMarket, or None: no market cap
     persons_per_household: float = 1.0  # persons per dwelling of the task when the market caps it
+    initial_backlog: float = 0.0  # task not realised before the run's first half-year [persons]
     name: str = "housing_task"
     # bookkeeping per half-year (filled as the run advances)
     book: dict[str, list[float]] = field(default_factory=dict)
@@ -82,6 +83,7 @@ class HousingTask:
 
     def __post_init__(self) -> None:
         self._prev_grants = float(self.initial_expected)
+        self._backlog = float(self.initial_backlog)
 
     def __call__(self, run: "Run", day: int) -> None:
         idx, labels, starts, full = run.halves

@@ -31,7 +31,7 @@ MASK32 = np.uint64(0xFFFFFFFF)
 PURPOSES = ("month_count", "household", "decision", "return", "dublin_outcome", "col", "dublin", "rvt", "aa",
             "safe_track", "va", "appeal", "restricted_stay", "departure", "detention", "lead", "nareis_count",
             "nareis_lag", "parameters", "more", "safe_third", "lvv", "regular", "minor", "patience", "lvv_patience",
-            "safe_third_stay")
+            "safe_third_stay", "clone")
 P = {name: k for k, name in enumerate(PURPOSES)}
 
 NAREIS_BIT = np.uint64(1) << np.uint64(63)

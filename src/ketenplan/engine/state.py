@@ -54,7 +54,12 @@ class Run:
         inp = compiled.inputs
         # the run owns its day inputs: hooks change them from the current day on
         inp = inp._replace(**{f: np.array(getattr(inp, f), copy=True) for f in K.DAY_FIELDS + ("branch",)})
-        st = K.new_state(inp, compiled.case["arrival_day"], compiled.grid.T)
+        if getattr(compiled, "start", None) is not None:  # from a snapshot of history (engine.snapshot)
+            from ketenplan.engine.snapshot import start_state
+
+            st = start_state(inp, compiled)
+        else:
+            st = K.new_state(inp, compiled.case["arrival_day"], compiled.grid.T)
         run = cls(compiled, inp, st, list(hooks or []), replicate, period)
         run._periods = period_starts(compiled.grid.day0, compiled.grid.T, period)
         run._halves = None

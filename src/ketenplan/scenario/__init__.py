@@ -175,11 +175,13 @@ def _read_toml(path: Path) -> dict:
         raise ScenarioError(f"{path}: not valid TOML ({exc}). Fix the syntax at that line") from None
 
 
-def load_scenario(source: str | Path, overrides: Mapping | None = None, *, strict: bool = False) -> Scenario:
+def load_scenario(source: str | Path, overrides: Mapping | None = None, *, strict: bool = False,
+                  check: bool = True) -> Scenario:
     """Load a scenario from a TOML file or a preset name, apply ``overrides`` and validate.
 
     A file may start from a preset with a top-level ``base = "nl_history"`` key; its other keys
-    override the preset. Plausibility checks warn, or raise ScenarioError when ``strict``.
+    override the preset. Plausibility checks warn, or raise ScenarioError when ``strict``
+    (``check=False``: validation only, no plausibility checks).
     """
     src = str(source)
     if src in preset_names():
@@ -209,7 +211,8 @@ def load_scenario(source: str | Path, overrides: Mapping | None = None, *, stric
     if overrides:
         data = _deep_merge(data, overrides)
     sc = scenario_from_dict(data, origin)
-    plausibility(sc, strict=strict, origin=origin)
+    if check:
+        plausibility(sc, strict=strict, origin=origin)
     return sc
 
 
@@ -254,7 +257,8 @@ def plausibility(scenario: Scenario, *, strict: bool = False, origin: str | None
           "more than 60% of Dublin claims end in a transfer; sources give 15-25%")
     check("horizon_length", (sc.simulation.end - sc.simulation.start).days <= 366 * 50,
           "horizon longer than 50 years")
-    grid0 = sc.simulation.grid_start
+    grid0 = sc.simulation.inflow_start
+    history = sc.simulation.initial_state == "history"
     for k, shock in enumerate(sc.inflow.shocks):
         check("shock_within_horizon", (shock.onset.year, shock.onset.month) <= (sc.simulation.end.year,
                                                                                   sc.simulation.end.month),
@@ -265,12 +269,16 @@ def plausibility(scenario: Scenario, *, strict: bool = False, origin: str | None
             cut = _shock_effect_in_grid(shock, early, sc)
             check("shock_within_horizon", False,
                   f"inflow.shocks[{k}] ({shock.kind}) starts {shock.onset}, before the simulation grid starts "
-                  f"({grid0}: simulation start {sc.simulation.start} minus warmup_years = "
-                  f"{sc.simulation.warmup_years}): " + (
+                  + (f"drawing inflow ({grid0}: the chain before the start is replayed from "
+                     f"{sc.simulation.history}): " if history else
+                     f"({grid0}: simulation start {sc.simulation.start} minus warmup_years = "
+                     f"{sc.simulation.warmup_years}): ") + (
                       "it has no effect" if not cut else
                       f"only its months from {grid0:%Y-%m} on are simulated; its first {early} month(s) lie "
                       "before the grid and are cut off")
-                  + f". Move the onset to {grid0:%Y-%m}-01 or later, or raise warmup_years")
+                  + f". Move the onset to {grid0:%Y-%m}-01 or later"
+                  + (" (or set simulation.initial_state = 'empty' with a warm-up)" if history else
+                     ", or raise warmup_years"))
         adds = shock.kind == "surge" and shock.size > 1 or shock.kind == "level_shift" and shock.size > 0
         check("shock_group_shares_unused", adds or not shock.group_shares,
               f"'inflow.shocks[{k}].group_shares' is ignored: a {shock.kind} with size {shock.size:g} adds no "
@@ -311,7 +319,7 @@ def _shock_effect_in_grid(shock, early: int, sc: Scenario) -> bool:
     """Whether a shock starting ``early`` months before the grid changes any month of the grid."""
     import numpy as np
 
-    n = _month_index(sc.simulation.end) - _month_index(sc.simulation.grid_start) + 1
+    n = _month_index(sc.simulation.end) - _month_index(sc.simulation.inflow_start) + 1
     return bool(np.any(np.abs(shock.factor(np.arange(early, early + n)) - 1.0) > 1e-12))
 
 
@@ -328,7 +336,7 @@ def _check_forecast_data(sc: Scenario, check) -> None:
     def idx(ym: str) -> int:
         return int(ym[:4]) * 12 + int(ym[5:7]) - 1
 
-    grid0 = sc.simulation.grid_start
+    grid0 = sc.simulation.inflow_start
     ahead = _month_index(grid0) - 1 - idx(last)  # months from the forecast origin to the grid's month before
     lag = idx(latest) - idx(last)
     check("forecast_data_ends_early", lag <= FORECAST_DATA_LAG_MONTHS or ahead <= 0,

@@ -9,6 +9,7 @@ are errors. ``docs/parameters.md`` is generated from these declarations.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from typing import Literal
@@ -478,11 +479,11 @@ def variant_name(base: str, changed: list[str], limit: int = 80) -> str:
 
 class Simulation(_Frozen):
     start: dt.date = param(dt.date(2025, 1, 1), description="first reported day",
-        unit='date', source='assumption: planning horizon', note="first reported day of the baseline; a 3-year warm-up with the first year's inputs fills the chain before it")
+        unit='date', source='assumption: planning horizon', note="first reported day of the baseline; the chain on that day is the history replay's, corrected to published stocks (initial_state = 'history'), or an empty chain filled by warmup_years of the first year's inputs (initial_state = 'empty')")
     end: dt.date = param(dt.date(2034, 12, 31), description="last simulated day", unit="date",
                          source="setting: ten reported years")
     warmup_years: int = param(3, ge=0, le=20,
-                              description="years simulated before start with the first year's inputs, not reported",
+                              description="years simulated before start with the first year's inputs, not reported (initial_state = 'empty' only)",
         unit='years', source='assumption: warm-up', note='longest common stays (extended procedure + appeal + departure) are under 3 years; results before start are discarded')
     replicates: int = param(20, ge=1, le=10000, description="Monte Carlo replicates",
         unit='-', source='assumption: Monte Carlo size', note='p10/p90 of the baseline KPIs move by under 1% between 20 and 50 replicates (tested on the baseline)')
@@ -493,10 +494,22 @@ class Simulation(_Frozen):
         source="setting: e.g. 'nl_chain/nl_history_parameter_sets.csv' (tools/calibrate_history.py, 2014-2019 "
                "facts only); see ketenplan.scenario.parameter_sets")
 
+    initial_state: str = param(
+        "history", description="'history': the chain's state on start, replayed from the history scenario and "
+                               "corrected to published stocks; 'empty': an empty chain filled by a warm-up",
+        unit="choice", source="setting: plan from today (P3.5); docs/start.md",
+        note="'empty' fills the chain with warmup_years of the first year's inputs (what-ifs on a settled chain, "
+             "the engine benchmarks); 'history' ignores warmup_years")
+    history: str = param("nl_history", description="history scenario replayed to the start day (preset or .toml)",
+                         unit="scenario", source="setting: nl_history replays 2012-2024 from shipped data")
+
     @property
     def grid_start(self) -> dt.date:
         """First simulated day: ``start`` minus ``warmup_years`` (day capped at 28), or ``start``
-        without a warm-up; the engine's time grid (and its monthly inflow) begins here."""
+        without a warm-up; the engine's time grid (and its monthly inflow) begins here. A run from
+        history (``initial_state = 'history'``) begins where its history scenario begins."""
+        if self.initial_state == "history":
+            return _history_grid_start(self.history)
         if self.warmup_years == 0:
             return self.start
         return dt.date(self.start.year - self.warmup_years, self.start.month, min(self.start.day, 28))
@@ -513,8 +526,25 @@ class Simulation(_Frozen):
                 raise ValueError(str(e)) from None
         return v
 
+    @property
+    def inflow_start(self) -> dt.date:
+        """First day whose inflow the run draws: the grid's first day from an empty chain, ``start``
+        from history (before it the chain is the history replay's)."""
+        return self.start if self.initial_state == "history" else self.grid_start
+
+    @field_validator("initial_state")
+    @classmethod
+    def _initial(cls, v: str) -> str:
+        if v not in ("history", "empty"):
+            raise ValueError(f"expected 'history' or 'empty', found {v!r}")
+        return v
+
     @model_validator(mode="after")
     def _span(self) -> "Simulation":
+        if self.initial_state == "history":
+            if self.start.day != 1:
+                raise ValueError(f"start ({self.start}) must be the first day of a month when the run starts from "
+                                 "history (initial_state = 'history'): the inflow after it is drawn by whole months")
         if self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be after start ({self.start}): a run covers at least two days")
         first = dt.date(self.start.year - self.warmup_years, self.start.month, 1)
@@ -522,6 +552,25 @@ class Simulation(_Frozen):
             raise ValueError(f"the run with its warm-up ({first} to {self.end}) must lie within {EARLIEST} to "
                              f"{LATEST}, the span the calendar arithmetic and the shipped data support")
         return self
+
+
+@functools.lru_cache(maxsize=8)
+def _history_span(history: str) -> tuple[dt.date, dt.date, dt.date]:
+    """(first simulated day, start, end) of the history scenario ``history`` (a preset or .toml)."""
+    from ketenplan.scenario import load_scenario
+
+    try:
+        hist = load_scenario(history, check=False)
+    except KetenplanError as e:
+        raise ValueError(f"simulation.history = {history!r}: {e}") from None
+    if hist.simulation.initial_state != "empty":
+        raise ValueError(f"simulation.history = {history!r} must itself start from an empty chain "
+                         f"(initial_state = 'empty'), found {hist.simulation.initial_state!r}")
+    return hist.simulation.grid_start, hist.simulation.start, hist.simulation.end
+
+
+def _history_grid_start(history: str) -> dt.date:
+    return _history_span(history)[0]
 
 
 #: the year whose inflow mix and grant rates the baseline's groups take (the latest year of data)
@@ -646,13 +695,29 @@ class Scenario(_Frozen):
         return self
 
     @model_validator(mode="after")
+    def _history_loads(self) -> "Scenario":
+        if self.simulation.initial_state == "history":
+            sim = self.simulation
+            try:
+                _, first, last = _history_span(sim.history)
+            except ValueError as e:
+                raise _key_error("simulation.history", str(e)) from None
+            last += dt.timedelta(days=1)
+            if not first <= sim.start <= last:
+                raise _key_error("simulation.start", f"{sim.start}: a run from history (initial_state = 'history') "
+                                 f"starts within the replay of {sim.history!r}, {first} to {last} (the day after "
+                                 f"its last data day). Fix: start at {last} or earlier, or set "
+                                 f"simulation.initial_state = 'empty' (an empty chain with a warm-up)")
+        return self
+
+    @model_validator(mode="after")
     def _forecast_covers_grid(self) -> "Scenario":
         if self.inflow.source != "forecast":
             return self
         from ketenplan.forecast.api import first_month  # lazy: data only read for source = forecast
 
         first = first_month(self.inflow.forecast_country)
-        grid0 = self.simulation.grid_start
+        grid0 = self.simulation.inflow_start
         if f"{grid0:%Y-%m}" < first:
             raise _key_error("simulation.start", f"with warmup_years = {self.simulation.warmup_years} the run begins "
                              f"{grid0:%Y-%m}, before the {self.inflow.forecast_country} series of the inflow forecast "
