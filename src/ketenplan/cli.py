@@ -147,6 +147,14 @@ def _print_kpis(res, names) -> None:
 
     s = res.kpi_summary().set_index("kpi")
     m = res.metadata
+    sp = m.get("starting_state")
+    if sp:
+        for r in sp["rows"]:
+            if r.get("published") is not None:
+                console.print(f"starting point {sp['date']} (replayed from {sp['history']}): {r['label']} "
+                              f"{r['start']:,.0f}" + (f" (corrected from the replay's {r['replay']:,.0f} to the "
+                                                      f"published {r['published']:,.0f})" if r["corrected"] else ""),
+                              soft_wrap=True)
     print_kpi_table(f"{m['scenario']}: {m['start']} to {m['end']}, {m['replicates']} replicates, seed {res.seed}",
                     [(k, s.loc[k]) for k in names if k in s.index])
 

@@ -167,6 +167,9 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
     check_size(scenario, n, n_workers, backend)
     posts = [p.name for p in selected(scenario, post)]
     paths = inflow_paths(scenario, seed, n)
+    from ketenplan.engine.snapshot import starting_point
+
+    start = starting_point(scenario)  # the replay runs here, once, before any worker starts
 
     if out is None:
         folder = Path(tempfile.mkdtemp(prefix="ketenplan-run-"))
@@ -195,7 +198,8 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
                 shutil.rmtree(folder, ignore_errors=True)
         raise
     meta = metadata(scenario, seed, n, backend, {"post_processors": posts, "resolution": keep.resolution,
-                                                 "journeys": keep.journeys, "resumed_replicates": len(done)})
+                                                 "journeys": keep.journeys, "resumed_replicates": len(done),
+                                                 "starting_state": start})
     res = Results(scenario=scenario, metadata=meta, source=store)
     arrived = store.query("SELECT sum(persons) AS p FROM flows WHERE flow = 'arrivals'").p.iloc[0]
     meta["persons_arrived"] = int(arrived) if arrived == arrived and arrived is not None else 0

@@ -598,10 +598,14 @@ def late_tables(sc: Scenario, grid: TimeGrid) -> np.ndarray:
     return cum
 
 
-def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.ndarray | None = None) -> Compiled:
+def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.ndarray | None = None,
+                      start=None) -> Compiled:
     """Draw one replicate's cases and inputs under the replicate's Philox ``key``
     (``engine.rng.replicate_key``). ``first_monthly`` replaces the first-application stream
-    [persons per grid month] (a forecast sample path)."""
+    [persons per grid month] (a forecast sample path). ``start``: the chain's state on a day
+    (``engine.snapshot.Snapshot`` on the same grid); only arrivals from that day on are drawn and the
+    run begins there. A scenario with ``simulation.initial_state = 'history'`` starts from its
+    history snapshot unless ``start`` is given."""
     sc = scenario
     key = np.asarray(key, np.uint64)
     grid = time_grid(sc)
@@ -616,14 +620,24 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     # ---- arrivals: persons per month and part, grouped into households on keyed days ----
     hh, minors = sc.household, sc.minors
     parts, exp_first = inflow_parts(sc, grid, first_monthly)
-    snap = None
-    if sc.simulation.initial_state == "history":
+    snap = start
+    if snap is None and sc.simulation.initial_state == "history":
         # the chain on the start day is the history's (engine.snapshot): only later arrivals are drawn
         from ketenplan.engine.snapshot import history_snapshot
 
         snap = history_snapshot(sc)
-        later = (months.to_timestamp().date >= sc.simulation.start).astype(np.float64)
+    if snap is not None:
+        if snap.day0 != grid.day0:
+            raise ValueError(f"the starting state's grid begins {snap.day0}, the scenario's {grid.day0}")
+        from_day = grid.day0 + dt.timedelta(days=snap.day)
+        if from_day.day != 1:
+            raise ValueError(f"a run from a starting state starts on the first of a month, found {from_day}")
+        later = (months.to_timestamp().date >= from_day).astype(np.float64)
         parts = [(part, code, np.asarray(expected, np.float64) * later, mix) for part, code, expected, mix in parts]
+        if sc.inflow.nareis.mode == "endogenous":  # the families of those granted before the start
+            from ketenplan.engine.snapshot import nareis_pipeline
+
+            parts.append((PART_OF_STREAM[STREAM_NAREIS], STREAM_NAREIS, nareis_pipeline(snap, sc, grid), 0))
     sizes, kids, days, keys, strm, mixes = [], [], [], [], [], []
     for part, code, expected, mix in parts:
         persons = _month_counts(key, part, months_abs, np.maximum(np.asarray(expected, np.float64), 0.0))

@@ -72,6 +72,7 @@ class Snapshot:
     days: dict[str, np.ndarray]  # stage_stock, loc_stock, flows, statutory_days before ``day``
     housing: dict = field(default_factory=dict)  # the housing task's grants and backlog at ``day``
     checks: pd.DataFrame = field(default_factory=pd.DataFrame)  # quantity, replay, published, start, source
+    memo: dict = field(default_factory=dict)  # what replicates derive from the snapshot alike (nareis pipeline)
 
     @property
     def n_cases(self) -> int:
@@ -393,6 +394,42 @@ def combine(snap: Snapshot, c):
 
 
 @njit(cache=True)
+def _lag_pmf(key, purpose, family, mean, cv, low, high, n):
+    """The distribution of a duration [days] from ``n`` keyed draws (as the kernel rounds them)."""
+    draws = np.empty(n, np.int64)
+    for i in range(n):
+        draws[i] = G.duration_days(key, purpose, np.uint64(i), family, mean, cv, low, high)
+    pmf = np.zeros(draws.max() + 1)
+    for x in draws:
+        pmf[x] += 1.0
+    return pmf / n
+
+
+def nareis_pipeline(snap: Snapshot, scenario, grid) -> np.ndarray:
+    """Family members expected to follow the permit holders granted before the start [persons per grid
+    month]: persons granted on each replayed day x ``inflow.nareis.ratio``, arriving after the nareis
+    lag (its distribution from 20,000 keyed draws). The run's own permits bring their families
+    through the kernel (endogenous nareis); these come as a given stream, each with the share that
+    joins a sponsor's home (``inflow.nareis.share_to_sponsor_home``)."""
+    from ketenplan.engine.compile import _duration_row, _month_bounds
+
+    n = scenario.inflow.nareis
+    ident = ("nareis", n.ratio, n.lag.model_dump_json(), grid.day0, grid.end)
+    if ident in snap.memo:
+        return snap.memo[ident]
+    grants = snap.days["flows"][:, R.FLOW["grants"]].astype(np.float64)
+    fam, mean, cv, low, high = _duration_row(n.lag)
+    pmf = _lag_pmf(snap.key, G.P["nareis_lag"], int(fam), mean, cv, low, high, 20_000)
+    daily = np.convolve(grants * n.ratio, pmf)  # expected arrivals per day from day 0
+    daily[: snap.day] = 0.0  # those before the start arrived in the replay
+    _, _, lo, hi = _month_bounds(grid)
+    cum = np.r_[0.0, np.cumsum(daily)]
+    top = cum.shape[0] - 1
+    snap.memo[ident] = out = cum[np.minimum(hi + 1, top)] - cum[np.minimum(lo, top)]
+    return out
+
+
+@njit(cache=True)
 def _prepend(cases, days, head, nxt):
     # prepend in reverse, so that each day's list pops the entries in their given order first
     for k in range(cases.shape[0] - 1, -1, -1):
@@ -481,6 +518,17 @@ def history_scenario(scenario):
                             f"{[g.name for g in hist.groups]}, the scenario {[g.name for g in scenario.groups]}: "
                             "a carried case keeps its group, so they must be the same")
     return hist.replace(**{"simulation.end": max(sim.end, hs.end), "simulation.parameter_sets": ""})
+
+
+def starting_point(scenario) -> dict | None:
+    """What a run from history starts from, for the report and the CLI: the day, the history
+    scenario, and per stock the replayed value, the published figure and the value started from.
+    None for a run from an empty chain."""
+    if scenario.simulation.initial_state != "history":
+        return None
+    snap = history_snapshot(scenario)
+    rows = snap.checks.replace({np.nan: None}).to_dict("records")
+    return {"date": str(scenario.simulation.start), "history": scenario.simulation.history, "rows": rows}
 
 
 def clear_cache() -> None:
