@@ -22,8 +22,8 @@ def test_rows_cycle_over_replicates_and_scale_step_series(tmp_path):
         assert [s.value for s in r.decision_capacity.total] == pytest.approx([v * scale for v in totals])
         assert r.name == sc.name
     assert list(load(str(p)).columns) == ["decision_capacity.total@scale", "housing.realisation_rate"]
-    none = base.replace(**{"simulation.parameter_sets": ""})
-    assert for_replicate(none, 3) is none  # no sets named: the scenario itself
+    none = base.replace(**{"simulation.parameter_sets": "", "simulation.parameter_uncertainty": False})
+    assert for_replicate(none, 3) is none  # no sets named and no draws: the scenario itself
 
 
 def test_bad_parameter_sets_are_clear_errors(tmp_path):
@@ -32,5 +32,7 @@ def test_bad_parameter_sets_are_clear_errors(tmp_path):
         base.replace(**{"simulation.parameter_sets": str(tmp_path / "missing.csv")})
     with pytest.raises(ScenarioError, match="bananas"):
         apply_row(base, pd.Series({"bananas.x": 1.0}))
-    with pytest.raises(ScenarioError, match="not one"):
-        apply_row(base, pd.Series({"housing.realisation_rate@scale": 1.0}))
+    assert apply_row(base, pd.Series({"housing.realisation_rate@scale": 0.5})).housing.realisation_rate == \
+        pytest.approx(0.5 * base.housing.realisation_rate)  # a number scales too
+    with pytest.raises(ScenarioError, match="neither"):
+        apply_row(base, pd.Series({"groups@scale": 1.0}))

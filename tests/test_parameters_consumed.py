@@ -29,7 +29,8 @@ def _consume(sc, seen: set[str], post: bool = False) -> None:
 
     from ketenplan.scenario.parameter_sets import for_replicate
 
-    t = for_replicate(track(sc, seen), 0)  # what ensemble.Job does per replicate (simulation.parameter_sets)
+    for_replicate(track(sc, seen), 0)  # what ensemble.Job does per replicate (parameter sets and draws) reads
+    t = track(for_replicate(sc, 0), seen)
     seed, n = ensemble_size(t, None, None)
     check_size(t, 1, 1, "serial")
     paths = inflow_paths(t, seed, 1)

@@ -168,6 +168,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
     posts = [p.name for p in selected(scenario, post)]
     paths = inflow_paths(scenario, seed, n)
     from ketenplan.engine.snapshot import starting_point
+    from ketenplan.scenario.uncertainty import band_sources
 
     start = starting_point(scenario)  # the replay runs here, once, before any worker starts
 
@@ -199,7 +200,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
         raise
     meta = metadata(scenario, seed, n, backend, {"post_processors": posts, "resolution": keep.resolution,
                                                  "journeys": keep.journeys, "resumed_replicates": len(done),
-                                                 "starting_state": start})
+                                                 "starting_state": start, "uncertainty": band_sources(scenario)})
     res = Results(scenario=scenario, metadata=meta, source=store)
     arrived = store.query("SELECT sum(persons) AS p FROM flows WHERE flow = 'arrivals'").p.iloc[0]
     meta["persons_arrived"] = int(arrived) if arrived == arrived and arrived is not None else 0

@@ -51,7 +51,7 @@ class Job:
         from ketenplan.scenario.parameter_sets import for_replicate
 
         extra = self.hooks(i) if self.hooks else None
-        sc = for_replicate(self.scenario, i)  # row i % n of simulation.parameter_sets, if named
+        sc = for_replicate(self.scenario, i, self.seed)  # parameter sets and the replicate's parameter draws
         out = run_replicate(sc, i, replicate_seed(self.seed, i), first_monthly=path, hooks=extra)
         return i, self.reduce(out)
 

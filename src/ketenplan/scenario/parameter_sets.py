@@ -65,8 +65,12 @@ def apply_row(scenario, row: pd.Series):
                 if not isinstance(node, dict) or part not in node:
                     raise ScenarioError(f"parameter sets: unknown scenario key {base!r} in column {key!r}")
                 node = node[part]
-            if not isinstance(node, list):
-                raise ScenarioError(f"parameter sets: column {key!r} scales a step series, but {base} is not one")
+            if isinstance(node, (int, float)) and not isinstance(node, bool):
+                changes[base] = float(node) * float(value)
+                continue
+            if not isinstance(node, list) or not all(isinstance(s, dict) and "value" in s for s in node):
+                raise ScenarioError(f"parameter sets: column {key!r} scales a number or a step series, but {base} "
+                                    "is neither")
             changes[base] = [{**s, "value": float(s["value"]) * float(value)} for s in node]
         else:
             changes[key] = float(value)
@@ -76,11 +80,16 @@ def apply_row(scenario, row: pd.Series):
         raise ScenarioError(f"parameter sets: {e.args[0]}") from None
 
 
-def for_replicate(scenario, i: int):
-    """The scenario of replicate ``i``: row ``i % n`` of ``simulation.parameter_sets`` applied, or
-    the scenario itself when it names no parameter sets."""
+def for_replicate(scenario, i: int, seed: int | None = None):
+    """The scenario of replicate ``i``: row ``i % n`` of ``simulation.parameter_sets`` applied (if
+    named), then the replicate's draws of the uncertain parameters (``scenario.uncertainty``; keyed by
+    ``seed``, default the scenario's) unless ``simulation.parameter_uncertainty`` is off."""
+    from ketenplan.scenario.uncertainty import draws
+
     name = scenario.simulation.parameter_sets
-    if not name:
-        return scenario
-    sets = load(name)
-    return apply_row(scenario, sets.iloc[i % len(sets)])
+    out = scenario
+    if name:
+        sets = load(name)
+        out = apply_row(out, sets.iloc[i % len(sets)])
+    row = draws(scenario, scenario.simulation.seed if seed is None else seed, i)
+    return apply_row(out, row) if len(row) else out

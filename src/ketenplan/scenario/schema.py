@@ -36,7 +36,8 @@ class Nareis(_Frozen):
         "endogenous", description="endogenous: follows grants with ratio and lag; given: use per_year/monthly",
         unit='switch', source='setting: nareis follows granted permits (N1-N4)', note='the history preset uses the observed nareis instead (given)')
     ratio: float = param(0.32, ge=0, description="nareis persons per granted asylum permit holder [persons/person]",
-        unit='persons per granted person', source='derived: nareis 2016-2019 (11,814 + 14,490 + 6,463 + 4,179; IND/JenV) over asylum permits 2015-2018 (33,000 + 37,000 + 29,000 + 16,000; CBS cohort study), one-year lag', note='calibrated on 2015-2019 only; the ratio fell over the period as the Syrian/Eritrean family cohorts completed', years='2015-2019')
+        unit='persons per granted person', source='derived: nareis 2016-2019 (11,814 + 14,490 + 6,463 + 4,179; IND/JenV) over asylum permits 2015-2018 (33,000 + 37,000 + 29,000 + 16,000; CBS cohort study), one-year lag', note='calibrated on 2015-2019 only; the ratio fell over the period as the Syrian/Eritrean family cohorts completed; uncertainty: the range of the four yearly ratios of the same data (11,814/33,000 = 0.36, 14,490/37,000 = 0.39, 6,463/29,000 = 0.22, 4,179/16,000 = 0.26)', years='2015-2019',
+        uncertainty={"name": "uniform", "low": 0.22, "high": 0.39})
     lag: Duration = param(Duration(name="gamma", mean=240.0, cv=0.5),
                           description="time from the sponsor's permit to the family's arrival [days]",
         unit='days', source='derived from statutory periods: apply within 3 months of the permit (N1), IND decision 90 days (+3 months, N2), mvv valid 90 days (N3)', note='mean = 3 + 3 + 2 months; cv an assumption', years='current law')
@@ -267,7 +268,10 @@ class DecisionCapacity(_Frozen):
         source="setting: one pool in priority order (the IND assigns its asylum staff across tracks; P3.4)")
     total: tuple[Step, ...] = param((Step(start=dt.date(2025, 1, 1), value=671),),
         unit='decisions/week', source='IND ~35,000 asylum decisions in 2023 (P15): 35,000 / 52.18 = 671/week',
-        note='used when pooling = "shared"', years='2023')
+        note='used when pooling = "shared"; uncertainty: x 0.8-1.2 (assumption: the IND\'s output differs from '
+             'its plan by about a fifth: capacity for ~28,000 decisions in 2022 (P13), ~35,000 realised in 2023, '
+             '8,500 more than planned (P15))', years='2023',
+        uncertainty={"name": "uniform", "low": 0.8, "high": 1.2, "scale": True})
 
     general: tuple[Step, ...] = param((Step(start=dt.date(2025, 1, 1), value=415),),
         unit='decisions/week', source='IND ~35,000 decisions in 2023 (P15): 671/week, less the Dublin and safe-track demand', note='assumption on the split: the short tracks get what their demand needs (Dublin 0.25 x 32,180 = 8,045/yr = 154/wk; safe 0.75 x 0.22 x 32,180 = 5,310/yr = 102/wk); the general track gets the rest (671 - 256 = 415) and bears any shortfall', years='2023 (IND output), 2024 (inflow)')
@@ -383,7 +387,8 @@ class Housing(_Frozen):
         unit='-', source='setting: a neutral lever', note='multiplies every housing task (1 = as set)')
     realisation_rate: float = param(0.78, ge=0, le=1,
                                     description="share of task plus backlog realised in the half-year [-]",
-        unit='share of task + backlog', source='derived: 2016-H2 task 23,000 + backlog 5,283 = 28,000; backlog carried into 2017-H1 6,082; realised (28,000 - 6,082)/28,000 = 0.78', note='calibrated on 2016 only (the one complete half-year in 2014-2019)', years='2016')
+                                    uncertainty={"name": "uniform", "low": 0.68, "high": 0.94},
+        unit='share of task + backlog', source='derived: 2016-H2 task 23,000 + backlog 5,283 = 28,000; backlog carried into 2017-H1 6,082; realised (28,000 - 6,082)/28,000 = 0.78', note='calibrated on 2016 only (the one complete half-year in 2014-2019); uncertainty: p10-p90 of the rejection-ABC posterior on the 2014-2019 replay (0.68-0.94, nl_chain/nl_history_parameter_sets.csv)', years='2016')
     lead_time: Duration = param(Duration(name="gamma", mean=98.0, cv=0.3),
                                 description="permit to earliest move-out: linking + search + move [days]",
         unit='days', source='linking within 2 weeks + 10 weeks to find a house + 2 weeks to move = 14 weeks (H4)', years='2019-2021 (norm)')
@@ -494,6 +499,10 @@ class Simulation(_Frozen):
         source="setting: e.g. 'nl_chain/nl_history_parameter_sets.csv' (tools/calibrate_history.py, 2014-2019 "
                "facts only); see ketenplan.scenario.parameter_sets")
 
+    parameter_uncertainty: bool = param(
+        True, description="each replicate draws the uncertain parameters from their declared distributions",
+        unit="switch", source="setting: honest bands by default (P0.5); scenario.uncertainty",
+        note="false: every replicate uses the scenario's values (bands then hold the chain's randomness only)")
     initial_state: str = param(
         "history", description="'history': the chain's state on start, replayed from the history scenario and "
                                "corrected to published stocks; 'empty': an empty chain filled by a warm-up",
