@@ -58,6 +58,9 @@ def test_scaled_draws_follow_a_users_value_and_the_switch_turns_them_off():
     assert 800 <= min(caps) and max(caps) <= 1200
     off = sc.replace(**{"simulation.parameter_uncertainty": False})
     assert for_replicate(off, 5, 1) == off
+    # a distribution of values describes the default: a user's own value is kept in every replicate
+    own = load_scenario("nl_baseline", {"inflow": {"nareis": {"ratio": 0.0}}})
+    assert {for_replicate(own, i, 1).inflow.nareis.ratio for i in range(20)} == {0.0}
 
 
 def test_parameter_sets_take_precedence_over_draws():

@@ -214,6 +214,8 @@ HEADER = '''# nl_history: the chain driven by the actual inputs of 2012-2024 (20
 #   facts (tools/calibrate_history.py); replicate i applies row i % n (IND capacity factor, nareis
 #   share to the sponsor's home, housing realisation rate), so the bands carry their uncertainty.
 #   The values above are the point replay (simulation.parameter_sets = "" runs it alone).
+#   The schema's declared parameter distributions (simulation.parameter_uncertainty) are off: the
+#   replay's uncertainty is its calibrated parameter sets.
 # - registration: not capped ({reg:.0f}/day): the first-application counts are registrations.
 # - statutory period: 6 months; 15 months 2015-10-01..2016-12-31 (the 2015/2016 extension, P4;
 #   exact dates assumed) and 2022-09-27..2024-12-31 (P5).
@@ -236,7 +238,7 @@ def history_data(factor: float = IND_CAPACITY_FACTOR) -> dict:
     return {
         "name": "nl_history",
         "description": "The Dutch chain 2014-2024 driven by actual inputs (2012-2013 warm-up)",
-        "simulation": {"start": dt.date(2014, 1, 1), "end": dt.date(2024, 12, 31), "warmup_years": 2, "initial_state": "empty",
+        "simulation": {"start": dt.date(2014, 1, 1), "end": dt.date(2024, 12, 31), "warmup_years": 2, "initial_state": "empty", "parameter_uncertainty": False,
                        "replicates": 20, "seed": 20140101,
                        "parameter_sets": PARAMETER_SETS if (OUT / PARAMETER_SETS.split("/")[1]).exists() else ""},
         "groups": history_groups(),

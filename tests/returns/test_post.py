@@ -124,11 +124,12 @@ def test_minors_table(base):
     assert (mn.foster_family + mn.coa_small_units).to_numpy() == pytest.approx(mn.arrivals.to_numpy())
     assert mn.aged_out.sum() == out.flows[si:, R.FLOW["minors_aged_out"]].sum()
     assert (mn.guardian == "Nidos").all()
-    # the AMV share of first applications is an input; the engine applies it per household, so the
-    # share of persons is lower (about 4.1% for 6.5%): between 0.3 and 1.5 times the input
+    # the AMV share of first applications is a share of persons (A2: 8,775 of 135,345): the engine
+    # converts it to a share of households, so the persons' share comes out as the input (binomial
+    # noise on ~30,000 households a year: within 10%; drawn per household it was 4.1% for 6.5%)
     share = mn.arrivals.sum() / c.case["size"][(c.case["stream"] == R.STREAM["first"]) & (arr >= si)
                                                & (arr < c.grid.T)].sum()
-    assert 0.3 * sc.minors.share_of_first_applications < share < 1.5 * sc.minors.share_of_first_applications
+    assert share == pytest.approx(sc.minors.share_of_first_applications, rel=0.10)
 
 
 def test_border_tables_on_the_first_replicate_only(base):

@@ -264,6 +264,15 @@ def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, e
     return size[:c], kids[:c], day[:c], keys[:c]
 
 
+def uam_household_share(person_share: float, fam: float, extra_adult: float, extra_kids: float) -> float:
+    """The probability that a household is an unaccompanied minor such that ``person_share`` of the
+    persons are: a household is 1 person, a family 1 + (extra adult + 1 + extra children) on average,
+    so persons per household are 1 + fam x (extra_adult + 1 + extra_kids) whatever the minors' share,
+    and p = person_share x that (capped so that minors and families fit in one draw)."""
+    p = person_share * (1.0 + fam * (extra_adult + 1.0 + extra_kids))
+    return float(min(p, max(1.0 - fam, 0.0)))
+
+
 # indices of the scalar parameters of _draw_cases
 (PAR_DUBLIN_SHARE, PAR_TRIAGE, PAR_ROUTING, PAR_LIKELY, PAR_LEGAL_AID, PAR_NO_HEARING, PAR_VA_SHARE,
  PAR_APPEAL_SHARE, PAR_APPEAL_SUCCESS, PAR_TERM_DAYS, PAR_RESTRICTED, PAR_DUB_ACCEPT, PAR_DUB_TRANSFER,
@@ -644,7 +653,9 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         asylum = code in (STREAM_FIRST, STREAM_SUBSEQUENT)
         regular = code >= STREAM_LABOUR0
         s, c, d, k = _households(key, part, months_abs, persons, lo, hi,
-                                 minors.share_of_first_applications if asylum else 0.0,
+                                 uam_household_share(minors.share_of_first_applications, hh.family_share,
+                                                     hh.family_adults - 1.0, hh.family_children - 1.0)
+                                 if asylum else 0.0,
                                  0.0 if regular else hh.family_share, hh.family_adults - 1.0, hh.family_children - 1.0,
                                  sc.regular.batch_persons if regular and mix != -1 else 0)
         sizes.append(s), kids.append(c), days.append(d), keys.append(k)

@@ -8,7 +8,8 @@ value of a step series), so a user's own value keeps its uncertainty around it; 
 is the value. The draw of replicate ``i`` is a keyed uniform (``engine.rng``, purpose
 ``parameters``) of the run's seed, the parameter's name and ``i``: the same seed gives the same
 draws on every backend and in every scenario of a comparison (common random numbers), and a
-parameter added later does not change the others' draws.
+parameter added later does not change the others' draws. A distribution of values (no ``scale``)
+describes the default: a scenario that sets its own value keeps it in every replicate.
 
 ``simulation.parameter_uncertainty = false`` switches the draws off (every replicate uses the
 scenario's values); a parameter that ``simulation.parameter_sets`` sets is taken from the set.
@@ -73,6 +74,20 @@ def _uniform(seed: int, key: str, i: int) -> float:
     return float(G.uniforms(root, G.P["parameters"], zlib.crc32(key.encode()), int(i))[0])
 
 
+@functools.lru_cache(maxsize=1)
+def _default():
+    from ketenplan.scenario.schema import Scenario
+
+    return Scenario()
+
+
+def _value(scenario, key: str):
+    v = scenario
+    for part in key.split("."):
+        v = getattr(v, part)
+    return v
+
+
 def draws(scenario, seed: int, i: int) -> pd.Series:
     """Replicate ``i``'s draws as a parameter-set row (``key`` or ``key@scale`` -> value); empty when
     the scenario switches parameter uncertainty off."""
@@ -85,7 +100,7 @@ def draws(scenario, seed: int, i: int) -> pd.Series:
         taken = {c.split("@")[0] for c in load(scenario.simulation.parameter_sets).columns}
     row = {}
     for key, dist in uncertain_parameters():
-        if key in taken:
+        if key in taken or (not dist.get("scale") and _value(scenario, key) != _value(_default(), key)):
             continue
         v = quantile(dist, _uniform(seed, key, i))
         row[key + "@scale" if dist.get("scale") else key] = v
