@@ -73,12 +73,31 @@ def forecast_paths(scenario: Scenario, seed: int, n: int) -> list[np.ndarray]:
 
     grid = time_grid(scenario)
     months = grid.months()
+    horizon = forecast_months(scenario, months)
     df = inflow_sample_paths(country=scenario.inflow.forecast_country, start=str(months[0]),
-                             months=len(months), n_paths=n, seed=seed, origin=scenario.forecast.origin)
+                             months=horizon, n_paths=n, seed=seed, origin=scenario.forecast.origin)
     sub = monthly_persons(scenario.inflow.subsequent.per_year, scenario.inflow.subsequent.monthly, grid,
                           np.array(scenario.inflow.monthly_profile))
     wide = df.pivot(index="month", columns="path", values="applicants").sort_index()
-    return [np.maximum(wide[p].to_numpy(float)[: len(months)] - sub, 0.0) for p in range(n)]
+    out = []
+    for p in range(n):
+        v = wide[p].to_numpy(float)
+        if horizon < len(months):  # beyond the horizon: the path's last forecast year, repeated
+            last = v[max(horizon - 12, 0):horizon]
+            v = np.concatenate([v, np.resize(last, len(months) - horizon)])
+        out.append(np.maximum(v[: len(months)] - sub, 0.0))
+    return out
+
+
+def forecast_months(scenario: Scenario, months) -> int:
+    """Grid months that the forecast's sample paths cover: up to ``forecast.horizon_months`` after
+    the forecast origin (the data months before it included)."""
+    from ketenplan.forecast.api import last_month
+
+    o = scenario.forecast.origin
+    origin = pd.Period(last_month(scenario.inflow.forecast_country) if o == "latest" else o, freq="M")
+    end = origin + scenario.forecast.horizon_months
+    return int(min(len(months), max(12, (end - months[0]).n + 1)))
 
 
 def inflow_paths(scenario: Scenario, seed: int, n: int) -> list[np.ndarray] | None:

@@ -104,6 +104,19 @@ def test_nareis_follows_grants():
     assert 0.1 * grants < n1 < 0.45 * grants  # ratio 0.32 with a lag of ~8 months: most arrive in time
 
 
+def test_forecast_paths_beyond_their_horizon_repeat_their_last_forecast_year():
+    from ketenplan.simulation import forecast_paths
+
+    sc = small(**{"inflow.source": "forecast", "simulation.end": dt.date(2028, 12, 31),
+                  "forecast.horizon_months": 12})
+    paths = forecast_paths(sc, 3, 4)
+    # grid from 2025-01, origin 2024-12: months 1..12 forecast, then the 2025 months again, every year
+    for p in paths:
+        assert len(p) == 48
+        assert np.allclose(p[12:24], p[:12]) and np.allclose(p[36:48], p[:12])
+    assert len({round(float(p[:12].sum())) for p in paths}) == 4  # each path its own level
+
+
 def test_inflow_from_forecast_gives_one_replicate_per_sample_path():
     sc = small(**{"inflow.source": "forecast", "simulation.end": dt.date(2025, 12, 31)})
     r = simulate(sc, seed=5, replicates=3)
