@@ -111,7 +111,10 @@ def test_backtest_page_states_the_bar_from_the_metrics(small_backtest, tmp_path)
     write_backtest(small_backtest, tmp_path)
     page = (tmp_path / "backtest.html").read_text()
     # MASE and 80% coverage, each at step h and over the path 1..h, at h = 6 and 12
-    assert "The bar" in page and page.count("met</span>") == 8
+    bar_part, country_part = page.split("<h2>Coverage by country")
+    assert "The bar" in bar_part and bar_part.count("met</span>") == 8
+    # the Dutch bar, at step h and over the path, at 6 and 12 months
+    assert country_part.count("met</span>") == 4
     assert f"{v[1]['step']:.3f}" in page
     for r in v:
         assert r["cov80_path"] == m.loc[("combo", r["h"]), "coverage80_path"]
@@ -125,6 +128,9 @@ def test_backtest_page_states_the_bar_from_the_metrics(small_backtest, tmp_path)
         inside = [0.70 <= b.loc[("combo", g, h), "coverage80_path"] <= 0.90 for g in ("NL", "DE", "SE")]
         assert cc["within_path"][h] == sum(inside)
     assert "over the path 1..12" in page
+    nl = {c["h"]: c for c in cc["nl"]}
+    assert nl[12]["cov_path"] == b.loc[("combo", "NL", 12), "coverage80_path"]
+    assert nl[12]["ok"] == (0.75 <= nl[12]["cov"] <= 0.85)
 
 
 def _toy_forecasts() -> pd.DataFrame:

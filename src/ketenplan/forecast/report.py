@@ -255,7 +255,7 @@ def country_coverage(by_country: pd.DataFrame, headline: str = HEADLINE, steps=B
     """
     d = by_country[(by_country["model"] == headline) & by_country["h"].isin(steps)]
     if d.empty:
-        return {"steps": [], "rows": [], "within": {}, "within_path": {}, "n": 0}
+        return {"steps": [], "rows": [], "within": {}, "within_path": {}, "n": 0, "nl": None}
     steps = sorted(d["h"].unique())
     lo, hi = COUNTRY_COVERAGE_BAND
 
@@ -272,8 +272,15 @@ def country_coverage(by_country: pd.DataFrame, headline: str = HEADLINE, steps=B
                                  for h in steps]} for g in cov.index]
     within = {int(h): int(((cov[h] >= lo) & (cov[h] <= hi)).sum()) for h in steps}
     within_path = {int(h): int(((cp[h] >= lo) & (cp[h] <= hi)).sum()) for h in steps}
+    nl = None
+    if "NL" in cov.index:  # the Dutch bar: the 80% interval covering 75-85% at 6 and 12 months, in both readings
+        def bar(v):
+            return None if v != v else bool(BAR_COVERAGE[0] <= v <= BAR_COVERAGE[1])
+
+        nl = [{"h": int(h), "cov": cov.loc["NL", h], "cov_path": cp.loc["NL", h], "n": int(n.loc["NL", h]),
+               "ok": bar(cov.loc["NL", h]), "ok_path": bar(cp.loc["NL", h])} for h in steps]
     return {"steps": [int(h) for h in steps], "rows": rows, "within": within, "within_path": within_path,
-            "n": int(len(cov))}
+            "n": int(len(cov)), "nl": nl}
 
 
 def nl_figure(t: pd.DataFrame) -> go.Figure:
