@@ -110,5 +110,86 @@ def test_backtest_page_states_the_bar_from_the_metrics(small_backtest, tmp_path)
         assert r["best"] not in ("snaive", "naive") and r["best_step"] <= r["step"]
     write_backtest(small_backtest, tmp_path)
     page = (tmp_path / "backtest.html").read_text()
-    assert "The bar" in page and page.count("met</span>") == 6  # step, path and coverage at h = 6 and 12
+    # MASE and 80% coverage, each at step h and over the path 1..h, at h = 6 and 12
+    bar_part, country_part = page.split("<h2>Coverage by country")
+    assert "The bar" in bar_part and bar_part.count("met</span>") == 8
+    # the Dutch bar, at step h and over the path, at 6 and 12 months
+    assert country_part.count("met</span>") == 4
     assert f"{v[1]['step']:.3f}" in page
+    for r in v:
+        assert r["cov80_path"] == m.loc[("combo", r["h"]), "coverage80_path"]
+        assert r["cov_path_ok"] == (0.75 <= r["cov80_path"] <= 0.85)
+        assert f"{r['cov80_path']:.2f} <span" in page
+    from ketenplan.forecast.report import country_coverage
+
+    cc = country_coverage(small_backtest.metrics_by_country)
+    b = small_backtest.metrics_by_country.set_index(["model", "geo", "h"])
+    for h in cc["steps"]:
+        inside = [0.70 <= b.loc[("combo", g, h), "coverage80_path"] <= 0.90 for g in ("NL", "DE", "SE")]
+        assert cc["within_path"][h] == sum(inside)
+    assert "over the path 1..12" in page
+    nl = {c["h"]: c for c in cc["nl"]}
+    assert nl[12]["cov_path"] == b.loc[("combo", "NL", 12), "coverage80_path"]
+    assert nl[12]["ok"] == (0.75 <= nl[12]["cov"] <= 0.85)
+
+
+def _toy_forecasts() -> pd.DataFrame:
+    """A hand-made backtest output: point 100, 80% interval 90-110, 95% interval 80-120 at every step.
+
+    A: two origins, steps 1-3 all known; B: one origin whose step 3 is not yet known; C: one origin
+    whose step 2 has no interval.
+    """
+    rows = [("A", "2013-03", [100, 115, 130]), ("A", "2013-06", [105, 95, 85]),
+            ("B", "2013-03", [89, 150, np.nan]), ("C", "2013-03", [100, 100, 100])]
+    recs = []
+    for geo, origin, actuals in rows:
+        for h, a in enumerate(actuals, start=1):
+            recs.append({"model": "combo", "geo": geo, "origin": origin, "h": h, "actual": a, "point": 100.0,
+                         "lo95": 80.0, "lo80": 90.0, "hi80": 110.0, "hi95": 120.0, "scale": 10.0})
+    fc = pd.DataFrame(recs)
+    fc.loc[(fc["geo"] == "C") & (fc["h"] == 2), ["lo95", "lo80", "hi80", "hi95"]] = np.nan
+    return fc
+
+
+def test_path_coverage_against_a_hand_computation():
+    from ketenplan.forecast.backtest import _score
+
+    metrics, by_country = _score(_toy_forecasts(), [1, 2, 3], "2012-12")
+    m = metrics.set_index("h")
+    # step coverage (unchanged reading): h = 1 A, A, C inside and B (89) outside the 80% interval
+    assert m.loc[1, "coverage80"] == pytest.approx(3 / 4)
+    assert m.loc[2, "coverage80"] == pytest.approx(1 / 3)  # A1 115 out, A2 95 in, B 150 out; C no interval
+    assert m.loc[3, "coverage80"] == pytest.approx(1 / 3)  # A1 130 and A2 85 out, C in; B unknown
+    # over the path 1..h: per row the share of steps 1..h inside, then the mean over complete rows
+    assert m.loc[1, "coverage80_path"] == pytest.approx(m.loc[1, "coverage80"])
+    assert m.loc[2, "coverage80_path"] == pytest.approx((1 / 2 + 2 / 2 + 0 / 2) / 3)  # A1, A2, B; C lacks step 2's interval
+    assert m.loc[3, "coverage80_path"] == pytest.approx((1 / 3 + 2 / 3) / 2)  # A1, A2; B lacks step 3
+    assert m.loc[2, "coverage95_path"] == pytest.approx((2 / 2 + 2 / 2 + 1 / 2) / 3)
+    assert m.loc[3, "coverage95_path"] == pytest.approx((2 / 3 + 3 / 3) / 2)
+    assert m.loc[[1, 2, 3], "n_path_interval"].tolist() == [4, 3, 2]
+    # the path MASE beside it counts C (its errors are known), unlike the path coverage
+    assert m.loc[2, "mase_path"] == pytest.approx(np.mean([(0 + 1.5) / 2, (0.5 + 0.5) / 2, (1.1 + 5) / 2, 0]))
+    b = by_country.set_index(["geo", "h"])
+    assert b.loc[("A", 3), "coverage80_path"] == pytest.approx(1 / 2)
+    assert b.loc[("A", 3), "coverage95_path"] == pytest.approx(5 / 6)
+    assert b.loc[("B", 2), "coverage80_path"] == pytest.approx(0.0)
+    assert np.isnan(b.loc[("C", 2), "coverage80_path"]) and b.loc[("C", 2), "n_path"] == 0
+    assert b.loc[("C", 1), "coverage80_path"] == pytest.approx(1.0)
+    assert ("B", 3) not in b.index  # no known outcome at step 3
+
+
+def test_path_coverage_on_the_small_backtest(small_backtest):
+    m = small_backtest.metrics.set_index(["model", "h"])
+    # at h = 1 the path is the step
+    np.testing.assert_allclose(m.xs(1, level="h")["coverage80_path"], m.xs(1, level="h")["coverage80"])
+    np.testing.assert_allclose(m.xs(1, level="h")["coverage95_path"], m.xs(1, level="h")["coverage95"])
+    # at h = 6: recomputed from the forecast rows, per (country, origin) with all six steps known
+    fc = small_backtest.forecasts
+    ev = fc[(fc["origin"] >= small_backtest.settings["first_eval"]) & (fc["model"] == "combo") & (fc["h"] <= 6)
+            & fc["actual"].notna() & fc["lo80"].notna()]
+    inside = ev.assign(i=(ev["actual"] >= ev["lo80"]) & (ev["actual"] <= ev["hi80"]))
+    per_row = inside.groupby(["geo", "origin"]).filter(lambda d: len(d) == 6).groupby(["geo", "origin"])["i"].mean()
+    assert m.loc[("combo", 6), "coverage80_path"] == pytest.approx(per_row.mean())
+    assert m.loc[("combo", 6), "n_path_interval"] == len(per_row)
+    b = small_backtest.metrics_by_country.set_index(["model", "geo", "h"])
+    assert b.loc[("combo", "NL", 6), "coverage80_path"] == pytest.approx(per_row.loc["NL"].mean())

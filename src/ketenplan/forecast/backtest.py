@@ -22,6 +22,11 @@ Protocol (fixed in advance, nothing is tuned on the evaluation):
   seasonal difference of the training window), sMAPE [%], coverage of the 80% and 95%
   intervals, and for h >= 12 the error of the 12-month total ending at step h (weighted
   absolute percentage error over all countries and the median APE).
+* Beside the step scores, the M4 competition's reading over the forecast path 1..h (Makridakis,
+  Spiliotis and Assimakopoulos 2020, IJF 36(1)): ``mase_path``, the mean of the scaled errors of
+  steps 1..h, and ``coverage80_path`` / ``coverage95_path``, the share of steps 1..h whose outcome
+  lies inside that step's interval; both per (country, origin) row with every step 1..h known (and,
+  for coverage, every step with an interval; ``n_path_interval`` rows), then averaged over rows.
 """
 
 from __future__ import annotations
@@ -468,7 +473,16 @@ def _score(fc: pd.DataFrame, horizons: list[int], first_eval: str) -> tuple[pd.D
     # MASE of the forecast path 1..h (the M4 convention: mean of the scaled errors over the steps up
     # to h), beside the per-step MASE; only where every step 1..h is known
     ev["path_ase"] = g["ase"].transform(lambda s: s.expanding().mean())
-    ev.loc[g["h"].cumcount() + 1 != ev["h"], "path_ase"] = np.nan
+    full_path = g["h"].cumcount() + 1 == ev["h"]
+    ev.loc[~full_path, "path_ase"] = np.nan
+    # coverage of the path 1..h (the M4 reading of interval coverage, beside the step coverage): the
+    # share of steps 1..h whose outcome lies inside that step's interval; only where every step 1..h
+    # is known and has an interval
+    for lvl in ("80", "95"):
+        inside = ev[f"in{lvl}"].astype(float)
+        share = inside.groupby([ev[k] for k in key]).transform(lambda s: s.expanding().mean())
+        n_int = inside.notna().astype(int).groupby([ev[k] for k in key]).cumsum()
+        ev[f"path_in{lvl}"] = share.where(full_path & (n_int == ev["h"]))
     sel = ev[ev["h"].isin(horizons)]
     rows = []
     for (model, h), d in sel.groupby(["model", "h"]):
@@ -480,7 +494,9 @@ def _score(fc: pd.DataFrame, horizons: list[int], first_eval: str) -> tuple[pd.D
                      "coverage80": d["in80"].astype(float).mean(), "coverage95": d["in95"].astype(float).mean(),
                      "annual_total_wape": (tot["tot_f"] - tot["tot_a"]).abs().sum() / tot["tot_a"].sum()
                      if len(tot) else np.nan,
-                     "annual_total_mdape": ape.median() if len(tot) else np.nan})
+                     "annual_total_mdape": ape.median() if len(tot) else np.nan,
+                     "coverage80_path": d["path_in80"].mean(), "coverage95_path": d["path_in95"].mean(),
+                     "n_path_interval": int(d["path_in80"].notna().sum())})
     metrics = pd.DataFrame(rows)
     base = metrics[metrics["model"] == "snaive"].set_index("h")["mase"]
     metrics["mase_ratio_snaive"] = metrics["mase"] / metrics["h"].map(base)
@@ -491,6 +507,8 @@ def _score(fc: pd.DataFrame, horizons: list[int], first_eval: str) -> tuple[pd.D
     order = {m: i for i, m in enumerate(fm.MODELS)}
     metrics = metrics.sort_values(["h", "model"], key=lambda s: s.map(order) if s.name == "model" else s)
     by_country = (sel.assign(in80=sel["in80"].astype(float)).groupby(["model", "geo", "h"])
-                  .agg(n=("ase", "size"), mase=("ase", "mean"), coverage80=("in80", "mean"))
+                  .agg(n=("ase", "size"), mase=("ase", "mean"), coverage80=("in80", "mean"),
+                       coverage80_path=("path_in80", "mean"), coverage95_path=("path_in95", "mean"),
+                       n_path=("path_in80", "count"))
                   .reset_index())
     return metrics.reset_index(drop=True), by_country

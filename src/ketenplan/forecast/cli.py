@@ -152,7 +152,7 @@ def register(app: typer.Typer) -> None:
         nc = len(res.settings["countries"])
         tab = Table(title=f"Backtest ({nc} countr{'y' if nc == 1 else 'ies'}, {res.seconds:.1f} s)")
         for col in ("model", "h", "rows", "mase (step h)", "ratio vs snaive", "path 1..h ratio", "cov80", "cov95",
-                    "interval rows"):
+                    "cov80 path 1..h", "interval rows"):
             tab.add_column(col)
 
         def f(v, fmt):
@@ -161,6 +161,6 @@ def register(app: typer.Typer) -> None:
         for r in res.metrics.itertuples():
             tab.add_row(r.model, str(r.h), str(r.n), f(r.mase, ".3f"), f(r.mase_ratio_snaive, ".3f"),
                         f(r.mase_path_ratio_snaive, ".3f"), f(r.coverage80, ".2f"), f(r.coverage95, ".2f"),
-                        str(r.n_interval))
+                        f(r.coverage80_path, ".2f"), str(r.n_interval))
         console.print(tab)
         console.print(f"files: {', '.join(str(p) for p in written)}", soft_wrap=True)
