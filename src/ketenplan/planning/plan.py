@@ -389,7 +389,7 @@ def plan_capacity(scenario, policies: list[Policy] | None = None, runs: int = 10
     done = []
     months = None
     for p, sc in zip(policies, scs):
-        log.info("policy %s: %d runs", p.name, runs)
+        log.debug("policy %s: %d runs", p.name, runs)
         got, sink = _collector(runs)
         run_ensemble(PlanJob(sc, seed), range(runs), sink, backend=backend, paths=paths, workers=workers,
                      progress=progress)
