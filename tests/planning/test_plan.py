@@ -148,3 +148,19 @@ def test_cli_writes_the_plan(tmp_path):
     assert s.policy.tolist() == ["fixed", "buffer"] and (s.runs == 2).all()
     b = pd.read_csv(out / "beds_needed.csv")
     assert b.month.nunique() == 6 and set(b.policy) == {"fixed", "buffer"}
+
+
+def test_a_policy_with_its_own_capacity_runs_on_the_same_cases(tmp_path):
+    """A policy that changes the capacity series is compiled on its own, on the same random numbers."""
+    from ketenplan.planning.plan import compile_groups
+
+    f = tmp_path / "more.toml"
+    f.write_text('name = "more"\n[[reception.capacity_regular]]\nstart = 2025-01-01\nvalue = 90000\n')
+    pols = [builtin_policies()["fixed"], builtin_policies()["buffer"], read_policy(f)]
+    sc = _short(**{"inflow.shocks": SURGE})
+    assert compile_groups([apply_policy(sc, p) for p in pols]) == [[0, 1], [2]]
+    plan = plan_capacity(sc, pols, runs=2, seed=5, backend="serial")
+    fixed, _, more = plan.policies
+    assert np.array_equal(fixed.quantities[:, :, 6], more.quantities[:, :, 6])  # the same decisions
+    assert more.scalars.emergency_place_days.sum() == 0 < fixed.scalars.emergency_place_days.sum()
+    assert (more.capacity == 90000).all()

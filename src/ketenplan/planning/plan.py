@@ -22,6 +22,7 @@ Each replicate is reduced in its worker to a few monthly series and key figures
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,14 +182,17 @@ def reduce_replicate(out, base_cap: np.ndarray, table: pd.DataFrame | None, scen
 
 
 class PlanJob:
-    """Run one replicate of a policy's scenario with its capacity hook and reduce it (picklable: sent
-    to each worker once). The same compile and run as ``engine.run.run_replicate``, plus the policy's
-    table of decisions."""
+    """Run one replicate under each of a group of policies and reduce each run (picklable: sent to each
+    worker once). The policies of a group differ only in ``reception_policy`` and ``costs``, which the
+    compiled inputs do not depend on, so the replicate is compiled once and run once per policy: the
+    same compile and run as ``engine.run.run_replicate``, plus the policy's table of decisions."""
 
-    def __init__(self, scenario, seed: int):
-        self.scenario, self.seed = scenario, int(seed)
+    def __init__(self, scenarios: list, seed: int):
+        self.scenarios, self.seed = list(scenarios), int(seed)
 
     def __call__(self, i: int, path):
+        from dataclasses import replace
+
         from ketenplan.engine.compile import compile_replicate
         from ketenplan.engine.rng import replicate_key
         from ketenplan.engine.run import default_hooks, output_of
@@ -196,15 +200,31 @@ class PlanJob:
         from ketenplan.ensemble import replicate_seed
         from ketenplan.scenario.parameter_sets import for_replicate
 
-        sc = for_replicate(self.scenario, i)
-        c = compile_replicate(sc, replicate_key(replicate_seed(self.seed, i)), first_monthly=path)
-        run = Run.start(c, default_hooks(c), replicate=i).finish()
-        out = output_of(run)
-        try:
-            table = run.hook("reception_policy").table()
-        except KeyError:
-            table = None
-        return i, reduce_replicate(out, np.asarray(c.inputs.cap_regular), table, sc)
+        scs = [for_replicate(sc, i) for sc in self.scenarios]
+        c0 = compile_replicate(scs[0], replicate_key(replicate_seed(self.seed, i)), first_monthly=path)
+        reduced = []
+        for sc in scs:
+            c = replace(c0, policy=sc.reception_policy)
+            run = Run.start(c, default_hooks(c), replicate=i).finish()
+            out = output_of(run)
+            try:
+                table = run.hook("reception_policy").table()
+            except KeyError:
+                table = None
+            reduced.append(reduce_replicate(out, np.asarray(c.inputs.cap_regular), table, sc))
+        return i, reduced
+
+
+def compile_groups(scenarios: list) -> list[list[int]]:
+    """Indexes of the policy scenarios that can share one compile per replicate: those equal apart from
+    the sections the compiled inputs do not read (``reception_policy``, ``costs``, name, description)."""
+    groups: dict[str, list[int]] = {}
+    for k, sc in enumerate(scenarios):
+        d = sc.to_dict()
+        for key in ("reception_policy", "costs", "name", "description"):
+            d.pop(key, None)
+        groups.setdefault(json.dumps(d, sort_keys=True, default=str), []).append(k)
+    return list(groups.values())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -345,15 +365,6 @@ class Plan:
                 else "none: no queue holds anyone on average")
 
 
-def _collector(n: int):
-    got: dict[int, dict] = {}
-
-    def sink(i: int, reduced: dict) -> None:
-        got[i] = reduced
-
-    return got, sink
-
-
 def _stack(policy: Policy, sc, got: dict[int, dict], unit: np.ndarray) -> PolicyRuns:
     order = sorted(got)
     rs = [got[i] for i in order]
@@ -386,16 +397,19 @@ def plan_capacity(scenario, policies: list[Policy] | None = None, runs: int = 10
     for sc in scs:
         check_size(sc, runs, workers or 2, backend)
     paths = inflow_paths(scenario, seed, runs)  # one inflow path per replicate, the same under every policy
-    done = []
-    months = None
-    for p, sc in zip(policies, scs):
-        log.debug("policy %s: %d runs", p.name, runs)
-        got, sink = _collector(runs)
-        run_ensemble(PlanJob(sc, seed), range(runs), sink, backend=backend, paths=paths, workers=workers,
-                     progress=progress)
-        first = got[min(got)]
-        months = pd.DatetimeIndex(first["months"])
-        done.append(_stack(p, sc, got, unit_costs(sc)))
+    got: list[dict[int, dict]] = [{} for _ in policies]
+    for group in compile_groups(scs):
+        log.debug("policies %s: %d runs", [policies[k].name for k in group], runs)
+
+        def sink(i: int, reduced: list, group=group) -> None:
+            for k, r in zip(group, reduced):
+                got[k][i] = r
+
+        step = (lambda n, g=len(group): progress(n * g)) if progress else None
+        run_ensemble(PlanJob([scs[k] for k in group], seed), range(runs), sink, backend=backend, paths=paths,
+                     workers=workers, progress=step)
+    months = pd.DatetimeIndex(got[0][min(got[0])]["months"])
+    done = [_stack(p, sc, g, unit_costs(sc)) for p, sc, g in zip(policies, scs, got)]
     meta = {"scenario": scenario.name, "scenario_hash": scenario.digest(), "seed": seed, "runs": runs,
             "start": str(scenario.simulation.start), "end": str(scenario.simulation.end),
             "inflow_source": scenario.inflow.source, "backend": backend,
