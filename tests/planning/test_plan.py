@@ -164,3 +164,14 @@ def test_a_policy_with_its_own_capacity_runs_on_the_same_cases(tmp_path):
     assert np.array_equal(fixed.quantities[:, :, 6], more.quantities[:, :, 6])  # the same decisions
     assert more.scalars.emergency_place_days.sum() == 0 < fixed.scalars.emergency_place_days.sum()
     assert (more.capacity == 90000).all()
+
+
+def test_wilson_interval_against_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from ketenplan.planning.plan import wilson_interval
+
+    for k, n in ((0, 20), (20, 20), (7, 20), (130, 1000)):
+        lo, hi = proportion_confint(k, n, alpha=0.1, method="wilson")
+        assert wilson_interval(k, n, 0.9) == pytest.approx((lo, hi), abs=1e-12)
+    assert wilson_interval(0, 20)[1] == pytest.approx(0.11916, abs=1e-5)  # 0 of 20: up to 12% is not ruled out

@@ -262,6 +262,20 @@ def beds_at_assurance(need: np.ndarray, levels=ASSURANCE) -> np.ndarray:
     return np.quantile(np.asarray(need, float), list(levels), axis=0)
 
 
+def wilson_interval(k: float, n: int, level: float = 0.9) -> tuple[float, float]:
+    """Wilson score interval of a probability from ``k`` successes in ``n`` runs (two-sided ``level``):
+    how precisely ``n`` runs pin down the probability of a shortage."""
+    from statistics import NormalDist
+
+    if n <= 0:
+        return float("nan"), float("nan")
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(mid - half, 0.0)), float(min(mid + half, 1.0))
+
+
 def pareto_front(cost: np.ndarray, risk: np.ndarray) -> np.ndarray:
     """True for each point that no other point dominates (lower or equal cost and risk, one strictly)."""
     cost, risk = np.asarray(cost, float), np.asarray(risk, float)
@@ -292,7 +306,8 @@ class Plan:
         """One row per policy: expected total cost with p10/p90 [EUR], cost per year [EUR/year], cost
         per partner [EUR], probability of any shortage (share of runs with at least one emergency
         place-day), emergency place-days, days over the application-centre cap, places opened and
-        closed, standby places activated, moves per person, permit holders waiting (mean), time to a
+        closed, standby places activated, the 90% Wilson interval of the shortage probability
+        (``p_shortage_lo90``, ``p_shortage_hi90``: how precisely the runs pin it down), moves per person, permit holders waiting (mean), time to a
         first-instance decision [weeks], peak beds at 90% assurance; ``pareto``: on the front of cost
         against shortage risk."""
         rows = []
@@ -310,6 +325,7 @@ class Plan:
                 "cost_p90_eur": float(np.quantile(tot, 0.9)), "cost_per_year_eur": float(tot.mean() / self.years),
                 **{f"cost_{p}_eur": float(v) for p, v in by_partner.items()},
                 "p_shortage": float(s.shortage.mean()),
+                **dict(zip(("p_shortage_lo90", "p_shortage_hi90"), wilson_interval(s.shortage.sum(), len(s)))),
                 "emergency_place_days_mean": float(s.emergency_place_days.mean()),
                 "emergency_place_days_p90": float(np.quantile(s.emergency_place_days, 0.9)),
                 "shortage_days_mean": float(s.shortage_days.mean()),
@@ -379,7 +395,7 @@ def plan_capacity(scenario, policies: list[Policy] | None = None, runs: int = 10
                   progress: Callable[[int], None] | None = None) -> Plan:
     """Run every policy as an ensemble of ``runs`` replicates on common random numbers (the same seed
     and inflow paths for all) and return the :class:`Plan`."""
-    from ketenplan.ensemble import BACKENDS, run_ensemble
+    from ketenplan.ensemble import BACKENDS, _cpu_count, run_ensemble
     from ketenplan.simulation import check_size, inflow_paths
 
     policies = list(policies) if policies else list(builtin_policies().values())
@@ -395,7 +411,7 @@ def plan_capacity(scenario, policies: list[Policy] | None = None, runs: int = 10
         raise ScenarioError(f"--seed must be an integer >= 0, found {seed}")
     scs = [apply_policy(scenario, p) for p in policies]
     for sc in scs:
-        check_size(sc, runs, workers or 2, backend)
+        check_size(sc, runs, workers or _cpu_count(), backend)
     paths = inflow_paths(scenario, seed, runs)  # one inflow path per replicate, the same under every policy
     got: list[dict[int, dict]] = [{} for _ in policies]
     for group in compile_groups(scs):

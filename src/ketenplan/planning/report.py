@@ -26,6 +26,8 @@ TABLE_ROWS = (
     ("cost_ind_eur", "IND (decisions) [EUR million]", "meur"),
     ("cost_municipalities_eur", "municipalities (housing) [EUR million]", "meur"),
     ("p_shortage", "probability of any shortage", "pct"),
+    ("p_shortage_lo90", "  90% interval of that probability, from", "pct"),
+    ("p_shortage_hi90", "  to", "pct"),
     ("emergency_place_days_mean", "emergency place-days (mean)", "num"),
     ("emergency_place_days_p90", "emergency place-days (p90)", "num"),
     ("shortage_days_mean", "days with anyone in an emergency place (mean)", "num"),
