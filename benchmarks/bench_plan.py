@@ -5,7 +5,7 @@
 Runs ``ketenplan plan-capacity nl_baseline --runs N --out DIR`` (the built-in policies fixed, myopic
 and buffer; the default process pool, one worker per core) in a subprocess and samples the summed
 resident memory of the process and its workers every 0.1 s. Like with like, the reference is the
-plain ensemble of the same size in the same session: ``ketenplan run nl_baseline --replicates 3N
+plain ensemble of the same size, timed right after on the same machine: ``ketenplan run nl_baseline --replicates 3N
 --no-placement --journeys none``; the ratio plan / run is the cost of planning (the policy hooks,
 the per-run reduction and the page) over simulating the same replicates.
 
