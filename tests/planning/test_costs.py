@@ -121,3 +121,24 @@ def test_quantities_are_per_reported_day(surge_run):
                                  sc.reception_policy, DAYS_PER_MONTH)
     assert q.shape == (c.grid.T - c.grid.start_index, len(ITEM_NAMES))
     assert (q >= 0).all()
+
+
+@pytest.mark.parametrize("resolution", ["month", "day"])
+def test_run_report_costs_match_the_key_figure(resolution):
+    """The run report's costs per month (from the stored tables) add up to the reception cost key figure,
+    and IND and municipal costs to the decisions and housed persons at their unit costs."""
+    import ketenplan
+    from ketenplan.report import costs_per_month
+
+    sc = load_scenario("nl_baseline").replace(**{"simulation.end": dt.date(2025, 8, 15), "simulation.warmup_years": 1})
+    res = ketenplan.simulate(sc, seed=3, replicates=2, backend="serial", post=[], resolution=resolution)
+    c = costs_per_month(res)
+    years = ((sc.simulation.end - sc.simulation.start).days + 1) / 365.25
+    k = res.kpi_summary().set_index("kpi")
+    occupied = (c.occupied_regular.sum() + c.occupied_emergency.sum()) / years / 1e6
+    assert occupied == pytest.approx(k.loc["reception_cost_per_year", "mean"], rel=1e-9)
+    assert len(c) == 8  # January to mid-August
+    flows = res.flows.groupby("flow", observed=True).persons.sum() / res.replicates
+    assert c.decisions.sum() == pytest.approx(flows["decisions"] * sc.costs.ind_decision, rel=1e-9)
+    assert c.housed.sum() == pytest.approx(flows["housed"] * sc.costs.municipality_housed, rel=1e-9)
+    assert (c.empty_places >= 0).all()
