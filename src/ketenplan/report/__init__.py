@@ -142,7 +142,7 @@ def costs_per_month(res: Results) -> pd.DataFrame:
     empty regular and small-scale places, IND decisions, permit holders housed, at the scenario's
     unit costs. Standby places, opening and closing and social guidance need the capacity policy's
     decisions or the housed adults, which a run does not store: ``ketenplan plan-capacity`` counts them."""
-    from ketenplan.planning.costs import unit_costs, ITEM_NAMES
+    from ketenplan.planning.costs import ITEM_NAMES, unit_costs
 
     sc = res.scenario
     per_day = res.metadata.get("resolution", "month") == "day"
