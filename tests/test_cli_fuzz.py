@@ -30,7 +30,7 @@ from ketenplan.cli import app
 runner = CliRunner(env={"COLUMNS": "80"})
 
 # commands that simulate or fit models: tiny inputs and few examples
-SLOW = {"run", "compare", "backtest", "forecast", "forecast-backtest"}
+SLOW = {"run", "compare", "backtest", "forecast", "forecast-backtest", "plan-capacity"}
 # option values forced per command so that a quick run stays small. Absurd sizes of these options
 # (replicates, sample paths, worker processes) are not drawn: an unchecked one allocates until the
 # machine runs out of memory instead of failing fast.
@@ -42,10 +42,12 @@ FORCED: dict[tuple[str, str], list[str]] = {
     ("forecast-backtest", "--countries"): ["NL", "XX", "", "NL,XX", "nl"],
     ("forecast-backtest", "--horizons"): ["1", "0", "1,99", "x", "", "-3"],
     ("run", "--backend"): ["serial", "threads", "gpu", ""], ("compare", "--backend"): ["serial", "gpu", ""],
+    ("plan-capacity", "--runs"): SMALL_INT, ("plan-capacity", "--backend"): ["serial", "threads", "gpu", ""],
 }
 # options every invocation of the command gets (so that none runs a full-size default)
 ALWAYS = {"backtest": ["--scenario"], "forecast-backtest": ["--countries", "--horizons", "--jobs"],
-          "forecast": ["--paths"], "run": ["--replicates"], "compare": ["--replicates"]}
+          "forecast": ["--paths"], "run": ["--replicates"], "compare": ["--replicates"],
+          "plan-capacity": ["--runs"]}
 PRESETS = ["nl_baseline", "nl_history"]
 
 

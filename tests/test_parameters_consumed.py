@@ -14,6 +14,7 @@ from ketenplan.engine.compile import compile_replicate
 from ketenplan.engine.results import replicate_kpis
 from ketenplan.engine.rng import replicate_key
 from ketenplan.engine.run import run_compiled
+from ketenplan.planning.costs import replicate_costs
 from ketenplan.post import selected
 from ketenplan.scenario import declared_parameters, load_scenario
 from ketenplan.scenario.usage import track
@@ -38,6 +39,7 @@ def _consume(sc, seen: set[str], post: bool = False) -> None:
                           else paths[0])
     out = run_compiled(c)
     replicate_kpis(out, t)
+    replicate_costs(out, t)  # the unit costs of plan-capacity (section costs)
     for p in selected(t, None):
         if post:
             p.run(out, t, seed)

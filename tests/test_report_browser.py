@@ -65,3 +65,32 @@ def test_reports_draw_every_figure_in_a_real_browser(tmp_path, command):
     assert len(re.findall(r'class="plotly-graph-div js-plotly-plot"', dom)) == n_figures
     assert len(re.findall(r'class="main-svg"', dom)) >= 2 * n_figures
     assert "Uncaught" not in console and "Error" not in console, console
+
+
+def test_plan_page_draws_summary_capacity_lines_and_pareto_chart(tmp_path):
+    """plan-capacity's page (P3.5): the one-screen summary, every figure drawn, the capacity lines in
+    the beds charts and the Pareto chart, with no JavaScript error."""
+    sc = tmp_path / "short.toml"
+    sc.write_text('base = "nl_baseline"\nname = "short"\n[simulation]\nend = 2025-12-31\nwarmup_years = 1\n'
+                  '[[inflow.shocks]]\nkind = "surge"\nonset = 2025-02-01\n')
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["plan-capacity", str(sc), "--runs", "2", "--backend", "serial", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    page = out / "plan.html"
+    source = page.read_text()
+    n_figures = len(re.findall(r'class="plotly-graph-div"', source))
+    assert n_figures == 1 + 3 + 1 + 3  # Pareto, beds per policy, total cost, cost items per policy
+    dom, console = render(page, tmp_path)
+    assert len(re.findall(r'class="plotly-graph-div js-plotly-plot"', dom)) == n_figures
+    assert len(re.findall(r'class="main-svg"', dom)) >= 2 * n_figures
+    assert "Uncaught" not in console and "Error" not in console, console
+    # the summary comes first and holds the beds at 90% assurance, the risk, the cost and the bottleneck
+    summary = dom[dom.index('id="summary"'):dom.index('id="policies"')]
+    for text in ("beds needed at 90% assurance", "probability of any shortage", "cost per year", "binding bottleneck"):
+        assert text in summary, text
+    # plotly drew the legends: the capacity line of each policy's beds chart and the Pareto markers
+    legends = re.findall(r'class="legendtext"[^>]*>([^<]*)<', dom)
+    assert legends.count("capacity (regular + small-scale places)") == 3
+    assert "Pareto front" in legends and any(t.endswith("(non-dominated)") for t in legends)
+    pareto = dom[dom.index('id="fig0"'):dom.index('id="fig1"')]
+    assert len(re.findall(r'class="point"', pareto)) >= 3  # one marker per policy

@@ -398,9 +398,10 @@ def _register_modules() -> None:
     from ketenplan.border import cli as border_cli
     from ketenplan.forecast import cli as forecast_cli
     from ketenplan.placement import cli as placement_cli
+    from ketenplan.planning import cli as planning_cli
     from ketenplan.solidarity import cli as solidarity_cli
 
-    for mod in (border_cli, forecast_cli, placement_cli, solidarity_cli):
+    for mod in (border_cli, forecast_cli, placement_cli, planning_cli, solidarity_cli):
         mod.register(app)
 
 

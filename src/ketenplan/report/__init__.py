@@ -136,6 +136,61 @@ def _locations(res: Results) -> go.Figure:
     return _layout(fig, "Reception occupancy by location type (mean of replicates)", "persons")
 
 
+def costs_per_month(res: Results) -> pd.DataFrame:
+    """Costs per month by partner and item, mean over replicates [EUR] (rows: months, columns: items
+    of ``planning.costs.ITEMS`` that the stored tables hold): occupied regular and emergency places,
+    empty regular and small-scale places, IND decisions, permit holders housed, at the scenario's
+    unit costs. Standby places, opening and closing and social guidance need the capacity policy's
+    decisions or the housed adults, which a run does not store: ``ketenplan plan-capacity`` counts them."""
+    from ketenplan.planning.costs import ITEM_NAMES, unit_costs
+
+    sc = res.scenario
+    per_day = res.metadata.get("resolution", "month") == "day"
+    days = pd.Series(pd.date_range(sc.simulation.start, sc.simulation.end, freq="D").to_period("M")).value_counts()
+    days.index = days.index.to_timestamp()
+    st = res.source.query(
+        "SELECT m AS date, k, avg(s) AS v FROM (SELECT replicate, date_trunc('month', date) AS m, "
+        "dimension || ':' || category AS k, sum(persons_mean) AS s FROM stocks WHERE (dimension = 'derived' AND "
+        "category = 'coa_occupancy') OR (dimension = 'location' AND category IN ('emergency', 'regular', "
+        "'small_scale')) GROUP BY ALL) GROUP BY ALL").pivot(index="date", columns="k", values="v")
+    cap = res.source.query(
+        "SELECT m AS date, resource AS k, avg(s) AS v FROM (SELECT replicate, date_trunc('month', date) AS m, resource, "
+        "sum(value) AS s FROM capacity WHERE resource IN ('reception_regular', 'reception_small_scale') GROUP BY ALL) "
+        "GROUP BY ALL").pivot(index="date", columns="k", values="v") if "capacity" in res.source.tables() else None
+    fl = _monthly_mean(res, ["decisions", "housed"])
+    st.index = pd.DatetimeIndex(st.index)
+    mult = 1.0 if per_day else days.reindex(st.index).to_numpy(float)
+    q = pd.DataFrame(index=st.index)
+    emergency = st.get("location:emergency", 0.0) * mult
+    q["occupied_regular"] = st["derived:coa_occupancy"] * mult - emergency
+    q["occupied_emergency"] = emergency
+    if cap is not None:
+        cap.index = pd.DatetimeIndex(cap.index)
+        cap = cap.reindex(st.index).fillna(0.0)
+        q["empty_places"] = ((cap.get("reception_regular", 0.0) * mult - st.get("location:regular", 0.0) * mult)
+                             .clip(lower=0.0)
+                             + (cap.get("reception_small_scale", 0.0) * mult
+                                - st.get("location:small_scale", 0.0) * mult).clip(lower=0.0))
+    fl.index = pd.DatetimeIndex(fl.index)
+    fl = fl.reindex(st.index).fillna(0.0)
+    q["decisions"] = fl.get("decisions", 0.0)
+    q["housed"] = fl.get("housed", 0.0)
+    unit = dict(zip(ITEM_NAMES, unit_costs(sc)))
+    return pd.DataFrame({k: q[k] * unit[k] for k in q.columns}, index=q.index).sort_index()
+
+
+def _costs(res: Results) -> go.Figure:
+    from ketenplan.planning.costs import ITEMS, PARTNER_LABELS
+
+    c = costs_per_month(res) / 1e6
+    labels = {i[1]: f"{PARTNER_LABELS[i[0]].split(' ')[0]}: {i[3]}" for i in ITEMS}
+    fig = go.Figure()
+    for k in c.columns:
+        fig.add_trace(go.Scatter(x=c.index, y=c[k], stackgroup="one", mode="lines", name=labels[k]))
+    return _layout(fig, "Costs per month by partner (mean of replicates)<br><sup>standby places, opening and "
+                        "closing: ketenplan plan-capacity</sup>", "EUR million per month")
+
+
 def shortage_probability(res: Results) -> pd.Series:
     """Share of replicates with anyone in an emergency place (no regular bed) on some day of each month."""
     df = res.source.query(
@@ -382,7 +437,7 @@ def _chain_figures(res: Results) -> dict[str, list[go.Figure]]:
         "P2": [],
         "P3": [_fan(res, "derived", "coa_occupancy", "COA reception occupancy, emergency included "
                     "(end of month, median and p10-p90)", lines=cap),
-               _locations(res), _shortage_probability(res),
+               _locations(res), _shortage_probability(res), _costs(res),
                _fan(res, "derived", "ind_pending", "First-instance applications without a decision"),
                _fan(res, "stage", "waiting_registration", "Waiting for registration"), _throughput(res)],
         "P4": [_departures(res), _fan(res, "derived", "without_residence",

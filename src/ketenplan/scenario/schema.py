@@ -26,6 +26,7 @@ from ketenplan.scenario.pillar4 import (CountryCooperation, Detention, Lvv, Mino
                                         WithoutResidence)
 from ketenplan.scenario.pillar5 import CircularMigration, RegularMigration, Resettlement
 from ketenplan.scenario.pillar6 import CivicIntegration, Employment, HousingMarket, Spreiding
+from ketenplan.scenario.costs import Costs
 from ketenplan.scenario.planning import ReceptionPolicy
 
 
@@ -648,6 +649,7 @@ class Scenario(_Frozen):
     housing: Housing = Field(Housing())
     reception: Reception = Field(Reception())
     reception_policy: ReceptionPolicy = Field(ReceptionPolicy())
+    costs: Costs = Field(Costs())
     levers: Levers = Field(Levers())
     placement: Placement = Field(Placement())
     solidarity: Solidarity = Field(Solidarity())
