@@ -75,10 +75,12 @@ class ThresholdPolicy:
         regular = float(run.inputs.cap_regular[day - 1])
         ordered = float(sum(n for d, n in self.cohorts if d >= day))  # in the pipeline, not yet available
         need = occupied / self.occupancy_norm + self.buffer_places
-        # places other than the regular ones (central reception, small-scale, restricted, waiting) hold
-        # their persons too: the need for regular places is what the others do not take
-        others = float(run.state.loc_stock[day - 1, [R.LOC[n] for n in
-                                                      ("central", "small_scale", "freedom_restricting")]].sum())
+        # places other than the regular ones (central reception, small-scale, restricted, and the
+        # application centre where people wait to register) hold their persons too: the need for
+        # regular places is what the others do not take (a registration queue is not relieved by
+        # regular places; its persons come to need one only once they are registered)
+        others = float(run.state.loc_stock[day - 1, [R.LOC[n] for n in (
+            "central", "small_scale", "freedom_restricting", "waiting_registration")]].sum())
         need_regular = max(need - others, 0.0)
         opened = standby = closed = 0.0
         gap = float(np.ceil(need_regular - (regular + ordered)))  # whole places
