@@ -65,6 +65,10 @@ def test_reports_draw_every_figure_in_a_real_browser(tmp_path, command):
     assert len(re.findall(r'class="plotly-graph-div js-plotly-plot"', dom)) == n_figures
     assert len(re.findall(r'class="main-svg"', dom)) >= 2 * n_figures
     assert "Uncaught" not in console and "Error" not in console, console
+    if command == "run":  # the run starts from today: the starting point beside the published figure
+        start = dom[dom.index('id="starting-point"'):]
+        start = re.sub(r"<[^>]+>", " ", start[:start.index("</table>")])
+        assert "43,201" in start and "corrected" in start and "UNHCR" in start
 
 
 def test_plan_page_draws_summary_capacity_lines_and_pareto_chart(tmp_path):
