@@ -13,7 +13,7 @@ from ketenplan._cli import Col, console, err_console, fmt_number, handle_errors,
 PLAN_OUTPUTS = ("plan_summary.csv", "beds_needed.csv", "costs_monthly.csv", "plan.html")
 
 
-def _plan_with_progress(sc, policies, runs, seed, backend, workers):
+def _plan_with_progress(sc, policies, runs, seed, backend, workers, shortage_from):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
 
@@ -25,7 +25,7 @@ def _plan_with_progress(sc, policies, runs, seed, backend, workers):
                   transient=True, disable=not err_console.is_interactive) as prog:
         task = prog.add_task(f"{len(policies)} policies", total=total)
         return plan_capacity(sc, policies, runs, seed, backend=backend, workers=workers,
-                             progress=lambda k: prog.advance(task, k))
+                             progress=lambda k: prog.advance(task, k), shortage_from_months=shortage_from)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +46,10 @@ def register(app: typer.Typer) -> None:
         backend: str = typer.Option("processes", help="serial, threads, processes (the default) or dask."),
         workers: int = typer.Option(None, "--workers", help="Worker processes or threads (default: the cores)."),
         strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
+        shortage_from: int = typer.Option(
+            12, "--shortage-from-month",
+            help="Months after the start before an emergency place-day counts as a shortage (default 12: no "
+                 "policy can add places in the first year; 0 counts from the first day)."),
     ) -> None:
         """Compare capacity policies: cost, shortage risk, beds needed at 50/80/90/95% assurance, costs
         over time per partner, and a Pareto chart of cost against risk (writes plan.html and CSVs)."""
@@ -61,6 +65,8 @@ def register(app: typer.Typer) -> None:
             raise ScenarioError(f"--runs must be at least 1, found {runs}")
         if seed is not None and seed < 0:
             raise ScenarioError(f"--seed must be an integer >= 0, found {seed}")
+        if shortage_from < 0:
+            raise ScenarioError(f"--shortage-from-month must be at least 0, found {shortage_from}")
         if workers is not None and workers < 1:
             raise ScenarioError(f"--workers must be at least 1, found {workers}")
         if backend not in BACKENDS:
@@ -74,7 +80,7 @@ def register(app: typer.Typer) -> None:
             apply_policy(sc, p)
         with leave_nothing(out):
             ensure_folder(out)
-            plan = _plan_with_progress(sc, pols, runs, seed, backend, workers)
+            plan = _plan_with_progress(sc, pols, runs, seed, backend, workers, shortage_from)
             with staged_folder(out, owned=PLAN_OUTPUTS) as stage:
                 summary = plan.summary()
                 write_csv(stage / "plan_summary.csv", summary)

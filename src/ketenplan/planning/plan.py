@@ -45,6 +45,11 @@ ASSURANCE = (0.5, 0.8, 0.9, 0.95)
 #: queues whose mean number waiting names the binding bottleneck (as the run report does)
 QUEUES = ("waiting_registration", "waiting_decision_general", "waiting_decision_safe", "dublin_waiting",
           "housing_queue")
+#: months after the start before a shortage counts against a policy: a policy that reviews twice a year
+#: and opens places six months after deciding (reception_policy defaults, C5 and L1) cannot add a place
+#: in the first year, so a shortage the chain starts with (today's occupancy above the regular places)
+#: is shared by every policy and says nothing about them
+SHORTAGE_FROM_MONTHS = 12
 #: the largest plan: policies x runs (a 10-year Dutch run takes about 0.6 s per core)
 MAX_PLAN_RUNS = 100_000
 
@@ -136,9 +141,11 @@ def apply_policy(scenario, policy: Policy):
 # ----------------------------------------------------------------------------------------------
 # one replicate, in a worker
 # ----------------------------------------------------------------------------------------------
-def reduce_replicate(out, base_cap: np.ndarray, table: pd.DataFrame | None, scenario) -> dict:
+def reduce_replicate(out, base_cap: np.ndarray, table: pd.DataFrame | None, scenario,
+                     shortage_from: int = SHORTAGE_FROM_MONTHS) -> dict:
     """What a plan keeps of one replicate: monthly peak need (COA occupancy, emergency included),
-    mean capacity, monthly quantities per cost item, and key figures."""
+    mean capacity, monthly quantities per cost item, and key figures. A shortage is an emergency
+    place-day from month ``shortage_from`` (0 = the first month) on."""
     from ketenplan.engine.policies import DAYS_PER_MONTH
     from ketenplan.engine.results import replicate_kpis
 
@@ -166,7 +173,8 @@ def reduce_replicate(out, base_cap: np.ndarray, table: pd.DataFrame | None, scen
     queues = np.array([ss[:, R.STAGE[name]].mean() for name in QUEUES])
     scal = {
         "emergency_place_days": float(emergency.sum()),
-        "shortage": float(emergency.sum() > 0),
+        "emergency_place_days_first_year": float(emergency[midx < 12].sum()),
+        "shortage": float(emergency[midx >= shortage_from].sum() > 0),
         "shortage_days": k["shortage_days"],
         "days_over_application_centre_cap": k["days_over_application_centre_cap"],
         "places_opened": float(ev["opened"].sum()),
@@ -187,8 +195,8 @@ class PlanJob:
     compiled inputs do not depend on, so the replicate is compiled once and run once per policy: the
     same compile and run as ``engine.run.run_replicate``, plus the policy's table of decisions."""
 
-    def __init__(self, scenarios: list, seed: int):
-        self.scenarios, self.seed = list(scenarios), int(seed)
+    def __init__(self, scenarios: list, seed: int, shortage_from: int = SHORTAGE_FROM_MONTHS):
+        self.scenarios, self.seed, self.shortage_from = list(scenarios), int(seed), int(shortage_from)
 
     def __call__(self, i: int, path):
         from dataclasses import replace
@@ -200,7 +208,7 @@ class PlanJob:
         from ketenplan.ensemble import replicate_seed
         from ketenplan.scenario.parameter_sets import for_replicate
 
-        scs = [for_replicate(sc, i) for sc in self.scenarios]
+        scs = [for_replicate(sc, i, self.seed) for sc in self.scenarios]  # the run's parameter draws
         c0 = compile_replicate(scs[0], replicate_key(replicate_seed(self.seed, i)), first_monthly=path)
         reduced = []
         for sc in scs:
@@ -211,7 +219,7 @@ class PlanJob:
                 table = run.hook("reception_policy").table()
             except KeyError:
                 table = None
-            reduced.append(reduce_replicate(out, np.asarray(c.inputs.cap_regular), table, sc))
+            reduced.append(reduce_replicate(out, np.asarray(c.inputs.cap_regular), table, sc, self.shortage_from))
         return i, reduced
 
 
@@ -305,6 +313,8 @@ class Plan:
     def summary(self) -> pd.DataFrame:
         """One row per policy: expected total cost with p10/p90 [EUR], cost per year [EUR/year], cost
         per partner [EUR], probability of any shortage (share of runs with at least one emergency
+        place-day from month ``meta['shortage_from_months']`` on; the first year's emergency place-days
+        are kept apart: no policy can add places in it
         place-day), emergency place-days, days over the application-centre cap, places opened and
         closed, standby places activated, the 90% Wilson interval of the shortage probability
         (``p_shortage_lo90``, ``p_shortage_hi90``: how precisely the runs pin it down), moves per person, permit holders waiting (mean), time to a
@@ -392,7 +402,8 @@ def _stack(policy: Policy, sc, got: dict[int, dict], unit: np.ndarray) -> Policy
 
 def plan_capacity(scenario, policies: list[Policy] | None = None, runs: int = 100, seed: int | None = None, *,
                   backend: str = "processes", workers: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> Plan:
+                  progress: Callable[[int], None] | None = None,
+                  shortage_from_months: int = SHORTAGE_FROM_MONTHS) -> Plan:
     """Run every policy as an ensemble of ``runs`` replicates on common random numbers (the same seed
     and inflow paths for all) and return the :class:`Plan`."""
     from ketenplan.ensemble import BACKENDS, _cpu_count, run_ensemble
@@ -409,6 +420,8 @@ def plan_capacity(scenario, policies: list[Policy] | None = None, runs: int = 10
     seed = scenario.simulation.seed if seed is None else int(seed)
     if seed < 0:
         raise ScenarioError(f"--seed must be an integer >= 0, found {seed}")
+    if not isinstance(shortage_from_months, (int, np.integer)) or shortage_from_months < 0:
+        raise ScenarioError(f"--shortage-from-month must be an integer >= 0, found {shortage_from_months!r}")
     scs = [apply_policy(scenario, p) for p in policies]
     for sc in scs:
         check_size(sc, runs, workers or _cpu_count(), backend)
@@ -422,13 +435,15 @@ def plan_capacity(scenario, policies: list[Policy] | None = None, runs: int = 10
                 got[k][i] = r
 
         step = (lambda n, g=len(group): progress(n * g)) if progress else None
-        run_ensemble(PlanJob([scs[k] for k in group], seed), range(runs), sink, backend=backend, paths=paths,
+        run_ensemble(PlanJob([scs[k] for k in group], seed, shortage_from_months), range(runs), sink, backend=backend, paths=paths,
                      workers=workers, progress=step)
     months = pd.DatetimeIndex(got[0][min(got[0])]["months"])
     done = [_stack(p, sc, g, unit_costs(sc)) for p, sc, g in zip(policies, scs, got)]
     meta = {"scenario": scenario.name, "scenario_hash": scenario.digest(), "seed": seed, "runs": runs,
             "start": str(scenario.simulation.start), "end": str(scenario.simulation.end),
             "inflow_source": scenario.inflow.source, "backend": backend,
+            "shortage_from_months": int(shortage_from_months),
+            "parameter_uncertainty": bool(scenario.simulation.parameter_uncertainty),
             "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "policies": [p.name for p in policies]}
     from ketenplan import __version__
