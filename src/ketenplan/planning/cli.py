@@ -10,7 +10,8 @@ import typer
 from ketenplan._cli import Col, console, err_console, fmt_number, handle_errors, print_table
 
 #: what plan-capacity writes into its folder (an earlier plan's files of these names are replaced)
-PLAN_OUTPUTS = ("plan_summary.csv", "beds_needed.csv", "costs_monthly.csv", "plan.html")
+PLAN_OUTPUTS = ("plan_summary.csv", "beds_needed.csv", "costs_monthly.csv", "plan.html", "optimise_trials.csv",
+                "optimise_stability.csv", "optimised_policy.toml")
 
 
 def _plan_with_progress(sc, policies, runs, seed, backend, workers, shortage_from):
@@ -26,6 +27,20 @@ def _plan_with_progress(sc, policies, runs, seed, backend, workers, shortage_fro
         task = prog.add_task(f"{len(policies)} policies", total=total)
         return plan_capacity(sc, policies, runs, seed, backend=backend, workers=workers,
                              progress=lambda k: prog.advance(task, k), shortage_from_months=shortage_from)
+
+
+def _optimise_with_progress(sc, runs, trials, max_shortage, seed, backend, workers, shortage_from):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ketenplan.planning.optimise import optimise_policy
+
+    with Progress(TextColumn("[bold]optimising[/] policies"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_interactive) as prog:
+        task = prog.add_task("trials", total=trials + 2)
+        return optimise_policy(sc, runs, trials, max_shortage, seed, backend=backend, workers=workers,
+                               shortage_from_months=shortage_from,
+                               progress=lambda done, total: prog.update(task, completed=done, total=total))
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +61,14 @@ def register(app: typer.Typer) -> None:
         backend: str = typer.Option("processes", help="serial, threads, processes (the default) or dask."),
         workers: int = typer.Option(None, "--workers", help="Worker processes or threads (default: the cores)."),
         strict: bool = typer.Option(False, "--strict", help="Plausibility warnings become errors."),
+        optimise: bool = typer.Option(
+            False, "--optimise",
+            help="Search the threshold rule's buffer, standby places and occupancy norm (Optuna TPE, common random "
+                 "numbers) for the least expected cost with P(shortage) at most --max-shortage; then plan the "
+                 "optimised policy beside the myopic and buffer policies."),
+        trials: int = typer.Option(20, "--trials", help="Policies tried by --optimise (each a plan of --runs runs)."),
+        max_shortage: float = typer.Option(0.1, "--max-shortage",
+                                           help="Highest probability of a shortage --optimise accepts (0..1)."),
         shortage_from: int = typer.Option(
             12, "--shortage-from-month",
             help="Months after the start before an emergency place-day counts as a shortage (default 12: no "
@@ -65,6 +88,12 @@ def register(app: typer.Typer) -> None:
             raise ScenarioError(f"--runs must be at least 1, found {runs}")
         if seed is not None and seed < 0:
             raise ScenarioError(f"--seed must be an integer >= 0, found {seed}")
+        if optimise and (trials < 1 or not 0.0 <= max_shortage <= 1.0):
+            raise ScenarioError(f"--trials must be at least 1 and --max-shortage lie in 0..1, found {trials} and "
+                                f"{max_shortage}")
+        if optimise and policies:
+            raise ScenarioError("--optimise plans its own policies (myopic, buffer and the optimised one): "
+                                "leave out --policies")
         if shortage_from < 0:
             raise ScenarioError(f"--shortage-from-month must be at least 0, found {shortage_from}")
         if workers is not None and workers < 1:
@@ -80,8 +109,22 @@ def register(app: typer.Typer) -> None:
             apply_policy(sc, p)
         with leave_nothing(out):
             ensure_folder(out)
+            opt = None
+            if optimise:
+                opt = _optimise_with_progress(sc, runs, trials, max_shortage, seed, backend, workers, shortage_from)
+                b = resolve_policies(["myopic", "buffer"])
+                pols = b + ([opt.chosen] if opt.chosen is not None else [])
             plan = _plan_with_progress(sc, pols, runs, seed, backend, workers, shortage_from)
             with staged_folder(out, owned=PLAN_OUTPUTS) as stage:
+                if opt is not None:
+                    import tomli_w
+
+                    write_csv(stage / "optimise_trials.csv", opt.trials)
+                    if opt.chosen is not None:
+                        write_csv(stage / "optimise_stability.csv", opt.stability)
+                        (stage / "optimised_policy.toml").write_text(
+                            f"# {opt.chosen.description}\nname = \"optimised\"\n" + tomli_w.dumps(opt.chosen.changes),
+                            encoding="utf-8")
                 summary = plan.summary()
                 write_csv(stage / "plan_summary.csv", summary)
                 write_csv(stage / "beds_needed.csv", plan.beds_needed())
@@ -97,5 +140,15 @@ def register(app: typer.Typer) -> None:
                      Col("total cost p10-p90 [EUR m]", number=True), Col("P(shortage)", number=True),
                      Col("emergency place-days", number=True), Col("beds at 90%", number=True),
                      Col("peak month", wrap=False), Col("places opened", number=True)], rows)
+        if opt is not None:
+            if opt.chosen is None:
+                best = opt.trials.sort_values("p_shortage").iloc[0]
+                console.print(f"--optimise: none of {len(opt.trials)} policies kept P(shortage) at most "
+                              f"{max_shortage:.0%}; the lowest was {best.p_shortage:.0%} (trial {int(best.trial)}); "
+                              "see optimise_trials.csv", soft_wrap=True)
+            else:
+                console.print(f"--optimise: {opt.chosen.description}; the cheapest feasible policy on "
+                              f"{opt.stable_share:.0%} of {opt.stability.seed.nunique()} other seeds "
+                              "(optimise_stability.csv, optimised_policy.toml)", soft_wrap=True)
         console.print(f"plan: [bold]{out / 'plan.html'}[/]  tables: {out}/plan_summary.csv, beds_needed.csv, "
                       "costs_monthly.csv", soft_wrap=True)

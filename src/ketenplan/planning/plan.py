@@ -313,9 +313,8 @@ class Plan:
     def summary(self) -> pd.DataFrame:
         """One row per policy: expected total cost with p10/p90 [EUR], cost per year [EUR/year], cost
         per partner [EUR], probability of any shortage (share of runs with at least one emergency
-        place-day from month ``meta['shortage_from_months']`` on; the first year's emergency place-days
-        are kept apart: no policy can add places in it
-        place-day), emergency place-days, days over the application-centre cap, places opened and
+        place-day from month ``meta['shortage_from_months']`` on: no policy can add places in the first
+        year), emergency place-days, days over the application-centre cap, places opened and
         closed, standby places activated, the 90% Wilson interval of the shortage probability
         (``p_shortage_lo90``, ``p_shortage_hi90``: how precisely the runs pin it down), moves per person, permit holders waiting (mean), time to a
         first-instance decision [weeks], peak beds at 90% assurance; ``pareto``: on the front of cost
