@@ -17,6 +17,8 @@ scenario's own capacity series.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,7 @@ class ThresholdPolicy:
     min_life_months: int
     close_lead_months: int
     start_day: int  # the first reported day: the policy acts from the first review on or after it
+    forecast_country: str | None = None  # kind 'forecast': add the forecast's extra arrivals to the need
     name: str = "reception_policy"
     #: places the policy opened and not yet closed: [day they became available (or will), places]
     cohorts: list[list[float]] = field(default_factory=list)
@@ -57,7 +60,18 @@ class ThresholdPolicy:
     @classmethod
     def from_scenario(cls, p, start_day: int) -> "ThresholdPolicy":
         return cls(p.review_months, p.occupancy_norm, p.buffer_places, p.standby_places, p.standby_lead_months,
-                   p.open_lead_months, p.min_life_months, p.close_lead_months, start_day)
+                   p.open_lead_months, p.min_life_months, p.close_lead_months, start_day,
+                   forecast_country=p.forecast_country if p.kind == "forecast" else None)
+
+    def expected_extra(self, run: "Run", day: int) -> float:
+        """Kind 'forecast': the applicants the inflow forecast expects over the next ``open_lead_months``
+        beyond those of the same number of months just observed [persons] (>= 0), with the forecast
+        made from the month before ``day`` on the data available then (``forecast_extra``)."""
+        if not self.forecast_country:
+            return 0.0
+        d = run.compiled.grid.day0 + dt.timedelta(days=day)
+        origin = (pd.Period(d, freq="M") - 1).strftime("%Y-%m")
+        return forecast_extra(self.forecast_country, origin, max(int(self.open_lead_months), 1))
 
     def _add(self, run: "Run", day: int, places: float) -> None:
         """Capacity changes by ``places`` from ``day`` on (nothing when the day is past the end)."""
@@ -74,7 +88,7 @@ class ThresholdPolicy:
         occupied = float(run.state.loc_stock[day - 1, R.locations_of("coa")].sum())
         regular = float(run.inputs.cap_regular[day - 1])
         ordered = float(sum(n for d, n in self.cohorts if d >= day))  # in the pipeline, not yet available
-        need = occupied / self.occupancy_norm + self.buffer_places
+        need = occupied / self.occupancy_norm + self.buffer_places + self.expected_extra(run, day)
         # places other than the regular ones (central reception, small-scale, restricted, and the
         # application centre where people wait to register) hold their persons too: the need for
         # regular places is what the others do not take (a registration queue is not relieved by
@@ -120,11 +134,27 @@ class ThresholdPolicy:
                                                 "standby_activated", "opened", "closed"])
 
 
+@functools.lru_cache(maxsize=512)
+def forecast_extra(country: str, origin: str, months: int) -> float:
+    """Applicants the point forecast from ``origin`` (YYYY-MM, the last month it sees) expects in the next
+    ``months`` months, less the applicants of the ``months`` months up to the origin [persons], at
+    least 0. Both from the same series (Eurostat applicants, bridged after 2019-04), so the
+    difference is the expected change of inflow a planner would have seen then."""
+    from ketenplan.forecast import forecast
+    from ketenplan.forecast import data as fdata
+
+    hist = fdata.bridged_series(fdata.normalise_country(country))
+    past = hist[hist["month"].astype(str) <= origin]["applicants"].to_numpy(float)[-months:]
+    fc = forecast(country, horizon=months, n_paths=1, seed=0, origin=origin)
+    ahead = fc.table["point"].to_numpy(float)[:months]
+    return float(max(ahead.sum() - past.sum(), 0.0))
+
+
 def policy_hooks(policy, start_day: int) -> list:
     """The hooks of a scenario's ``reception_policy`` (none for ``fixed``)."""
     if policy is None or policy.kind == "fixed":
         return []
-    if policy.kind == "threshold":
+    if policy.kind in ("threshold", "forecast"):
         return [ThresholdPolicy.from_scenario(policy, start_day)]
     raise ValueError(f"reception_policy.kind: unknown policy {policy.kind!r}")  # pragma: no cover (validated)
 

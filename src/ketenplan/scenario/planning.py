@@ -22,8 +22,10 @@ _NOTES = "nl_chain.md section 4 (COA capacity)"
 class ReceptionPolicy(_Frozen):
     """A capacity policy for regular reception places, applied by a hook month by month."""
 
-    kind: str = param("fixed", description="'fixed' (the capacity series as given) or 'threshold' (opens and closes "
-                                           "places at each review from the observed occupancy)",
+    kind: str = param("fixed", description="'fixed' (the capacity series as given), 'threshold' (opens and closes "
+                                           "places at each review from the observed occupancy) or 'forecast' (the "
+                                           "threshold rule plus the arrivals the inflow forecast expects over the "
+                                           "lead time beyond the recent ones)",
                       unit="choice", source="setting: the baseline keeps the given capacity series")
     review_months: int = param(6, ge=1, le=24, description="months between capacity decisions [months]",
                                unit="months", source=f"COA decides twice a year on scaling up or down (C5, {_NOTES})",
@@ -52,6 +54,12 @@ class ReceptionPolicy(_Frozen):
                                  unit="months",
                                  source=f"administrative agreements of 2015/16: residence at least 1 year (L3, {_NOTES})",
                                  years="2016")
+    forecast_country: str = param("NL", description="country whose inflow forecast the 'forecast' rule reads",
+                                  unit="country", source="setting: the Dutch forecast (docs/forecast.md)",
+                                  note="the extra need is the point forecast's applicants over the next "
+                                       "open_lead_months less those of the same span just observed, made at each "
+                                       "review from the data available then; assumption: all of them still need a "
+                                       "bed when the places open (stays exceed the lead time)")
     close_lead_months: int = param(3, ge=0, le=24, description="time from the decision to close places [months]",
                                    unit="months",
                                    source="assumption: one quarter of notice to residents and the municipality",
@@ -60,6 +68,6 @@ class ReceptionPolicy(_Frozen):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        if v not in ("fixed", "threshold"):
-            raise ValueError(f"expected 'fixed' or 'threshold', found {v!r}")
+        if v not in ("fixed", "threshold", "forecast"):
+            raise ValueError(f"expected 'fixed', 'threshold' or 'forecast', found {v!r}")
         return v
