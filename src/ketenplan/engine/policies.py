@@ -140,13 +140,20 @@ def forecast_extra(country: str, origin: str, months: int) -> float:
     ``months`` months, less the applicants of the ``months`` months up to the origin [persons], at
     least 0. Both from the same series (Eurostat applicants, bridged after 2019-04), so the
     difference is the expected change of inflow a planner would have seen then."""
-    from ketenplan.forecast import forecast
     from ketenplan.forecast import data as fdata
+    from ketenplan.forecast import forecast
+    from ketenplan.forecast.api import last_month
 
+    # a review after the last data month (a run into the future) sees the data up to that month; the
+    # months between it and the review are the forecast's too
+    o = min(pd.Period(origin, freq="M"), pd.Period(last_month(country), freq="M"))
+    gap = (pd.Period(origin, freq="M") - o).n
     hist = fdata.bridged_series(fdata.normalise_country(country))
-    past = hist[hist["month"].astype(str) <= origin]["applicants"].to_numpy(float)[-months:]
-    fc = forecast(country, horizon=months, n_paths=1, seed=0, origin=origin)
-    ahead = fc.table["point"].to_numpy(float)[:months]
+    known = hist[hist["month"].astype(str) <= str(o)]["applicants"].to_numpy(float)
+    fc = forecast(country, horizon=gap + months, n_paths=1, seed=0, origin=str(o))
+    series = np.concatenate([known, fc.table["point"].to_numpy(float)[:gap + months]])
+    ahead = series[len(series) - months:]
+    past = series[len(series) - 2 * months:len(series) - months]
     return float(max(ahead.sum() - past.sum(), 0.0))
 
 
