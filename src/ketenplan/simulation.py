@@ -79,13 +79,17 @@ def forecast_paths(scenario: Scenario, seed: int, n: int) -> list[np.ndarray]:
     sub = monthly_persons(scenario.inflow.subsequent.per_year, scenario.inflow.subsequent.monthly, grid,
                           np.array(scenario.inflow.monthly_profile))
     wide = df.pivot(index="month", columns="path", values="applicants").sort_index()
+    given = monthly_persons(scenario.inflow.first.per_year, scenario.inflow.first.monthly, grid,
+                            np.array(scenario.inflow.monthly_profile))
     out = []
     for p in range(n):
-        v = wide[p].to_numpy(float)
-        if horizon < len(months):  # beyond the horizon: the path's last forecast year, repeated
-            last = v[max(horizon - 12, 0):horizon]
-            v = np.concatenate([v, np.resize(last, len(months) - horizon)])
-        out.append(np.maximum(v[: len(months)] - sub, 0.0))
+        v = np.maximum(wide[p].to_numpy(float)[:horizon] - sub[:horizon], 0.0)
+        if horizon < len(months):
+            if scenario.forecast.after_horizon == "hold":  # the path's last forecast year, repeated
+                v = np.concatenate([v, np.resize(v[max(horizon - 12, 0):horizon], len(months) - horizon)])
+            else:  # the scenario's given first applications
+                v = np.concatenate([v, given[horizon:]])
+        out.append(v[: len(months)])
     return out
 
 

@@ -587,12 +587,12 @@ def relative_difference(a: float, b: float) -> float:
 
 
 def small_scenario(**changes):
-    """The baseline shortened to two years from an empty chain without warm-up, with one replicate
+    """The baseline shortened to two years from an empty chain without warm-up, with the given inflow, one replicate
     and without the placement post-processor (tests that need it switch it on)."""
     from ketenplan.scenario import load_scenario
 
     base = load_scenario("nl_baseline")
     ch = {"simulation.start": dt.date(2025, 1, 1), "simulation.end": dt.date(2026, 12, 31),
-          "simulation.initial_state": "empty", "simulation.warmup_years": 0, "simulation.replicates": 1, "placement.enabled": False}
+          "simulation.initial_state": "empty", "simulation.warmup_years": 0, "inflow.source": "given", "simulation.replicates": 1, "placement.enabled": False}
     ch.update(changes)
     return base.replace(**ch)

@@ -108,13 +108,21 @@ def test_forecast_paths_beyond_their_horizon_repeat_their_last_forecast_year():
     from ketenplan.simulation import forecast_paths
 
     sc = small(**{"inflow.source": "forecast", "simulation.end": dt.date(2028, 12, 31),
-                  "forecast.horizon_months": 12})
+                  "forecast.horizon_months": 12, "forecast.after_horizon": "hold"})
     paths = forecast_paths(sc, 3, 4)
     # grid from 2025-01, origin 2024-12: months 1..12 forecast, then the 2025 months again, every year
     for p in paths:
         assert len(p) == 48
         assert np.allclose(p[12:24], p[:12]) and np.allclose(p[36:48], p[:12])
     assert len({round(float(p[:12].sum())) for p in paths}) == 4  # each path its own level
+    # the default after the horizon: the scenario's given first applications, the same in every path
+    given = forecast_paths(sc.replace(**{"forecast.after_horizon": "given"}), 3, 4)
+    from ketenplan.engine.compile import monthly_persons, time_grid
+
+    expected = monthly_persons(sc.inflow.first.per_year, sc.inflow.first.monthly, time_grid(sc),
+                               np.array(sc.inflow.monthly_profile))
+    for p, h in zip(given, paths):
+        assert np.allclose(p[:12], h[:12]) and np.allclose(p[12:], expected[12:])
 
 
 def test_inflow_from_forecast_gives_one_replicate_per_sample_path():

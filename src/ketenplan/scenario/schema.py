@@ -146,8 +146,10 @@ class Inflow(_Frozen):
 
     source: Literal["given", "forecast"] = param(
         "given", description="given: the streams below; forecast: first applications from the inflow forecast, "
-                             "one replicate per sample path", unit="switch",
-        source="setting: given (the forecast-driven inflow is a choice; see docs/forecast.md)")
+                             "one replicate per sample path (for forecast.horizon_months, then forecast.after_horizon)",
+        unit="switch",
+        source="setting: given (the forecast's 12-month totals are not calibrated yet: docs/forecast.md, "
+               "'Sample paths as a year's inflow')")
     forecast_country: str = param("NL", description="country of the forecast series (source = forecast)",
                                   unit="Eurostat country code", source="setting: the Netherlands")
     monthly_profile: tuple[float, ...] = param(
@@ -475,6 +477,13 @@ class Forecast(_Frozen):
                                      "uncertainty without compounding errors the backtest never scored (with 24 "
                                      "months the Dutch p90 of the second year's total is 537,000 applicants)",
                                 years="2012-2019 (backtest)")
+    after_horizon: Literal["given", "hold"] = param(
+        "given", description="first applications after the horizon: 'given' (the scenario's inflow.first) or "
+                             "'hold' (each path repeats its last forecast year)",
+        unit="switch", source="setting: the forecast where it is calibrated, the planning assumption after it",
+        note="'given' keeps the forecast's uncertainty to the months where its intervals are calibrated and "
+             "plans the later years on the scenario's level; 'hold' carries each path's level on, which with "
+             "the calibrated Dutch intervals puts the upper paths far above anything observed")
 
 
 EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
