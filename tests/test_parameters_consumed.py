@@ -57,7 +57,7 @@ def test_no_declared_parameter_is_dead():
                         "inflow.shocks": [{"kind": "surge", "onset": D}]}),
         base.replace(**{"inflow.source": "forecast", "placement.enabled": False}),
         base.replace(**{"simulation.initial_state": "empty", "decision_capacity.pooling": "per_track", "circular.group": "maghreb",
-                        "reception_policy.kind": "forecast", "reception_policy.standby_places": 2000,
+                        "reception_policy.kind": "forecast", "decision_policy.kind": "threshold", "reception_policy.standby_places": 2000,
                         "circular.places_per_year": 500}),
     ]
     seen: set[str] = set()

@@ -104,3 +104,31 @@ def test_closes_only_places_past_their_minimum_life():
         assert r.closed <= opened.opened[available <= r.day - life].sum() + 1e-9
     # back to the scenario's own capacity once the surge is over
     assert run.inputs.cap_regular[-1] == c.inputs.cap_regular[-1]
+
+
+def test_hiring_adds_ind_capacity_after_lead_and_training_and_sees_only_the_past():
+    surge = [{"kind": "surge", "onset": SURGE}]
+    c0, fixed = _run(**{"inflow.shocks": surge})
+    c, hired = _run(**{"inflow.shocks": surge, "decision_policy.kind": "threshold"})
+    desk = R.DESK["ind_general"]
+    t = hired.hook("decision_policy").table()
+    assert (t.hired > 0).any()
+    wait = int(round((3 + 9) * DAYS_PER_MONTH))  # lead_months + training_months (P14)
+    base = c.inputs.desk_cap[desk]
+    added = hired.inputs.desk_cap[desk] - base
+    # every hire decides exactly from lead + training after its review, and adds what the table says
+    for r in t[t.hired > 0].itertuples():
+        assert r.deciding_from == r.day + wait
+    expected = np.zeros_like(added)
+    for r in t[t.hired > 0].itertuples():
+        expected[int(r.deciding_from):] += r.hired / 7.0
+    assert np.allclose(added, expected)
+    # a hire follows a stock above target_weeks of capacity, at most max_growth of the capacity
+    h = t[t.hired > 0]
+    assert (h.ind_pending / 26.0 > h.capacity_per_week + h.in_training).all()
+    assert (h.hired <= 0.25 * h.capacity_per_week + 1e-9).all()
+    # before the first hired capacity decides, the two runs are the same; afterwards the stock is lower
+    first = int(h.deciding_from.min())
+    assert np.array_equal(fixed.state.stage_stock[:first], hired.state.stage_stock[:first])
+    pend = lambda run: R.derived_stock("ind_pending", run.state.stage_stock, run.state.loc_stock)  # noqa: E731
+    assert pend(hired)[-1] < pend(fixed)[-1]

@@ -197,6 +197,7 @@ class Compiled:
     group_names: tuple[str, ...] = ()
     housing: dict = field(default_factory=dict)  # the housing task hook's settings
     policy: object = None  # the scenario's reception_policy (engine.policies)
+    decision_policy: object = None  # the scenario's decision_policy (engine.policies.HiringPolicy)
     start: object = None  # engine.snapshot.Snapshot: the carried cases of a run that starts from history
 
     @property
@@ -809,6 +810,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     shares = np.array([g.share for g in sc.groups])
     mean_rate = float(np.dot(shares / shares.sum(), grant_rate))
     out.policy = sc.reception_policy
+    out.decision_policy = sc.decision_policy
     out.housing = dict(given={t.period: t.value for t in sc.housing.tasks}, scale=sc.housing.task_scale,
                        realisation_rate=sc.housing.realisation_rate, rule=sc.housing.task_rule,
                        initial_expected=exp_persons * mean_rate * (1 - sc.dublin.share),

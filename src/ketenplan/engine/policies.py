@@ -157,11 +157,60 @@ def forecast_extra(country: str, origin: str, months: int) -> float:
     return float(max(ahead.sum() - past.sum(), 0.0))
 
 
-def policy_hooks(policy, start_day: int) -> list:
-    """The hooks of a scenario's ``reception_policy`` (none for ``fixed``)."""
+@dataclass
+class HiringPolicy:
+    """Hire IND decision capacity when the first-instance stock exceeds ``target_weeks`` of capacity
+    (``scenario.planning.DecisionPolicy``); sees only the state before the review day."""
+
+    review_months: int
+    target_weeks: float
+    lead_months: int
+    training_months: int
+    max_growth: float
+    start_day: int
+    name: str = "decision_policy"
+    cohorts: list[list[float]] = field(default_factory=list)  # [day it decides from, decisions/week]
+    book: list[tuple] = field(default_factory=list)
+    _months_seen: int = 0
+
+    @classmethod
+    def from_scenario(cls, p, start_day: int) -> "HiringPolicy":
+        return cls(p.review_months, p.target_weeks, p.lead_months, p.training_months, p.max_growth, start_day)
+
+    def __call__(self, run: "Run", day: int) -> None:
+        if day < self.start_day or day == 0:
+            return
+        self._months_seen += 1
+        if (self._months_seen - 1) % self.review_months:
+            return
+        desk = R.DESK["ind_general"]
+        st = run.state
+        pending = float(R.derived_stock("ind_pending", st.stage_stock[day - 1:day], st.loc_stock[day - 1:day])[0])
+        weekly = float(run.inputs.desk_cap[desk, day - 1]) * 7.0
+        training = float(sum(n for d, n in self.cohorts if d >= day))
+        need = pending / self.target_weeks
+        hire = min(max(need - weekly - training, 0.0), self.max_growth * weekly)
+        at = day + int(round((self.lead_months + self.training_months) * DAYS_PER_MONTH))
+        if hire > 0:
+            self.cohorts.append([at, hire])
+            if at < run.T:
+                run.inputs.desk_cap[desk, at:] += hire / 7.0
+        self.book.append((day, pending, weekly, training, hire, at))
+
+    def table(self) -> pd.DataFrame:
+        """One row per review: day, IND first-instance stock [persons], capacity [decisions/week], capacity
+        in training, hired [decisions/week], the day the hired capacity decides from."""
+        return pd.DataFrame(self.book, columns=["day", "ind_pending", "capacity_per_week", "in_training", "hired",
+                                                "deciding_from"])
+
+
+def policy_hooks(policy, start_day: int, decision=None) -> list:
+    """The hooks of a scenario's ``reception_policy`` (none for ``fixed``) and ``decision_policy``."""
+    hooks = [HiringPolicy.from_scenario(decision, start_day)] if decision is not None and \
+        decision.kind == "threshold" else []
     if policy is None or policy.kind == "fixed":
-        return []
+        return hooks
     if policy.kind in ("threshold", "forecast"):
-        return [ThresholdPolicy.from_scenario(policy, start_day)]
+        return [ThresholdPolicy.from_scenario(policy, start_day)] + hooks
     raise ValueError(f"reception_policy.kind: unknown policy {policy.kind!r}")  # pragma: no cover (validated)
 

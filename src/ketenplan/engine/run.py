@@ -36,7 +36,8 @@ class ReplicateOutput:
         c = self.compiled
         kept = Compiled(grid=c.grid, half_labels=c.half_labels, inputs=None,
                         case={k: _narrow(v) for k, v in c.case.items()}, scalars=c.scalars,
-                        group_names=c.group_names, housing=c.housing, policy=c.policy)
+                        group_names=c.group_names, housing=c.housing, policy=c.policy,
+                        decision_policy=c.decision_policy)
         return replace(self, compiled=kept, case={k: _narrow(v) for k, v in self.case.items()})
 
 
@@ -48,7 +49,7 @@ def default_hooks(c: Compiled) -> list:
     """The hooks every run has: the housing task, then the scenario's capacity policy (if any)."""
     from ketenplan.engine.policies import policy_hooks
 
-    return [HousingTask(**c.housing)] + policy_hooks(c.policy, c.grid.start_index)
+    return [HousingTask(**c.housing)] + policy_hooks(c.policy, c.grid.start_index, c.decision_policy)
 
 
 def output_of(run: Run, check: bool = True) -> ReplicateOutput:

@@ -39,7 +39,7 @@ from ketenplan.planning.costs import ITEM_NAMES, ITEMS, PARTNERS, month_index, m
 log = logging.getLogger(__name__)
 
 #: the scenario sections a policy may change (nothing that changes which cases arrive)
-POLICY_SECTIONS = ("reception_policy", "reception", "costs", "decision_capacity")
+POLICY_SECTIONS = ("reception_policy", "decision_policy", "reception", "costs", "decision_capacity")
 #: assurance levels of the beds needed [share of runs whose monthly peak need is covered]
 ASSURANCE = (0.5, 0.8, 0.9, 0.95)
 #: queues whose mean number waiting names the binding bottleneck (as the run report does)
@@ -212,7 +212,7 @@ class PlanJob:
         c0 = compile_replicate(scs[0], replicate_key(replicate_seed(self.seed, i)), first_monthly=path)
         reduced = []
         for sc in scs:
-            c = replace(c0, policy=sc.reception_policy)
+            c = replace(c0, policy=sc.reception_policy, decision_policy=sc.decision_policy)
             run = Run.start(c, default_hooks(c), replicate=i).finish()
             out = output_of(run)
             try:
@@ -229,7 +229,7 @@ def compile_groups(scenarios: list) -> list[list[int]]:
     groups: dict[str, list[int]] = {}
     for k, sc in enumerate(scenarios):
         d = sc.to_dict()
-        for key in ("reception_policy", "costs", "name", "description"):
+        for key in ("reception_policy", "decision_policy", "costs", "name", "description"):
             d.pop(key, None)
         groups.setdefault(json.dumps(d, sort_keys=True, default=str), []).append(k)
     return list(groups.values())

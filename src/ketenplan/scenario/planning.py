@@ -71,3 +71,43 @@ class ReceptionPolicy(_Frozen):
         if v not in ("fixed", "threshold", "forecast"):
             raise ValueError(f"expected 'fixed', 'threshold' or 'forecast', found {v!r}")
         return v
+
+
+class DecisionPolicy(_Frozen):
+    """A hiring policy for the IND's asylum decision capacity (P3.4, P3.5), applied by a hook: at each
+    review, when the first-instance stock would take longer than ``target_weeks`` to decide at the
+    current capacity (plus what is being trained), capacity is hired for the excess, up to
+    ``max_growth`` of the current capacity per review; it decides from ``lead_months`` +
+    ``training_months`` after the review on and stays (no dismissals within the horizon). The IND is
+    charged per decision (``costs``), so hired capacity costs through the decisions it makes."""
+
+    kind: str = param("fixed", description="'fixed' (the decision capacity series as given) or 'threshold' (hires "
+                                           "when the stock exceeds target_weeks of capacity)",
+                      unit="choice", source="setting: the baseline keeps the given capacity series")
+    review_months: int = param(6, ge=1, le=24, description="months between hiring decisions [months]",
+                               unit="months", source="assumption: the half-yearly cycle of the chain's production "
+                                                     "forecasts (MPP), as COA's capacity decisions (C5)",
+                               note="the IND plans its capacity on the same multi-year production forecast")
+    target_weeks: float = param(26.0, gt=0, description="stock the IND may hold, in weeks of capacity [weeks]",
+                                unit="weeks", source="statutory decision period of 6 months (P4): a stock larger "
+                                                     "than 26 weeks of capacity cannot be decided in time",
+                                years="2015-2024")
+    lead_months: int = param(3, ge=0, le=24, description="time from the decision to hire to a new employee's start "
+                                                         "[months]", unit="months",
+                             source="assumption: three months of recruitment",
+                             note="no published figure; the training time below dominates")
+    training_months: int = param(9, ge=0, le=36, description="training before new asylum staff decide [months]",
+                                 unit="months", source="IND: new asylum staff decide after a training of more than "
+                                                       "nine months (P14, nl_chain.md)", years="2022")
+    max_growth: float = param(0.25, gt=0, le=5, description="most capacity hired per review, as a share of the "
+                                                            "current capacity [-]", unit="share",
+                              source="assumption: a quarter of the capacity per half-year",
+                              note="the IND raised its output from ~28,000 (2022, P13) to ~35,000 decisions (2023, "
+                                   "P15), a quarter in a year; faster growth needs trainers the IND does not have")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in ("fixed", "threshold"):
+            raise ValueError(f"expected 'fixed' or 'threshold', found {v!r}")
+        return v

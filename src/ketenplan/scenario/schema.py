@@ -27,7 +27,7 @@ from ketenplan.scenario.pillar4 import (CountryCooperation, Detention, Lvv, Mino
 from ketenplan.scenario.pillar5 import CircularMigration, RegularMigration, Resettlement
 from ketenplan.scenario.pillar6 import CivicIntegration, Employment, HousingMarket, Spreiding
 from ketenplan.scenario.costs import Costs
-from ketenplan.scenario.planning import ReceptionPolicy
+from ketenplan.scenario.planning import DecisionPolicy, ReceptionPolicy
 
 
 class Nareis(_Frozen):
@@ -658,6 +658,7 @@ class Scenario(_Frozen):
     housing: Housing = Field(Housing())
     reception: Reception = Field(Reception())
     reception_policy: ReceptionPolicy = Field(ReceptionPolicy())
+    decision_policy: DecisionPolicy = Field(DecisionPolicy())
     costs: Costs = Field(Costs())
     levers: Levers = Field(Levers())
     placement: Placement = Field(Placement())
