@@ -15,6 +15,8 @@ gets its own uniform, and the kernel compares it with the month's probability (l
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,6 +69,37 @@ B_ = R.BRANCH
     "appeal_outcome", "after_term", "lvv_choice", "lvv_outcome", "detention_outcome", "departure_type",
     "regular_outcome"))
 LATE_DECISION, LATE_DEPARTURE = R.LATE["decision"], R.LATE["departure"]
+
+
+# ----------------------------------------------------------------------------------------------
+# tables that do not depend on the replicate's key: built once per scenario
+# ----------------------------------------------------------------------------------------------
+_SCENARIO_TABLES: dict[int, tuple[weakref.ref, dict]] = {}
+_SCENARIOS_KEPT = 4  # the scenarios whose tables are kept (an ensemble runs one; a comparison a few)
+
+
+def _per_scenario(sc: Scenario, what: tuple, build):
+    """``build()`` once per scenario object and ``what``; later calls return the kept value.
+
+    A scenario is frozen, so what it determines cannot change while the object lives; the entry
+    is keyed by the object's identity and dropped when the object is collected (or when more
+    than a few scenarios are in use). A view that records what it reads (``scenario.usage``)
+    cannot be referenced weakly and is never cached, so its reads are always recorded. Callers
+    must not change the value: hand out copies of arrays."""
+    try:
+        ref = weakref.ref(sc)
+    except TypeError:
+        return build()
+    entry = _SCENARIO_TABLES.get(id(sc))
+    if entry is None or entry[0]() is not sc:
+        while len(_SCENARIO_TABLES) >= _SCENARIOS_KEPT:
+            _SCENARIO_TABLES.pop(next(iter(_SCENARIO_TABLES)))
+        entry = (ref, {})
+        _SCENARIO_TABLES[id(sc)] = entry
+    tables = entry[1]
+    if what not in tables:
+        tables[what] = build()
+    return tables[what]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -261,6 +294,57 @@ def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, e
             idx += 1
             c += 1
     return size[:c], kids[:c], day[:c], keys[:c]
+
+
+def _day_order(arrival: np.ndarray, ckey: np.ndarray) -> np.ndarray:
+    """The cases' order by arrival day, then identity: ``np.lexsort((ckey, arrival))``. The parts'
+    cases come in increasing identity (part, then month, then index), so a stable counting sort by
+    day gives that order in linear time; otherwise the general sort."""
+    order = _counting_order(np.asarray(arrival, np.int64), np.asarray(ckey, np.uint64))
+    return order if order is not None else np.lexsort((ckey, arrival))
+
+
+@njit(cache=True, nogil=True)
+def _counting_order(arrival, ckey):
+    n = arrival.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    lo = arrival.min()
+    if lo < 0 or arrival.max() > 1 << 24:
+        return None
+    for i in range(1, n):
+        if ckey[i] <= ckey[i - 1]:
+            return None  # identities not strictly increasing: the general sort
+    start = np.zeros(arrival.max() + 2, np.int64)
+    for i in range(n):
+        start[arrival[i] + 1] += 1
+    for d in range(1, start.shape[0]):
+        start[d] += start[d - 1]
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[start[arrival[i]]] = i
+        start[arrival[i]] += 1
+    return order
+
+
+def _arrival_years(grid: TimeGrid, arrival: np.ndarray) -> np.ndarray:
+    """Calendar year of each case's arrival day (day index from ``grid.day0``; a case not arrived
+    yet, day -1, counts as day 0)."""
+    day = np.maximum(arrival, 0)
+    if day.size and int(day.max()) >= grid.T:
+        return _years_of_days(grid.day0, day)
+    return _grid_years(grid)[day]
+
+
+@functools.lru_cache(maxsize=8)
+def _grid_years(grid: TimeGrid) -> np.ndarray:
+    y = _years_of_days(grid.day0, np.arange(grid.T, dtype=np.int64))
+    y.setflags(write=False)
+    return y
+
+
+def _years_of_days(day0: dt.date, day: np.ndarray) -> np.ndarray:
+    return (np.datetime64(day0, "D") + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
 
 
 # indices of the scalar parameters of _draw_cases
@@ -494,7 +578,16 @@ def resettlement_monthly(sc: Scenario, grid: TimeGrid) -> np.ndarray:
 def inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None = None):
     """The inflow's parts: ``[(part, stream, expected persons per grid month, group-mix index)]``.
     Mix 0 is the scenario's groups (by arrival year where the groups give yearly shares); mix k + 1
-    is shock k's ``group_shares``; the circular-migration places carry their group (mix -1)."""
+    is shock k's ``group_shares``; the circular-migration places carry their group (mix -1).
+    Also returns the expected first applications [persons per grid month]. Without
+    ``first_monthly`` the parts depend on the scenario only and are built once per scenario."""
+    if first_monthly is not None:
+        return _inflow_parts(sc, grid, first_monthly)
+    parts, exp_first = _per_scenario(sc, ("inflow_parts", grid), lambda: _inflow_parts(sc, grid, None))
+    return [(p, c, np.array(e, copy=True), m) for p, c, e, m in parts], np.array(exp_first, copy=True)
+
+
+def _inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None):
     profile = np.array(sc.inflow.monthly_profile)
     exp_first = first_monthly if first_monthly is not None else monthly_persons(
         sc.inflow.first.per_year, sc.inflow.first.monthly, grid, profile)
@@ -535,10 +628,20 @@ def group_mix_rows(sc: Scenario, mix: np.ndarray, years: np.ndarray) -> tuple[np
     """Cumulative group mixes and each case's row: mix 0 (the scenario's groups) has a row per arrival
     year (``shares_by_year`` where the groups give them, else ``share``); shock k's mix (k + 1) one
     row; cases of mix -1 (circular migration) get row 0 and carry their own group."""
+    y0 = int(years.min()) if years.size else 2000
+    y1 = int(years.max()) if years.size else y0
+    cum = _per_scenario(sc, ("group_mix", y0, y1), lambda: _group_mix_table(sc, y0, y1)).copy()
+    n_years = y1 - y0 + 1
+    row = np.where(mix > 0, n_years + mix - 1, years - y0)
+    return cum, np.where(mix < 0, 0, row).astype(np.int64)
+
+
+def _group_mix_table(sc: Scenario, y0: int, y1: int) -> np.ndarray:
+    """The cumulative group mixes of :func:`group_mix_rows`: a row per arrival year ``y0`` .. ``y1``,
+    then one per shock."""
     names = [g.name for g in sc.groups]
     base = np.array([g.share for g in sc.groups], np.float64)
-    y0 = int(years.min()) if years.size else 2000
-    span = np.arange(y0, (int(years.max()) if years.size else y0) + 1)
+    span = np.arange(y0, y1 + 1)
     rows = []
     for y in span:
         v = np.array([g.shares_by_year.get(int(y), np.nan) for g in sc.groups], np.float64)
@@ -549,15 +652,19 @@ def group_mix_rows(sc: Scenario, mix: np.ndarray, years: np.ndarray) -> tuple[np
         rows.append(v / v.sum())
     cum = np.cumsum(np.vstack(rows), axis=1)
     cum[:, -1] = 1.0 + 1e-12
-    row = np.where(mix > 0, len(span) + mix - 1, years - y0)
-    return cum, np.where(mix < 0, 0, row).astype(np.int64)
+    return cum
 
 
 def late_tables(sc: Scenario, grid: TimeGrid) -> np.ndarray:
     """The late branches' cumulative probabilities by month and row ([late, month, row, successor]):
     the decision (grant, else rejection) at the group's grant rate of the decision year, unaccompanied
     minors at theirs; the departure route (independent, forced, without supervision) by group, moved
-    by the country-cooperation lever (and a circular-migration deal) from its start, after its lag."""
+    by the country-cooperation lever (and a circular-migration deal) from its start, after its lag.
+    Built once per scenario (a copy each call: a run's hooks may change theirs)."""
+    return _per_scenario(sc, ("late_tables", grid), lambda: _late_tables(sc, grid)).copy()
+
+
+def _late_tables(sc: Scenario, grid: TimeGrid) -> np.ndarray:
     from ketenplan.returns.cooperation import apply_change, ramp
     from ketenplan.scenario.pillar4 import GroupReturn
 
@@ -628,7 +735,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         strm.append(np.full(s.shape[0], code, np.int8)), mixes.append(np.full(s.shape[0], mix, np.int64))
     size, children, arrival = np.concatenate(sizes), np.concatenate(kids), np.concatenate(days)
     ckey, stream, mix = np.concatenate(keys), np.concatenate(strm), np.concatenate(mixes)
-    order = np.lexsort((ckey, arrival))  # by day, then identity: the order never depends on other parts
+    order = _day_order(arrival, ckey)  # by day, then identity: the order never depends on other parts
     size, children, arrival, ckey, stream, mix = (a[order] for a in (size, children, arrival, ckey, stream, mix))
     n_primary = size.shape[0]
 
@@ -672,8 +779,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     n = size.shape[0]
 
     # ---- nationality group mixes by part and arrival year ----
-    day0 = np.datetime64(grid.day0, "D")
-    arr_year = (day0 + np.maximum(arrival, 0).astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
+    arr_year = _arrival_years(grid, arrival)
     cum_mix, mixrow = group_mix_rows(sc, mix, arr_year)
     names = [g.name for g in sc.groups]
     circ = mix == -1
