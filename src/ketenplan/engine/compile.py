@@ -359,9 +359,8 @@ def _years_of_days(day0: dt.date, day: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _dd(key, purpose, ck, dspec, row):
-    return G.duration_days(key, purpose, ck, int(dspec[row, 0]), dspec[row, 1], dspec[row, 2], dspec[row, 3],
-                           dspec[row, 4])
+def _dd(key, purpose, ck, dspec, dconst, row):
+    return G.spec_days(key, purpose, ck, dspec, dconst, row)
 
 
 #: Registry-derived numbers reach the compiled draws as an array (``ix``), not as globals that numba
@@ -413,6 +412,7 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
     TRACK_SAFE = ix[27]
     TRACK_SAFE_THIRD = ix[28]
     n_groups = grant_rate.shape[0]
+    dconst = G.duration_constants(dspec)
     for i in range(ckey.shape[0]):
         k = ckey[i]
         s = stream[i]
@@ -437,7 +437,7 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
             branch[i, BR_ARRIVAL] = 2
             granted = u_grant < regular_grant[s - STREAM_LABOUR0]
             branch[i, BR_REGULAR_OUTCOME] = (2 if group_in[i] >= 0 else 0) if granted else 1
-            dur[i, DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, D_REGULAR0 + s - STREAM_LABOUR0), 1)
+            dur[i, DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, dconst, D_REGULAR0 + s - STREAM_LABOUR0), 1)
             continue
         if s == STREAM_RESETTLEMENT or s == STREAM_NAREIS:
             track[i] = TRACK_NONE
@@ -482,10 +482,10 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
         # the national procedure (a lapsed Dublin claim or a substantive procedure after all: general track)
         repeat_no_chance = s == STREAM_SUBSEQUENT and not expect_grant and par[PAR_NO_HEARING] > 0
         if tr == TRACK_SAFE:
-            proc = _dd(key, P_SAFE, k, dspec, D_SAFE)
+            proc = _dd(key, P_SAFE, k, dspec, dconst, D_SAFE)
         else:
-            rvt = 0 if (par[PAR_LEGAL_AID] > 0 and expect_grant) else _dd(key, P_RVT, k, dspec, D_RVT)
-            proc = rvt + _dd(key, P_AA, k, dspec, D_AA)
+            rvt = 0 if (par[PAR_LEGAL_AID] > 0 and expect_grant) else _dd(key, P_RVT, k, dspec, dconst, D_RVT)
+            proc = rvt + _dd(key, P_AA, k, dspec, dconst, D_AA)
         if repeat_no_chance:
             proc = 1  # decided without a hearing
         dur[i, DUR_PROCEDURE] = max(proc, 1)
@@ -527,6 +527,7 @@ def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
     """Family members who may follow each case once it is granted (endogenous nareis): a keyed
     Poisson count per sponsor (ratio x persons) and the lag after the permit [days]."""
     n = ckey.shape[0]
+    dconst = G.duration_constants(dspec)
     count = np.zeros(n, np.int64)
     lag = np.zeros(n, np.int64)
     for i in range(n):
@@ -534,7 +535,7 @@ def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
             continue
         count[i] = G.poisson_ppf(G.uniforms4(key, P_NAREIS_COUNT, ckey[i], 0)[0], ratio * size[i])
         if count[i] > 0:
-            lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, D_NAREIS_LAG)
+            lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, dconst, D_NAREIS_LAG)
     return count, lag
 
 
@@ -811,7 +812,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         lo_.durable * d_s[0], det.verified_departure_share, minors.adequate_reception_share,
         minors.return_requires_adequate_reception, minors.age_split[0], minors.age_split[1],
         sc.resettlement.direct_placement, sc.inflow.nareis.share_to_sponsor_home]
-    dur = np.zeros((n, len(R.DURATION_SLOTS)), np.int64)
+    dur = np.zeros((n, len(R.DURATION_SLOTS)), np.int32)
     branch = np.zeros((n, len(R.BRANCH_SLOTS)), np.int8)
     late_u = np.zeros((n, len(R.LATE_SLOTS)), np.float64)
     group = np.zeros(n, np.int64)

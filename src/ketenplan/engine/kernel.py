@@ -30,7 +30,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ketenplan.engine import registry as R
-from ketenplan.engine.rng import duration_days
+from ketenplan.engine.rng import duration_constants, spec_days
 
 # ---- constants derived from the registry (numba reads module globals as compile-time constants) ----
 N_STAGE = len(R.STAGES)
@@ -236,6 +236,7 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
     ACT_LEAVE = kc[KC_ACT_LEAVE]
     MOVE_ALWAYS = kc[KC_MOVE_ALWAYS]
     MOVE_POL = kc[KC_MOVE_POL]
+    dconst = duration_constants(dspec)  # the stays' gamma constants, once per call
 
     def warm(i):
         # prefetch the entries of case i that its next move reads or writes (no effect on results)
@@ -370,8 +371,7 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
                 else:
                     sp = slot_spec[k]
                     if sp >= 0:  # drawn now, keyed by purpose and case: the same whenever it is drawn
-                        days = duration_days(key, slot_purpose[k], case_key[i], int(dspec[sp, 0]), dspec[sp, 1],
-                                             dspec[sp, 2], dspec[sp, 3], dspec[sp, 4])
+                        days = spec_days(key, slot_purpose[k], case_key[i], dspec, dconst, sp)
                     else:
                         days = dur[i, k]
                     day = max(days, d) if until_flag[t] else d + days
