@@ -222,10 +222,11 @@ def duration_constants(dspec):
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def spec_days(key, purpose, case, dspec, dconst, row):
     """``duration_days`` for row ``row`` of a duration table, with the constants of
-    :func:`duration_constants`: the same number of days."""
+    :func:`duration_constants`: the same number of days. Inlined: a call that passes arrays
+    costs their reference counts, more than a draw."""
     shape = dconst[row, 0]
     if shape > 0.0:
         x = _gamma_dc(key, purpose, case, shape, dconst[row, 1], dconst[row, 2]) * dspec[row, 1] / shape
