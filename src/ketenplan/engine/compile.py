@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import weakref
 from dataclasses import dataclass, field
 
@@ -76,6 +77,7 @@ LATE_DECISION, LATE_DEPARTURE = R.LATE["decision"], R.LATE["departure"]
 # ----------------------------------------------------------------------------------------------
 _SCENARIO_TABLES: dict[int, tuple[weakref.ref, dict]] = {}
 _SCENARIOS_KEPT = 4  # the scenarios whose tables are kept (an ensemble runs one; a comparison a few)
+_SCENARIO_LOCK = threading.Lock()  # replicates may compile in threads (ensemble backend 'threads')
 
 
 def _per_scenario(sc: Scenario, what: tuple, build):
@@ -86,20 +88,30 @@ def _per_scenario(sc: Scenario, what: tuple, build):
     than a few scenarios are in use). A view that records what it reads (``scenario.usage``)
     cannot be referenced weakly and is never cached, so its reads are always recorded. Callers
     must not change the value: hand out copies of arrays."""
+    key = id(sc)
     try:
-        ref = weakref.ref(sc)
+        ref = weakref.ref(sc, lambda r: _forget_scenario(key, r))
     except TypeError:
         return build()
-    entry = _SCENARIO_TABLES.get(id(sc))
-    if entry is None or entry[0]() is not sc:
-        while len(_SCENARIO_TABLES) >= _SCENARIOS_KEPT:
-            _SCENARIO_TABLES.pop(next(iter(_SCENARIO_TABLES)))
-        entry = (ref, {})
-        _SCENARIO_TABLES[id(sc)] = entry
-    tables = entry[1]
-    if what not in tables:
-        tables[what] = build()
-    return tables[what]
+    with _SCENARIO_LOCK:
+        entry = _SCENARIO_TABLES.get(key)
+        if entry is None or entry[0]() is not sc:
+            while len(_SCENARIO_TABLES) >= _SCENARIOS_KEPT:
+                _SCENARIO_TABLES.pop(next(iter(_SCENARIO_TABLES)))
+            entry = (ref, {})
+            _SCENARIO_TABLES[key] = entry
+        tables = entry[1]
+        if what not in tables:
+            tables[what] = build()
+        return tables[what]
+
+
+def _forget_scenario(key: int, ref: weakref.ref) -> None:
+    """Drop a collected scenario's tables (unless its identity has been reused already)."""
+    with _SCENARIO_LOCK:
+        entry = _SCENARIO_TABLES.get(key)
+        if entry is not None and entry[0] is ref:
+            del _SCENARIO_TABLES[key]
 
 
 # ----------------------------------------------------------------------------------------------

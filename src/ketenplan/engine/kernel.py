@@ -389,8 +389,7 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
             i = head[d]
             head[d] = nxt[i]
             nx = head[d]
-            if nx >= 0:  # warm the case two ahead in the day's list (and the link to the one after)
-                prefetch(nxt, nx)
+            if nx >= 0:  # warm the case after next and its link (the next one's was warmed a step ago)
                 nx = nxt[nx]
                 if nx >= 0:
                     prefetch(nxt, nx)
