@@ -644,9 +644,18 @@ def group_mix_rows(sc: Scenario, mix: np.ndarray, years: np.ndarray) -> tuple[np
     y0 = int(years.min()) if years.size else 2000
     y1 = int(years.max()) if years.size else y0
     cum = _per_scenario(sc, ("group_mix", y0, y1), lambda: _group_mix_table(sc, y0, y1)).copy()
-    n_years = y1 - y0 + 1
-    row = np.where(mix > 0, n_years + mix - 1, years - y0)
-    return cum, np.where(mix < 0, 0, row).astype(np.int64)
+    return cum, _mix_rows(np.asarray(mix, np.int64), np.asarray(years, np.int64), y0, y1 - y0 + 1)
+
+
+@njit(cache=True, nogil=True)
+def _mix_rows(mix, years, y0, n_years):
+    """Each case's row of the cumulative mixes: its arrival year's (mix 0), its shock's (mix k > 0
+    after the years), or row 0 (mix -1, circular migration)."""
+    row = np.empty(mix.shape[0], np.int64)
+    for i in range(mix.shape[0]):
+        m = mix[i]
+        row[i] = n_years + m - 1 if m > 0 else (years[i] - y0 if m == 0 else 0)
+    return row
 
 
 def _group_mix_table(sc: Scenario, y0: int, y1: int) -> np.ndarray:
