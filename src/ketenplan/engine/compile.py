@@ -15,6 +15,9 @@ gets its own uniform, and the kernel compares it with the month's probability (l
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,6 +70,48 @@ B_ = R.BRANCH
     "appeal_outcome", "after_term", "lvv_choice", "lvv_outcome", "detention_outcome", "departure_type",
     "regular_outcome"))
 LATE_DECISION, LATE_DEPARTURE = R.LATE["decision"], R.LATE["departure"]
+
+
+# ----------------------------------------------------------------------------------------------
+# tables that do not depend on the replicate's key: built once per scenario
+# ----------------------------------------------------------------------------------------------
+_SCENARIO_TABLES: dict[int, tuple[weakref.ref, dict]] = {}
+_SCENARIOS_KEPT = 4  # the scenarios whose tables are kept (an ensemble runs one; a comparison a few)
+_SCENARIO_LOCK = threading.Lock()  # replicates may compile in threads (ensemble backend 'threads')
+
+
+def _per_scenario(sc: Scenario, what: tuple, build):
+    """``build()`` once per scenario object and ``what``; later calls return the kept value.
+
+    A scenario is frozen, so what it determines cannot change while the object lives; the entry
+    is keyed by the object's identity and dropped when the object is collected (or when more
+    than a few scenarios are in use). A view that records what it reads (``scenario.usage``)
+    cannot be referenced weakly and is never cached, so its reads are always recorded. Callers
+    must not change the value: hand out copies of arrays."""
+    key = id(sc)
+    try:
+        ref = weakref.ref(sc, lambda r: _forget_scenario(key, r))
+    except TypeError:
+        return build()
+    with _SCENARIO_LOCK:
+        entry = _SCENARIO_TABLES.get(key)
+        if entry is None or entry[0]() is not sc:
+            while len(_SCENARIO_TABLES) >= _SCENARIOS_KEPT:
+                _SCENARIO_TABLES.pop(next(iter(_SCENARIO_TABLES)))
+            entry = (ref, {})
+            _SCENARIO_TABLES[key] = entry
+        tables = entry[1]
+        if what not in tables:
+            tables[what] = build()
+        return tables[what]
+
+
+def _forget_scenario(key: int, ref: weakref.ref) -> None:
+    """Drop a collected scenario's tables (unless its identity has been reused already)."""
+    with _SCENARIO_LOCK:
+        entry = _SCENARIO_TABLES.get(key)
+        if entry is not None and entry[0] is ref:
+            del _SCENARIO_TABLES[key]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -274,6 +319,57 @@ def uam_household_share(person_share: float, fam: float, extra_adult: float, ext
     return float(min(p, max(1.0 - fam, 0.0)))
 
 
+def _day_order(arrival: np.ndarray, ckey: np.ndarray) -> np.ndarray:
+    """The cases' order by arrival day, then identity: ``np.lexsort((ckey, arrival))``. The parts'
+    cases come in increasing identity (part, then month, then index), so a stable counting sort by
+    day gives that order in linear time; otherwise the general sort."""
+    order = _counting_order(np.asarray(arrival, np.int64), np.asarray(ckey, np.uint64))
+    return order if order is not None else np.lexsort((ckey, arrival))
+
+
+@njit(cache=True, nogil=True)
+def _counting_order(arrival, ckey):
+    n = arrival.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    lo = arrival.min()
+    if lo < 0 or arrival.max() > 1 << 24:
+        return None
+    for i in range(1, n):
+        if ckey[i] <= ckey[i - 1]:
+            return None  # identities not strictly increasing: the general sort
+    start = np.zeros(arrival.max() + 2, np.int64)
+    for i in range(n):
+        start[arrival[i] + 1] += 1
+    for d in range(1, start.shape[0]):
+        start[d] += start[d - 1]
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[start[arrival[i]]] = i
+        start[arrival[i]] += 1
+    return order
+
+
+def _arrival_years(grid: TimeGrid, arrival: np.ndarray) -> np.ndarray:
+    """Calendar year of each case's arrival day (day index from ``grid.day0``; a case not arrived
+    yet, day -1, counts as day 0)."""
+    day = np.maximum(arrival, 0)
+    if day.size and int(day.max()) >= grid.T:
+        return _years_of_days(grid.day0, day)
+    return _grid_years(grid)[day]
+
+
+@functools.lru_cache(maxsize=8)
+def _grid_years(grid: TimeGrid) -> np.ndarray:
+    y = _years_of_days(grid.day0, np.arange(grid.T, dtype=np.int64))
+    y.setflags(write=False)
+    return y
+
+
+def _years_of_days(day0: dt.date, day: np.ndarray) -> np.ndarray:
+    return (np.datetime64(day0, "D") + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
+
+
 # indices of the scalar parameters of _draw_cases
 (PAR_DUBLIN_SHARE, PAR_TRIAGE, PAR_ROUTING, PAR_LIKELY, PAR_LEGAL_AID, PAR_NO_HEARING, PAR_VA_SHARE,
  PAR_APPEAL_SHARE, PAR_APPEAL_SUCCESS, PAR_TERM_DAYS, PAR_RESTRICTED, PAR_DUB_ACCEPT, PAR_DUB_TRANSFER,
@@ -286,9 +382,8 @@ def uam_household_share(person_share: float, fam: float, extra_adult: float, ext
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _dd(key, purpose, ck, dspec, row):
-    return G.duration_days(key, purpose, ck, int(dspec[row, 0]), dspec[row, 1], dspec[row, 2], dspec[row, 3],
-                           dspec[row, 4])
+def _dd(key, purpose, ck, dspec, dconst, row):
+    return G.spec_days(key, purpose, ck, dspec, dconst, row)
 
 
 #: Registry-derived numbers reach the compiled draws as an array (``ix``), not as globals that numba
@@ -340,6 +435,7 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
     TRACK_SAFE = ix[27]
     TRACK_SAFE_THIRD = ix[28]
     n_groups = grant_rate.shape[0]
+    dconst = G.duration_constants(dspec)
     for i in range(ckey.shape[0]):
         k = ckey[i]
         s = stream[i]
@@ -364,7 +460,7 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
             branch[i, BR_ARRIVAL] = 2
             granted = u_grant < regular_grant[s - STREAM_LABOUR0]
             branch[i, BR_REGULAR_OUTCOME] = (2 if group_in[i] >= 0 else 0) if granted else 1
-            dur[i, DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, D_REGULAR0 + s - STREAM_LABOUR0), 1)
+            dur[i, DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, dconst, D_REGULAR0 + s - STREAM_LABOUR0), 1)
             continue
         if s == STREAM_RESETTLEMENT or s == STREAM_NAREIS:
             track[i] = TRACK_NONE
@@ -409,10 +505,10 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
         # the national procedure (a lapsed Dublin claim or a substantive procedure after all: general track)
         repeat_no_chance = s == STREAM_SUBSEQUENT and not expect_grant and par[PAR_NO_HEARING] > 0
         if tr == TRACK_SAFE:
-            proc = _dd(key, P_SAFE, k, dspec, D_SAFE)
+            proc = _dd(key, P_SAFE, k, dspec, dconst, D_SAFE)
         else:
-            rvt = 0 if (par[PAR_LEGAL_AID] > 0 and expect_grant) else _dd(key, P_RVT, k, dspec, D_RVT)
-            proc = rvt + _dd(key, P_AA, k, dspec, D_AA)
+            rvt = 0 if (par[PAR_LEGAL_AID] > 0 and expect_grant) else _dd(key, P_RVT, k, dspec, dconst, D_RVT)
+            proc = rvt + _dd(key, P_AA, k, dspec, dconst, D_AA)
         if repeat_no_chance:
             proc = 1  # decided without a hearing
         dur[i, DUR_PROCEDURE] = max(proc, 1)
@@ -454,6 +550,7 @@ def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
     """Family members who may follow each case once it is granted (endogenous nareis): a keyed
     Poisson count per sponsor (ratio x persons) and the lag after the permit [days]."""
     n = ckey.shape[0]
+    dconst = G.duration_constants(dspec)
     count = np.zeros(n, np.int64)
     lag = np.zeros(n, np.int64)
     for i in range(n):
@@ -461,7 +558,7 @@ def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
             continue
         count[i] = G.poisson_ppf(G.uniforms4(key, P_NAREIS_COUNT, ckey[i], 0)[0], ratio * size[i])
         if count[i] > 0:
-            lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, D_NAREIS_LAG)
+            lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, dconst, D_NAREIS_LAG)
     return count, lag
 
 
@@ -505,7 +602,16 @@ def resettlement_monthly(sc: Scenario, grid: TimeGrid) -> np.ndarray:
 def inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None = None):
     """The inflow's parts: ``[(part, stream, expected persons per grid month, group-mix index)]``.
     Mix 0 is the scenario's groups (by arrival year where the groups give yearly shares); mix k + 1
-    is shock k's ``group_shares``; the circular-migration places carry their group (mix -1)."""
+    is shock k's ``group_shares``; the circular-migration places carry their group (mix -1).
+    Also returns the expected first applications [persons per grid month]. Without
+    ``first_monthly`` the parts depend on the scenario only and are built once per scenario."""
+    if first_monthly is not None:
+        return _inflow_parts(sc, grid, first_monthly)
+    parts, exp_first = _per_scenario(sc, ("inflow_parts", grid), lambda: _inflow_parts(sc, grid, None))
+    return [(p, c, np.array(e, copy=True), m) for p, c, e, m in parts], np.array(exp_first, copy=True)
+
+
+def _inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None):
     profile = np.array(sc.inflow.monthly_profile)
     exp_first = first_monthly if first_monthly is not None else monthly_persons(
         sc.inflow.first.per_year, sc.inflow.first.monthly, grid, profile)
@@ -546,10 +652,29 @@ def group_mix_rows(sc: Scenario, mix: np.ndarray, years: np.ndarray) -> tuple[np
     """Cumulative group mixes and each case's row: mix 0 (the scenario's groups) has a row per arrival
     year (``shares_by_year`` where the groups give them, else ``share``); shock k's mix (k + 1) one
     row; cases of mix -1 (circular migration) get row 0 and carry their own group."""
+    y0 = int(years.min()) if years.size else 2000
+    y1 = int(years.max()) if years.size else y0
+    cum = _per_scenario(sc, ("group_mix", y0, y1), lambda: _group_mix_table(sc, y0, y1)).copy()
+    return cum, _mix_rows(np.asarray(mix, np.int64), np.asarray(years, np.int64), y0, y1 - y0 + 1)
+
+
+@njit(cache=True, nogil=True)
+def _mix_rows(mix, years, y0, n_years):
+    """Each case's row of the cumulative mixes: its arrival year's (mix 0), its shock's (mix k > 0
+    after the years), or row 0 (mix -1, circular migration)."""
+    row = np.empty(mix.shape[0], np.int64)
+    for i in range(mix.shape[0]):
+        m = mix[i]
+        row[i] = n_years + m - 1 if m > 0 else (years[i] - y0 if m == 0 else 0)
+    return row
+
+
+def _group_mix_table(sc: Scenario, y0: int, y1: int) -> np.ndarray:
+    """The cumulative group mixes of :func:`group_mix_rows`: a row per arrival year ``y0`` .. ``y1``,
+    then one per shock."""
     names = [g.name for g in sc.groups]
     base = np.array([g.share for g in sc.groups], np.float64)
-    y0 = int(years.min()) if years.size else 2000
-    span = np.arange(y0, (int(years.max()) if years.size else y0) + 1)
+    span = np.arange(y0, y1 + 1)
     rows = []
     for y in span:
         v = np.array([g.shares_by_year.get(int(y), np.nan) for g in sc.groups], np.float64)
@@ -560,15 +685,19 @@ def group_mix_rows(sc: Scenario, mix: np.ndarray, years: np.ndarray) -> tuple[np
         rows.append(v / v.sum())
     cum = np.cumsum(np.vstack(rows), axis=1)
     cum[:, -1] = 1.0 + 1e-12
-    row = np.where(mix > 0, len(span) + mix - 1, years - y0)
-    return cum, np.where(mix < 0, 0, row).astype(np.int64)
+    return cum
 
 
 def late_tables(sc: Scenario, grid: TimeGrid) -> np.ndarray:
     """The late branches' cumulative probabilities by month and row ([late, month, row, successor]):
     the decision (grant, else rejection) at the group's grant rate of the decision year, unaccompanied
     minors at theirs; the departure route (independent, forced, without supervision) by group, moved
-    by the country-cooperation lever (and a circular-migration deal) from its start, after its lag."""
+    by the country-cooperation lever (and a circular-migration deal) from its start, after its lag.
+    Built once per scenario (a copy each call: a run's hooks may change theirs)."""
+    return _per_scenario(sc, ("late_tables", grid), lambda: _late_tables(sc, grid)).copy()
+
+
+def _late_tables(sc: Scenario, grid: TimeGrid) -> np.ndarray:
     from ketenplan.returns.cooperation import apply_change, ramp
     from ketenplan.scenario.pillar4 import GroupReturn
 
@@ -647,7 +776,8 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         if sc.inflow.nareis.mode == "endogenous":  # the families of those granted before the start
             from ketenplan.engine.snapshot import nareis_pipeline
 
-            parts.append((PART_OF_STREAM[STREAM_NAREIS], STREAM_NAREIS, nareis_pipeline(snap, sc, grid), 0))
+            # in part order (after resettlement), so that the cases stay ordered by identity
+            parts.insert(3, (PART_OF_STREAM[STREAM_NAREIS], STREAM_NAREIS, nareis_pipeline(snap, sc, grid), 0))
     sizes, kids, days, keys, strm, mixes = [], [], [], [], [], []
     for part, code, expected, mix in parts:
         persons = _month_counts(key, part, months_abs, np.maximum(np.asarray(expected, np.float64), 0.0))
@@ -663,7 +793,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         strm.append(np.full(s.shape[0], code, np.int8)), mixes.append(np.full(s.shape[0], mix, np.int64))
     size, children, arrival = np.concatenate(sizes), np.concatenate(kids), np.concatenate(days)
     ckey, stream, mix = np.concatenate(keys), np.concatenate(strm), np.concatenate(mixes)
-    order = np.lexsort((ckey, arrival))  # by day, then identity: the order never depends on other parts
+    order = _day_order(arrival, ckey)  # by day, then identity: the order never depends on other parts
     size, children, arrival, ckey, stream, mix = (a[order] for a in (size, children, arrival, ckey, stream, mix))
     n_primary = size.shape[0]
 
@@ -707,8 +837,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     n = size.shape[0]
 
     # ---- nationality group mixes by part and arrival year ----
-    day0 = np.datetime64(grid.day0, "D")
-    arr_year = (day0 + np.maximum(arrival, 0).astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
+    arr_year = _arrival_years(grid, arrival)
     cum_mix, mixrow = group_mix_rows(sc, mix, arr_year)
     names = [g.name for g in sc.groups]
     circ = mix == -1
@@ -740,7 +869,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         lo_.durable * d_s[0], det.verified_departure_share, minors.adequate_reception_share,
         minors.return_requires_adequate_reception, minors.age_split[0], minors.age_split[1],
         sc.resettlement.direct_placement, sc.inflow.nareis.share_to_sponsor_home]
-    dur = np.zeros((n, len(R.DURATION_SLOTS)), np.int64)
+    dur = np.zeros((n, len(R.DURATION_SLOTS)), np.int32)
     branch = np.zeros((n, len(R.BRANCH_SLOTS)), np.int8)
     late_u = np.zeros((n, len(R.LATE_SLOTS)), np.float64)
     group = np.zeros(n, np.int64)

@@ -22,11 +22,15 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+import llvmlite.binding as _llvm
 import numpy as np
-from numba import njit
+from llvmlite import ir as _ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ketenplan.engine import registry as R
-from ketenplan.engine.rng import duration_days
+from ketenplan.engine.rng import duration_constants, spec_days
 
 # ---- constants derived from the registry (numba reads module globals as compile-time constants) ----
 N_STAGE = len(R.STAGES)
@@ -67,6 +71,38 @@ KC = ("not_arrived", "loc_central", "loc_regular", "loc_small", "loc_restricted"
  KC_TRACK_GENERAL, KC_F_MOVES, KC_F_BREACHES, KC_EXIT_HOUSED, KC_HOUSED, KC_ARRIVE_REGISTRATION,
  KC_ARRIVE_SPONSOR_HOME, KC_BIT_DECISION, KC_BIT_STATUTORY, KC_BIT_PERMIT, KC_BIT_SPONSOR, KC_BIT_REGISTERS,
  KC_ACT_WAITING, KC_ACT_CENTRAL, KC_ACT_PLACE, KC_ACT_RESTRICTED, KC_ACT_LEAVE, KC_MOVE_ALWAYS, KC_MOVE_POL) = range(26)
+
+
+_PREFETCH = "llvm.prefetch.p0" if _llvm.llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"  # opaque pointers
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Ask the processor to bring ``arr[idx]`` (the first entry of row ``idx`` of a 2-D array) into
+    its cache: LLVM's ``llvm.prefetch`` (read, high locality). A hint only, never a load: it cannot
+    fault, and no value the kernel computes depends on it. The kernel is bound by memory latency
+    (a case's arrays are read at random among a few hundred thousand cases), so warming the next
+    case's entries while the current one is handled hides most of the wait."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aty, ity = signature.args
+        ary = context.make_array(aty)(context, builder, args[0])
+        zero = _ir.Constant(_ir.IntType(64), 0)
+        inds = [context.cast(builder, args[1], ity, types.intp)] + [zero] * (aty.ndim - 1)
+        ptr = cgutils.get_item_pointer2(context, builder, data=ary.data, shape=cgutils.unpack_tuple(builder, ary.shape),
+                                        strides=cgutils.unpack_tuple(builder, ary.strides), layout=aty.layout,
+                                        inds=inds, wraparound=False, boundscheck=False)
+        i8p = _ir.IntType(8).as_pointer()
+        i32 = _ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, _ir.FunctionType(_ir.VoidType(), [i8p, i32, i32, i32]),
+                                             _PREFETCH)
+        builder.call(fn, [builder.bitcast(ptr, i8p), _ir.Constant(i32, 0), _ir.Constant(i32, 3), _ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 def kernel_constants() -> np.ndarray:
@@ -200,6 +236,24 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
     ACT_LEAVE = kc[KC_ACT_LEAVE]
     MOVE_ALWAYS = kc[KC_MOVE_ALWAYS]
     MOVE_POL = kc[KC_MOVE_POL]
+    dconst = duration_constants(dspec)  # the stays' gamma constants, once per call
+
+    def warm(i):
+        # prefetch the entries of case i that its next move reads or writes (no effect on results)
+        prefetch(stage, i)
+        prefetch(size, i)
+        prefetch(branch, i)
+        prefetch(loc, i)
+        prefetch(dur, i)
+        prefetch(case_key, i)
+        prefetch(late_u, i)
+        prefetch(late_row, i)
+        prefetch(track, i)
+        prefetch(routed, i)
+        prefetch(outcome, i)
+        prefetch(reg_day, i)
+        prefetch(decision_day, i)
+        prefetch(rec_entry, i)
 
     def take(i, s, t, d, from_desk):
         # move case i from stage s to stage t on day d with the edge's effects, then queue it or
@@ -317,8 +371,7 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
                 else:
                     sp = slot_spec[k]
                     if sp >= 0:  # drawn now, keyed by purpose and case: the same whenever it is drawn
-                        days = duration_days(key, slot_purpose[k], case_key[i], int(dspec[sp, 0]), dspec[sp, 1],
-                                             dspec[sp, 2], dspec[sp, 3], dspec[sp, 4])
+                        days = spec_days(key, slot_purpose[k], case_key[i], dspec, dconst, sp)
                     else:
                         days = dur[i, k]
                     day = max(days, d) if until_flag[t] else d + days
@@ -335,6 +388,12 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
         while head[d] != -1:
             i = head[d]
             head[d] = nxt[i]
+            nx = head[d]
+            if nx >= 0:  # warm the case after next and its link (the next one's was warmed a step ago)
+                nx = nxt[nx]
+                if nx >= 0:
+                    prefetch(nxt, nx)
+                    warm(nx)
             s = stage[i]
             b = branch_slot[s]
             k = branch[i, b] if b >= 0 else 0
@@ -387,6 +446,8 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
                 sq = queue_stage[q]
                 while qhead[q] < qtail[q]:
                     i = qbuf[q, qhead[q]]
+                    if qhead[q] + 2 < qtail[q]:
+                        warm(qbuf[q, qhead[q] + 2])
                     if stage[i] != sq:
                         qhead[q] += 1  # left the queue already (patience ran out)
                         continue
