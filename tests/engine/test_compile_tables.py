@@ -73,3 +73,24 @@ def test_each_scenario_keeps_its_own_tables():
     for _ in range(2):  # alternately, so that a kept table of one would show in the other
         assert (C.late_tables(a, grid)[C.LATE_DECISION, :, -1, 0] == a.minors.grant_rate).all()
         assert (C.late_tables(b, grid)[C.LATE_DECISION, :, -1, 0] == 0.25).all()
+
+
+def test_replicate_draws_share_the_tables_of_their_scenario_because_the_tables_do_not_read_them():
+    """A replicate's scenario (parameter draws, parameter sets) uses its base scenario's per-scenario
+    tables (engine.compile.share_tables): that is right only while no drawn value enters them."""
+    import numpy as np
+
+    from ketenplan import load_scenario
+    from ketenplan.engine import compile as C
+    from ketenplan.scenario.parameter_sets import for_replicate
+
+    for name in ("nl_baseline", "nl_history"):
+        base = load_scenario(name)
+        drawn = for_replicate(base, 3, 11)
+        assert drawn.to_dict() != base.to_dict()  # something was drawn
+        g = C.time_grid(base)
+        (pa, ea), (pb, eb) = C._inflow_parts(base, g, None), C._inflow_parts(drawn, g, None)
+        assert np.array_equal(ea, eb) and len(pa) == len(pb)
+        assert all(a[:2] == b[:2] and np.array_equal(a[2], b[2]) and a[3] == b[3] for a, b in zip(pa, pb))
+        assert np.array_equal(C._late_tables(base, g), C._late_tables(drawn, g))
+        assert np.array_equal(C._group_mix_table(base, 2012, 2034), C._group_mix_table(drawn, 2012, 2034))

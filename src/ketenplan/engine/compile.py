@@ -80,6 +80,20 @@ _SCENARIOS_KEPT = 4  # the scenarios whose tables are kept (an ensemble runs one
 _SCENARIO_LOCK = threading.Lock()  # replicates may compile in threads (ensemble backend 'threads')
 
 
+#: replicate scenarios (``scenario.parameter_sets.for_replicate``) -> the scenario they were drawn from:
+#: they differ only in values the per-scenario tables do not read (tests/engine/test_compile_tables.py)
+_DRAWN_FROM: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def share_tables(drawn: Scenario, base: Scenario) -> None:
+    """Let ``drawn`` (a replicate's draw of uncertain parameters or parameter set) use ``base``'s
+    per-scenario tables."""
+    try:
+        _DRAWN_FROM[drawn] = _DRAWN_FROM.get(base, base)
+    except TypeError:  # a recording view (scenario.usage) is never cached
+        pass
+
+
 def _per_scenario(sc: Scenario, what: tuple, build):
     """``build()`` once per scenario object and ``what``; later calls return the kept value.
 
@@ -88,6 +102,10 @@ def _per_scenario(sc: Scenario, what: tuple, build):
     than a few scenarios are in use). A view that records what it reads (``scenario.usage``)
     cannot be referenced weakly and is never cached, so its reads are always recorded. Callers
     must not change the value: hand out copies of arrays."""
+    try:
+        sc = _DRAWN_FROM.get(sc, sc)
+    except TypeError:
+        return build()
     key = id(sc)
     try:
         ref = weakref.ref(sc, lambda r: _forget_scenario(key, r))

@@ -80,10 +80,34 @@ def apply_row(scenario, row: pd.Series):
         raise ScenarioError(f"parameter sets: {e.args[0]}") from None
 
 
+def apply_draws(scenario, row: pd.Series):
+    """``scenario`` with one replicate's draws of declared uncertain parameters (``key`` or
+    ``key@scale`` -> value): the sections are copied with the new values, without validating the
+    whole scenario again (a draw lies within its declared range, which ``scenario.uncertainty``
+    checks against the field's bounds)."""
+    for col, value in row.items():
+        key, scale = (col[: -len("@scale")], True) if col.endswith("@scale") else (col, False)
+        scenario = _set(scenario, key.split("."), float(value), scale)
+    return scenario
+
+
+def _set(model, parts: list[str], value: float, scale: bool):
+    head, rest = parts[0], parts[1:]
+    cur = getattr(model, head)
+    if rest:
+        new = _set(cur, rest, value, scale)
+    elif isinstance(cur, tuple):  # a step series: every value scaled
+        new = tuple(s.model_copy(update={"value": float(s.value) * value}) for s in cur)
+    else:
+        new = float(cur) * value if scale else value
+    return model.model_copy(update={head: new})
+
+
 def for_replicate(scenario, i: int, seed: int | None = None):
     """The scenario of replicate ``i``: row ``i % n`` of ``simulation.parameter_sets`` applied (if
     named), then the replicate's draws of the uncertain parameters (``scenario.uncertainty``; keyed by
     ``seed``, default the scenario's) unless ``simulation.parameter_uncertainty`` is off."""
+    from ketenplan.engine.compile import share_tables
     from ketenplan.scenario.uncertainty import draws
 
     name = scenario.simulation.parameter_sets
@@ -92,4 +116,7 @@ def for_replicate(scenario, i: int, seed: int | None = None):
         sets = load(name)
         out = apply_row(out, sets.iloc[i % len(sets)])
     row = draws(scenario, scenario.simulation.seed if seed is None else seed, i)
-    return apply_row(out, row) if len(row) else out
+    out = apply_draws(out, row) if len(row) else out
+    if out is not scenario:
+        share_tables(out, scenario)
+    return out

@@ -52,6 +52,18 @@ def check(key: str, dist: dict) -> None:
     mode = float(dist.get("mode", lo))
     if not lo <= mode <= hi or lo == hi:
         raise ScenarioError(f"{key}: uncertainty needs low <= mode <= high and low < high, found {dist}")
+    if not dist.get("scale"):  # the draws are applied without validation: they must lie within the field's bounds
+        from ketenplan.scenario.schema import Scenario
+
+        model, parts = Scenario, key.split(".")
+        for part in parts[:-1]:
+            model = model.model_fields[part].annotation
+        for m in model.model_fields[parts[-1]].metadata:
+            for attr, ok in (("ge", lambda b: lo >= b), ("gt", lambda b: lo > b), ("le", lambda b: hi <= b),
+                             ("lt", lambda b: hi < b)):
+                bound = getattr(m, attr, None)
+                if bound is not None and not ok(bound):
+                    raise ScenarioError(f"{key}: uncertainty {lo:g}-{hi:g} leaves the field's bound {attr} {bound}")
 
 
 def quantile(dist: dict, u: float) -> float:
