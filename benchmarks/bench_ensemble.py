@@ -100,9 +100,14 @@ def main() -> None:
             print(f"reference {a.reference}: {res['reference']['wall_s']:.1f} s, peak RSS "
                   f"{res['reference']['peak_rss_gb']:.2f} GB; ratio reference/current "
                   f"{res['reference']['wall_s'] / res['current']['wall_s']:.2f}")
-    bar = res["current"]["wall_s"] < 120 and res["current"]["peak_rss_gb"] < 2
+    # the bar is for 1,000 replicates: a smaller run is projected linearly (its start-up included, so
+    # the projection errs on the slow side); memory does not grow with the replicates (streamed)
+    wall_1000 = res["current"]["wall_s"] * 1000 / a.replicates
+    res["current"]["projected_wall_s_1000"] = wall_1000
+    bar = wall_1000 < 120 and res["current"]["peak_rss_gb"] < 2
     print(f"bar (1,000 replicates < 120 s, < 2 GB on 2 cores): {'met' if bar else 'not met'}"
-          + ("" if a.replicates == 1000 else f" (measured on {a.replicates} replicates)"))
+          + ("" if a.replicates == 1000 else
+             f" (measured on {a.replicates} replicates; 1,000 projected at {wall_1000:,.0f} s)"))
     out = ROOT / "out" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "ensemble.json").write_text(json.dumps(res, indent=2))
