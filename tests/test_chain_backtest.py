@@ -16,8 +16,8 @@ from ketenplan.scenario import load_scenario
 # pinned figures with the shipped parameter sets: quantity -> (max MdAPE %, min 80% band coverage);
 # the measured values (docs/backtest.md) plus a margin for the replicate count
 # (runs are reproducible for a seed; the margins allow small changes of the engine's random streams)
-IN_SAMPLE_COVERAGE = (0.20, 0.90)  # measured 24%: below the 70-90% bar (docs/backtest.md)
-IN_SAMPLE_SETS = {"coa_occupancy": (15.0, 0.5), "permit_holders_in_reception": (46.0, 0.6),
+IN_SAMPLE_COVERAGE = (0.20, 0.90)  # measured 21%: below the 70-90% bar (docs/backtest.md)
+IN_SAMPLE_SETS = {"coa_occupancy": (15.0, 0.5), "permit_holders_in_reception": (42.0, 0.3),
                   "ind_pending_asylum": (10.0, 1.0), "permits_granted_asylum": (17.0, 0.0)}
 # measured: pending at all levels 53.8% (20% covered), IND pending 56.5% (0%), wait 56.5% (0%); before
 # the shared pool, uncapped registration and the parameter sets: 44.6%, 86.0%, 106.1%, none covered
