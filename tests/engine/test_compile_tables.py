@@ -94,3 +94,17 @@ def test_replicate_draws_share_the_tables_of_their_scenario_because_the_tables_d
         assert all(a[:2] == b[:2] and np.array_equal(a[2], b[2]) and a[3] == b[3] for a, b in zip(pa, pb))
         assert np.array_equal(C._late_tables(base, g), C._late_tables(drawn, g))
         assert np.array_equal(C._group_mix_table(base, 2012, 2034), C._group_mix_table(drawn, 2012, 2034))
+
+
+def test_a_replicate_scenario_finds_its_base_scenarios_tables():
+    from ketenplan import load_scenario
+    from ketenplan.engine import compile as C
+    from ketenplan.scenario.parameter_sets import for_replicate
+
+    base = load_scenario("nl_baseline")
+    calls = []
+    build = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert C._per_scenario(base, ("probe",), build) == 1
+    for i in range(3):  # drawn per replicate: new objects, the base's tables
+        assert C._per_scenario(for_replicate(base, i, 5), ("probe",), build) == 1
+    assert len(calls) == 1

@@ -82,16 +82,32 @@ _SCENARIO_LOCK = threading.Lock()  # replicates may compile in threads (ensemble
 
 #: replicate scenarios (``scenario.parameter_sets.for_replicate``) -> the scenario they were drawn from:
 #: they differ only in values the per-scenario tables do not read (tests/engine/test_compile_tables.py)
-_DRAWN_FROM: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+#: (keyed by identity: a scenario holds dicts and is not hashable)
+_DRAWN_FROM: dict[int, tuple[weakref.ref, Scenario]] = {}
+
+
+def _base_of(sc: Scenario) -> Scenario:
+    entry = _DRAWN_FROM.get(id(sc))
+    return entry[1] if entry is not None and entry[0]() is sc else sc
 
 
 def share_tables(drawn: Scenario, base: Scenario) -> None:
     """Let ``drawn`` (a replicate's draw of uncertain parameters or parameter set) use ``base``'s
     per-scenario tables."""
+    key = id(drawn)
+
+    def forget(ref, key=key):
+        with _SCENARIO_LOCK:
+            entry = _DRAWN_FROM.get(key)
+            if entry is not None and entry[0] is ref:
+                del _DRAWN_FROM[key]
+
     try:
-        _DRAWN_FROM[drawn] = _DRAWN_FROM.get(base, base)
+        ref = weakref.ref(drawn, forget)
     except TypeError:  # a recording view (scenario.usage) is never cached
-        pass
+        return
+    with _SCENARIO_LOCK:
+        _DRAWN_FROM[key] = (ref, _base_of(base))
 
 
 def _per_scenario(sc: Scenario, what: tuple, build):
@@ -102,10 +118,7 @@ def _per_scenario(sc: Scenario, what: tuple, build):
     than a few scenarios are in use). A view that records what it reads (``scenario.usage``)
     cannot be referenced weakly and is never cached, so its reads are always recorded. Callers
     must not change the value: hand out copies of arrays."""
-    try:
-        sc = _DRAWN_FROM.get(sc, sc)
-    except TypeError:
-        return build()
+    sc = _base_of(sc)
     key = id(sc)
     try:
         ref = weakref.ref(sc, lambda r: _forget_scenario(key, r))
