@@ -260,8 +260,9 @@ def journeys(out: ReplicateOutput) -> pd.DataFrame:
     })
 
 
-def replicate_kpis(out: ReplicateOutput, scenario: Scenario) -> dict[str, float]:
-    """Key figures of one replicate over the reported period (start .. end), from its daily arrays."""
+def replicate_kpis(out: ReplicateOutput, scenario: Scenario, names=None) -> dict[str, float]:
+    """Key figures of one replicate over the reported period (start .. end), from its daily arrays
+    (``names``: only these, computed alone)."""
     c = out.compiled
     si = c.grid.start_index
     years = (c.grid.T - si) / 365.25
@@ -296,37 +297,38 @@ def replicate_kpis(out: ReplicateOutput, scenario: Scenario) -> dict[str, float]
     last = h.iloc[-1] if len(h) else None
     arrived_in = (r["arrival_day"] >= si) & (r["arrival_day"] < c.grid.T)
     values = {
-        "arrivals_per_year": per_year("arrivals"),
-        "first_applications_per_year": float(size[(cs["stream"] == STREAM_FIRST) & arrived_in].sum() / years),
-        "nareis_per_year": per_year("nareis_arrivals"),
-        "waiting_registration_peak": float(ss[:, S["waiting_registration"]].max()),
-        "coa_occupancy_peak": float(coa.max()),
-        "coa_occupancy_mean": float(coa.mean()),
-        "emergency_occupancy_peak": float(emergency.max()),
-        "shortage_days": float((emergency > 0).sum()),
-        "reception_cost_per_year": float(cost.sum() / years / 1e6),
-        "ind_pending_end": float(R.derived_stock("ind_pending", ss[-1:], ls[-1:])[0]),
-        "decision_time_general_weeks": mean_weeks(decided & (cs["track"] == TRACK_GENERAL), dec, reg),
-        "decision_time_safe_weeks": mean_weeks(in_period & (cs["track"] == TRACK_SAFE), dec, reg),
-        "decision_time_dublin_weeks": mean_weeks(in_period & (cs["track"] == TRACK_DUBLIN), dec, reg),
-        "statutory_breach_share": ratio((r["breach"][decided] * size[decided]).sum(), size[decided].sum()),
-        "moves_per_person": ratio((r["moves"][left] * size[left]).sum(), size[left].sum()),
-        "moves_per_school_child": ratio((r["moves"][left] * kids[left]).sum(), kids[left].sum()),
-        "departures_independent_per_year": per_year("departures_independent"),
-        "departures_forced_per_year": per_year("departures_forced"),
-        "departures_unsupervised_per_year": per_year("departures_unsupervised"),
-        "without_residence_right_mean": float(R.derived_stock("without_residence", ss, ls).mean()),
-        "resettled_per_year": float(size[(cs["stream"] == STREAM_RESETTLEMENT) & arrived_in].sum() / years),
-        "permits_per_year": per_year("grants"),
-        "housed_per_year": per_year("housed"),
-        "permit_holders_in_reception_mean": float(R.derived_stock("permit_holders_in_reception", ss, ls).mean()),
-        "housing_wait_weeks": mean_weeks(housed, r["housed_day"], r["decision_day"]),
-        "housing_backlog_end": float(max(last.task + last.backlog_in - last.realised, 0.0)) if last is not None
+        "arrivals_per_year": lambda: per_year("arrivals"),
+        "first_applications_per_year": lambda: float(size[(cs["stream"] == STREAM_FIRST) & arrived_in].sum() / years),
+        "nareis_per_year": lambda: per_year("nareis_arrivals"),
+        "waiting_registration_peak": lambda: float(ss[:, S["waiting_registration"]].max()),
+        "coa_occupancy_peak": lambda: float(coa.max()),
+        "coa_occupancy_mean": lambda: float(coa.mean()),
+        "emergency_occupancy_peak": lambda: float(emergency.max()),
+        "shortage_days": lambda: float((emergency > 0).sum()),
+        "reception_cost_per_year": lambda: float(cost.sum() / years / 1e6),
+        "ind_pending_end": lambda: float(R.derived_stock("ind_pending", ss[-1:], ls[-1:])[0]),
+        "decision_time_general_weeks": lambda: mean_weeks(decided & (cs["track"] == TRACK_GENERAL), dec, reg),
+        "decision_time_safe_weeks": lambda: mean_weeks(in_period & (cs["track"] == TRACK_SAFE), dec, reg),
+        "decision_time_dublin_weeks": lambda: mean_weeks(in_period & (cs["track"] == TRACK_DUBLIN), dec, reg),
+        "statutory_breach_share": lambda: ratio((r["breach"][decided] * size[decided]).sum(), size[decided].sum()),
+        "moves_per_person": lambda: ratio((r["moves"][left] * size[left]).sum(), size[left].sum()),
+        "moves_per_school_child": lambda: ratio((r["moves"][left] * kids[left]).sum(), kids[left].sum()),
+        "departures_independent_per_year": lambda: per_year("departures_independent"),
+        "departures_forced_per_year": lambda: per_year("departures_forced"),
+        "departures_unsupervised_per_year": lambda: per_year("departures_unsupervised"),
+        "without_residence_right_mean": lambda: float(R.derived_stock("without_residence", ss, ls).mean()),
+        "resettled_per_year": lambda: float(size[(cs["stream"] == STREAM_RESETTLEMENT) & arrived_in].sum() / years),
+        "permits_per_year": lambda: per_year("grants"),
+        "housed_per_year": lambda: per_year("housed"),
+        "permit_holders_in_reception_mean": lambda: float(R.derived_stock("permit_holders_in_reception", ss,
+                                                                          ls).mean()),
+        "housing_wait_weeks": lambda: mean_weeks(housed, r["housed_day"], r["decision_day"]),
+        "housing_backlog_end": lambda: float(max(last.task + last.backlog_in - last.realised, 0.0)) if last is not None
         else float("nan"),
-        "days_over_application_centre_cap": float((ls[:, R.LOC["central"]] > scenario.reception.central_capacity)
-                                                  .sum()),
+        "days_over_application_centre_cap": lambda: float(
+            (ls[:, R.LOC["central"]] > scenario.reception.central_capacity).sum()),
     }
-    return values
+    return {k: f() for k, f in values.items() if names is None or k in names}
 
 
 def kpi_frame(replicate: int, values: dict[str, float], declared: dict | None = None) -> pd.DataFrame:

@@ -162,7 +162,8 @@ def reduce_replicate(out, base_cap: np.ndarray, table: pd.DataFrame | None, scen
     cap = (out.day_inputs["cap_regular"][si:] + out.day_inputs["cap_small"][si:]).astype(float)
     cap_m = np.bincount(midx, weights=cap, minlength=n) / days
     occ_m = np.bincount(midx, weights=coa, minlength=n) / days
-    k = replicate_kpis(out, scenario)
+    k = replicate_kpis(out, scenario, names=("shortage_days", "days_over_application_centre_cap", "moves_per_person",
+                                             "permit_holders_in_reception_mean"))
     r, cs = out.case, c.case
     dec, reg, size = r["decision_day"], r["reg_day"], cs["size"]
     asylum = np.isin(cs["stream"], [R.STREAM["first"], R.STREAM["subsequent"]])
