@@ -33,6 +33,15 @@ if TYPE_CHECKING:  # pragma: no cover
 DAYS_PER_MONTH = 365.25 / 12
 
 
+def _review_due(policy, day: int) -> bool:
+    """Whether a policy called at the start of every month reviews on ``day``: its first month on or
+    after its start day, then every ``review_months`` months (counts the months it has seen)."""
+    if day < policy.start_day or day == 0:
+        return False
+    policy._months_seen += 1
+    return (policy._months_seen - 1) % policy.review_months == 0
+
+
 @dataclass
 class ThresholdPolicy:
     """Open and close regular reception places from the observed occupancy (see the module)."""
@@ -79,10 +88,7 @@ class ThresholdPolicy:
             run.inputs.cap_regular[day:] += places
 
     def __call__(self, run: "Run", day: int) -> None:
-        if day < self.start_day or day == 0:
-            return
-        self._months_seen += 1
-        if (self._months_seen - 1) % self.review_months:
+        if not _review_due(self, day):
             return
         m = lambda months: int(round(months * DAYS_PER_MONTH))  # noqa: E731
         occupied = float(run.state.loc_stock[day - 1, R.locations_of("coa")].sum())
@@ -178,10 +184,7 @@ class HiringPolicy:
         return cls(p.review_months, p.target_weeks, p.lead_months, p.training_months, p.max_growth, start_day)
 
     def __call__(self, run: "Run", day: int) -> None:
-        if day < self.start_day or day == 0:
-            return
-        self._months_seen += 1
-        if (self._months_seen - 1) % self.review_months:
+        if not _review_due(self, day):
             return
         desk = R.DESK["ind_general"]
         st = run.state
