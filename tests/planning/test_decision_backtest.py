@@ -43,3 +43,9 @@ def test_the_forecast_rule_uses_only_what_was_known_at_each_review():
     fc = forecast("NL", horizon=6, n_paths=1, seed=0, origin="2015-06")
     assert fc.history["month"].astype(str).max() == "2015-06"
     assert np.isfinite(fc.table["point"].to_numpy(float)).all()
+
+
+def test_a_bad_run_count_is_one_line_and_exit_code_2(capsys):
+    assert B.main(["--runs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --runs") and err.count("\n") == 1

@@ -80,8 +80,22 @@ def markdown(s: pd.DataFrame) -> str:
     return "\n".join(rows)
 
 
-if __name__ == "__main__":  # pragma: no cover
+def main(argv: list[str] | None = None) -> int:
+    """Print the decision backtest's table; a bad argument is one line on stderr and exit code 2."""
+    import sys
+
+    from ketenplan.errors import KetenplanError
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=8)
-    a = ap.parse_args()
-    print(markdown(decision_backtest(a.runs)))
+    ap.add_argument("--runs", type=int, default=8, help="runs per policy (common random numbers)")
+    a = ap.parse_args(argv)
+    try:
+        print(markdown(decision_backtest(a.runs)))
+    except KetenplanError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
