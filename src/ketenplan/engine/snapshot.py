@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -535,4 +534,3 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-del Path
