@@ -38,17 +38,36 @@ def test_cost_arithmetic_by_hand():
     hand = {  # (month, item): EUR
         (jan, "occupied_regular"): (10 + 12) * 74.25, (jan, "occupied_emergency"): 0.0,
         (jan, "empty_places"): ((10 - 8) + 2 + (10 - 10) + 2) * 18.5, (jan, "standby_places"): (5 + 5) * 18.5,
-        (jan, "opening"): 0.0, (jan, "closing"): 0.0, (jan, "decisions"): 1 * 10535.0,
+        (jan, "opening"): 0.0, (jan, "closing"): 0.0, (jan, "decisions"): 1 * 10535.0, (jan, "training"): 0.0,
         (jan, "housed"): 3 * 4430.0, (jan, "guidance"): 2 * 2370.0,
         (feb, "occupied_regular"): (15 - 3 + 9) * 74.25, (feb, "occupied_emergency"): 3 * 146.3,
         (feb, "empty_places"): (0 + 2 + 3 + 2) * 18.5, (feb, "standby_places"): 0.0,
         (feb, "opening"): 2 * 3670.0, (feb, "closing"): 1 * 3670.0, (feb, "decisions"): 2 * 10535.0,
+        (feb, "training"): 0.0,
         (feb, "housed"): 0.0, (feb, "guidance"): 0.0,
     }
     assert set(t.index) == set(hand)
     for k, v in hand.items():
         assert t[k] == pytest.approx(v, abs=1e-9), k
     assert t.loc[jan].sum() == pytest.approx(30494.5) and t.loc[feb].sum() == pytest.approx(34207.65)
+
+
+def test_training_per_day_by_hand():
+    """Two cohorts hired at reviews on days 10 and 40 (70 and 14 decisions a week), training 2 months of
+    10 days, deciding from days 50 and 80; the grid ends on day 75, so the second cohort's training is
+    cut at the end. Nothing is paid during the recruitment lead time."""
+    from ketenplan.planning.costs import training_per_day
+    from ketenplan.scenario.planning import DecisionPolicy
+
+    pol = DecisionPolicy(kind="threshold", training_months=2, lead_months=2)
+    table = pd.DataFrame({"day": [10, 40, 70], "hired": [70.0, 14.0, 0.0], "deciding_from": [50, 80, 110]})
+    t = training_per_day(table, pol, 75, days_per_month=10.0)
+    hand = np.zeros(75)
+    hand[30:50] += 10.0  # 70 a week = 10 a day, days 30..49
+    hand[60:75] += 2.0  # 14 a week = 2 a day, days 60..74 (79 is past the end)
+    assert np.array_equal(t, hand)
+    assert not training_per_day(table, DecisionPolicy(), 75, 10.0).any()  # a fixed policy hires nothing
+    assert not training_per_day(None, pol, 75, 10.0).any()
 
 
 def test_policy_events_by_hand():
@@ -142,3 +161,28 @@ def test_run_report_costs_match_the_key_figure(resolution):
     assert c.decisions.sum() == pytest.approx(flows["decisions"] * sc.costs.ind_decision, rel=1e-9)
     assert c.housed.sum() == pytest.approx(flows["housed"] * sc.costs.municipality_housed, rel=1e-9)
     assert (c.empty_places >= 0).all()
+
+
+def test_hired_ind_staff_cost_their_training(surge_run):
+    """The IND hiring policy's cohorts are paid from the start of their training (P14: nine months) to the
+    day they decide from, at the IND's cost per decision for the decisions a day they will make; the
+    recruitment months before are not paid."""
+    sc0, *_ = surge_run
+    sc = sc0.replace(**{"decision_policy.kind": "threshold"})
+    c = compile_replicate(sc, replicate_key(np.random.SeedSequence(7, spawn_key=(0,))))
+    run = Run.start(c, default_hooks(c)).finish()
+    hiring = run.hook("decision_policy").table()
+    assert (hiring.hired > 0).any()
+    costs = replicate_costs(output_of(run), sc, run.hook("reception_policy").table(),
+                            np.asarray(c.inputs.cap_regular), decision_table=hiring)
+    si, T = c.grid.start_index, c.grid.T
+    train = int(round(9 * DAYS_PER_MONTH))
+    days = [(r.hired / 7.0) * max(min(int(r.deciding_from), T) - max(int(r.deciding_from) - train, si), 0)
+            for r in hiring.itertuples() if r.hired > 0]
+    tr = costs[costs.item == "training"]
+    assert tr.quantity.sum() == pytest.approx(sum(days), rel=1e-12) and sum(days) > 0
+    assert tr.eur.sum() == pytest.approx(sum(days) * sc.costs.ind_decision, rel=1e-12)
+    assert (tr.partner == "ind").all()
+    # without the hiring table nothing is charged for training
+    plain = replicate_costs(output_of(run), sc, run.hook("reception_policy").table(), np.asarray(c.inputs.cap_regular))
+    assert plain[plain.item == "training"].eur.sum() == 0

@@ -58,6 +58,11 @@ KPIS: tuple[KPI, ...] = (
         "largest number in emergency places (no regular bed) on a day", ("coa",)),
     KPI("shortage_days", "P3", "days", "Shortage days", "days with anyone in an emergency place (no regular bed)",
         ("coa",)),
+    KPI("without_place_peak", "P3", "persons", "Peak without a place",
+        "largest number above the emergency limit on a day (reception_policy.emergency_limit; 0 without a limit)",
+        ("coa",)),
+    KPI("without_place_days", "P3", "days", "Days with people without a place",
+        "days with anyone above the emergency limit", ("coa",)),
     KPI("reception_cost_per_year", "P3", "EUR million/year", "Reception cost",
         "occupied places at the regular and the emergency price", ("coa",)),
     KPI("ind_pending_end", "P3", "persons", "IND stock at the end", "first-instance applications without a decision "
@@ -143,6 +148,20 @@ def _periods(dates: pd.DatetimeIndex, resolution: str) -> tuple[np.ndarray, pd.D
     return np.cumsum(change) - 1, dates[change]
 
 
+def split_overflow(overflow: np.ndarray, policy) -> tuple[np.ndarray, np.ndarray]:
+    """Persons in emergency places and persons without a place, per day, from the persons without a
+    regular bed (the kernel's ``emergency`` location): emergency reception takes the overflow up to
+    ``policy.emergency_limit`` (no limit when it is None); the rest stays in the chain without a place.
+    The split is a count: who waits for a regular bed does not depend on where they sleep, so the
+    kernel's first-come-first-served moves to regular places are the same either way."""
+    overflow = np.asarray(overflow)
+    limit = getattr(policy, "emergency_limit", None)
+    if limit is None:
+        return overflow, np.zeros_like(overflow)
+    kept = np.minimum(overflow, np.asarray(limit).astype(overflow.dtype))
+    return kept, overflow - kept
+
+
 def stock_series(out: ReplicateOutput) -> tuple[list[tuple[str, str]], np.ndarray]:
     """Every stock of the run per reported day: (dimension, category) labels and a [days, k] array
     (stages except 'not_arrived', locations, derived stocks)."""
@@ -153,12 +172,15 @@ def stock_series(out: ReplicateOutput) -> tuple[list[tuple[str, str]], np.ndarra
             continue
         labels.append(("stage", name))
         cols.append(out.stage_stock[si:, k])
+    emergency, without = split_overflow(out.loc_stock[si:, R.LOC["emergency"]], out.compiled.policy)
     for k, name in enumerate(R.LOC_NAMES):
         labels.append(("location", name))
-        cols.append(out.loc_stock[si:, k])
+        cols.append(emergency if k == R.LOC["emergency"] else out.loc_stock[si:, k])
     for name in R.DERIVED_STOCKS:
         labels.append(("derived", name))
         cols.append(R.derived_stock(name, out.stage_stock[si:], out.loc_stock[si:]))
+    labels.append(("derived", "without_place"))  # above the emergency limit: in COA occupancy, no place
+    cols.append(without)
     return labels, np.column_stack(cols).astype(np.int64)
 
 
@@ -291,8 +313,9 @@ def replicate_kpis(out: ReplicateOutput, scenario: Scenario, names=None) -> dict
     left = (r["exit_day"] >= si) & (r["reception_days"] > 0)  # left the chain after a stay in reception
     kids = cs["children"]
     housed = (r["housed_day"] >= si) & (r["decision_day"] >= 0) & (cs["stream"] != STREAM_RESETTLEMENT)
-    emergency = ls[:, R.LOC["emergency"]]
-    cost = (coa - emergency) * scenario.reception.cost_regular + emergency * scenario.reception.cost_emergency
+    overflow = ls[:, R.LOC["emergency"]]  # everyone without a regular bed
+    emergency, without = split_overflow(overflow, scenario.reception_policy)
+    cost = (coa - overflow) * scenario.reception.cost_regular + emergency * scenario.reception.cost_emergency
     h = out.housing
     last = h.iloc[-1] if len(h) else None
     arrived_in = (r["arrival_day"] >= si) & (r["arrival_day"] < c.grid.T)
@@ -304,7 +327,9 @@ def replicate_kpis(out: ReplicateOutput, scenario: Scenario, names=None) -> dict
         "coa_occupancy_peak": lambda: float(coa.max()),
         "coa_occupancy_mean": lambda: float(coa.mean()),
         "emergency_occupancy_peak": lambda: float(emergency.max()),
-        "shortage_days": lambda: float((emergency > 0).sum()),
+        "shortage_days": lambda: float((overflow > 0).sum()),
+        "without_place_peak": lambda: float(without.max()),
+        "without_place_days": lambda: float((without > 0).sum()),
         "reception_cost_per_year": lambda: float(cost.sum() / years / 1e6),
         "ind_pending_end": lambda: float(R.derived_stock("ind_pending", ss[-1:], ls[-1:])[0]),
         "decision_time_general_weeks": lambda: mean_weeks(decided & (cs["track"] == TRACK_GENERAL), dec, reg),

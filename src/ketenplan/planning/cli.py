@@ -130,15 +130,19 @@ def register(app: typer.Typer) -> None:
                 write_csv(stage / "beds_needed.csv", plan.beds_needed())
                 write_csv(stage / "costs_monthly.csv", plan.costs_monthly())
                 render_plan(plan, stage / "plan.html")
+        limited = any(p.scenario.reception_policy.emergency_limit is not None for p in plan.policies)
         rows = [(r.policy + (" *" if r.pareto else ""), fmt_number(r.cost_per_year_eur / 1e6, 0),
                  f"{fmt_number(r.cost_p10_eur / 1e6, 0)} to {fmt_number(r.cost_p90_eur / 1e6, 0)}",
                  f"{r.p_shortage:.0%}", fmt_number(r.emergency_place_days_mean, 0),
+                 *((f"{r.p_without_place:.0%}",) if limited else ()),
                  fmt_number(r.beds_p90_peak, 0), r.beds_p90_peak_month, fmt_number(r.places_opened_mean, 0))
                 for r in summary.itertuples()]
         print_table(f"{sc.name}: {len(pols)} policies x {plan.runs} runs, seed {plan.seed} (* = non-dominated)",
                     [Col("policy", key=True, wrap=False), Col("EUR m per year", number=True),
                      Col("total cost p10-p90 [EUR m]", number=True), Col("P(shortage)", number=True),
-                     Col("emergency place-days", number=True), Col("beds at 90%", number=True),
+                     Col("emergency place-days", number=True),
+                     *((Col("P(without a place)", number=True),) if limited else ()),
+                     Col("beds at 90%", number=True),
                      Col("peak month", wrap=False), Col("places opened", number=True)], rows)
         if opt is not None:
             if opt.chosen is None:

@@ -9,7 +9,9 @@ item (partner)            quantity         unit cost
 occupied_regular (COA)    person-days      ``reception.cost_regular``: everyone in COA reception who is
                                            not in an emergency place (central, regular, small-scale,
                                            freedom-restricting and waiting locations)
-occupied_emergency (COA)  person-days      ``reception.cost_emergency``
+occupied_emergency (COA)  person-days      ``reception.cost_emergency``: persons in emergency places, up
+                                           to ``reception_policy.emergency_limit``; those above it have
+                                           no place and no price (counted apart: ``without_place``)
 empty_places (COA)        place-days       ``costs.empty_place``: regular and small-scale places held
                                            but not occupied (capacity less occupancy, at least 0)
 standby_places (COA)      place-days       ``costs.standby_place``: standby places of the threshold
@@ -19,6 +21,11 @@ opening (COA)             places           ``costs.open_place``: new places that
                                            activating standby places costs nothing extra
 closing (COA)             places           ``costs.close_place``: places that were closed
 decisions (IND)           persons decided  ``costs.ind_decision``
+training (IND)            decisions        ``costs.ind_decision``: IND capacity hired by the decision
+                          forgone          policy, per day of its training (the decisions a day it will
+                                           make once trained); assumption: staff in training cost what
+                                           they cost when deciding (salary, workplace, supervision), and
+                                           the IND's cost per decision is its cost per unit of capacity
 housed (municipalities)   persons housed   ``costs.municipality_housed``
 guidance (municipalities) adults housed    ``costs.municipality_guidance``
 ========================  ===============  ===========================================================
@@ -35,49 +42,55 @@ import pandas as pd
 
 from ketenplan.engine import registry as R
 
-#: (partner, item, unit of the quantity, label); the order of the columns of every cost array
-ITEMS: tuple[tuple[str, str, str, str], ...] = (
-    ("coa", "occupied_regular", "person-days", "occupied places at the regular price"),
-    ("coa", "occupied_emergency", "person-days", "occupied emergency places"),
-    ("coa", "empty_places", "place-days", "empty regular places held"),
-    ("coa", "standby_places", "place-days", "standby places held"),
-    ("coa", "opening", "places", "places opened (one-off)"),
-    ("coa", "closing", "places", "places closed (one-off)"),
-    ("ind", "decisions", "decisions", "first-instance decisions"),
-    ("municipalities", "housed", "persons", "permit holders housed"),
-    ("municipalities", "guidance", "adults", "social guidance of adults housed"),
+#: (partner, item, unit of the quantity, label, scenario key of its unit cost); the order of the columns
+#: of every cost array
+ITEMS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("coa", "occupied_regular", "person-days", "occupied places at the regular price", "reception.cost_regular"),
+    ("coa", "occupied_emergency", "person-days", "occupied emergency places", "reception.cost_emergency"),
+    ("coa", "empty_places", "place-days", "empty regular places held", "costs.empty_place"),
+    ("coa", "standby_places", "place-days", "standby places held", "costs.standby_place"),
+    ("coa", "opening", "places", "places opened (one-off)", "costs.open_place"),
+    ("coa", "closing", "places", "places closed (one-off)", "costs.close_place"),
+    ("ind", "decisions", "decisions", "first-instance decisions", "costs.ind_decision"),
+    ("ind", "training", "decisions forgone", "hired staff in training", "costs.ind_decision"),
+    ("municipalities", "housed", "persons", "permit holders housed", "costs.municipality_housed"),
+    ("municipalities", "guidance", "adults", "social guidance of adults housed", "costs.municipality_guidance"),
 )
 ITEM_NAMES = tuple(i[1] for i in ITEMS)
 PARTNER_OF = {i[1]: i[0] for i in ITEMS}
+COST_KEY = {i[1]: i[4] for i in ITEMS}
 PARTNERS = ("coa", "ind", "municipalities")
 PARTNER_LABELS = {"coa": "COA (reception)", "ind": "IND (decisions)", "municipalities": "Municipalities (housing)"}
 
 
 def unit_costs(scenario) -> np.ndarray:
     """EUR per unit of each item of :data:`ITEMS`, from the scenario's declarations."""
-    r, c = scenario.reception, scenario.costs
-    by_item = {"occupied_regular": r.cost_regular, "occupied_emergency": r.cost_emergency,
-               "empty_places": c.empty_place, "standby_places": c.standby_place, "opening": c.open_place,
-               "closing": c.close_place, "decisions": c.ind_decision, "housed": c.municipality_housed,
-               "guidance": c.municipality_guidance}
-    return np.array([float(by_item[n]) for n in ITEM_NAMES])
+    def value(key: str) -> float:
+        section, name = key.split(".")
+        return float(getattr(getattr(scenario, section), name))
+
+    return np.array([value(COST_KEY[n]) for n in ITEM_NAMES])
 
 
 def day_quantities(*, coa: np.ndarray, emergency: np.ndarray, regular: np.ndarray, cap_regular: np.ndarray,
                    small: np.ndarray, cap_small: np.ndarray, standby_held: np.ndarray, opened: np.ndarray,
                    closed: np.ndarray, decisions: np.ndarray, housed: np.ndarray,
-                   housed_adults: np.ndarray) -> np.ndarray:
+                   housed_adults: np.ndarray, without_place: np.ndarray | float = 0.0,
+                   training: np.ndarray | float = 0.0) -> np.ndarray:
     """Quantities per day [days, item] (columns as :data:`ITEMS`).
 
-    ``coa``: persons in COA reception, emergency included; ``emergency``: persons in emergency
-    places; ``regular``/``small``: persons in regular / small-scale places and ``cap_regular``/
+    ``coa``: persons in COA reception, emergency and those without a place included; ``emergency``:
+    persons in emergency places; ``without_place``: persons above the emergency limit (no place, no
+    price); ``training``: decisions a day of the IND capacity in training (:func:`training_per_day`);
+    ``regular``/``small``: persons in regular / small-scale places and ``cap_regular``/
     ``cap_small`` their places; ``standby_held``: standby places not yet activated; ``opened``/
     ``closed``: places that became available / were closed that day; ``decisions``, ``housed``,
     ``housed_adults``: persons that day."""
     coa, emergency = np.asarray(coa, float), np.asarray(emergency, float)
     empty = (np.maximum(np.asarray(cap_regular, float) - regular, 0.0)
              + np.maximum(np.asarray(cap_small, float) - small, 0.0))
-    cols = [coa - emergency, emergency, empty, standby_held, opened, closed, decisions, housed, housed_adults]
+    cols = [coa - emergency - np.asarray(without_place, float), emergency, empty, standby_held, opened, closed, decisions,
+            np.broadcast_to(np.asarray(training, float), np.shape(coa)), housed, housed_adults]
     return np.column_stack([np.asarray(x, float) for x in cols])
 
 
@@ -119,14 +132,32 @@ def policy_events(table: pd.DataFrame | None, policy, T: int, base_cap: np.ndarr
     return {"opened": opened, "closed": closed, "standby_activated": activated, "standby_held": held}
 
 
+def training_per_day(table: pd.DataFrame | None, policy, T: int, days_per_month: float) -> np.ndarray:
+    """Decisions a day of the IND capacity in training, per day of the grid, from the decision policy's
+    table (``HiringPolicy.table()``: one row per review; None when nothing was hired): each cohort
+    hired at a review trains for ``policy.training_months`` up to the day it decides from (the
+    recruitment lead time before it is not paid)."""
+    out = np.zeros(T)
+    if table is None or policy is None or policy.kind == "fixed":
+        return out
+    train = int(round(policy.training_months * days_per_month))
+    for r in table.itertuples():
+        if r.hired > 0:
+            end = int(r.deciding_from)
+            out[max(end - train, 0):min(end, T)] += r.hired / 7.0
+    return out
+
+
 def replicate_quantities(out, base_cap: np.ndarray, table: pd.DataFrame | None, policy,
-                         days_per_month: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                         days_per_month: float, decision_table: pd.DataFrame | None = None,
+                         decision_policy=None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Quantities per reported day [days, item] of a finished replicate (``engine.run.ReplicateOutput``)
-    and the policy's events per reported day."""
+    and the policy's events per reported day (``decision_table``: the IND hiring policy's reviews)."""
     c = out.compiled
     si, T = c.grid.start_index, c.grid.T
     ls, ss = out.loc_stock[si:], out.stage_stock[si:]
     ev = policy_events(table, policy, T, base_cap, days_per_month)
+    training = training_per_day(decision_table, decision_policy, T, days_per_month)[si:]
     case, cs = out.case, c.case
     hd = np.asarray(case["housed_day"])
     ok = (hd >= si) & (hd < T)
@@ -134,12 +165,16 @@ def replicate_quantities(out, base_cap: np.ndarray, table: pd.DataFrame | None, 
     adults = size - np.asarray(cs["children"], float)
     housed = np.bincount(hd[ok] - si, weights=size[ok], minlength=T - si)
     housed_adults = np.bincount(hd[ok] - si, weights=adults[ok], minlength=T - si)
+    from ketenplan.engine.results import split_overflow
+
+    emergency, without = split_overflow(ls[:, R.LOC["emergency"]], policy)
     q = day_quantities(
-        coa=R.derived_stock("coa_occupancy", ss, ls), emergency=ls[:, R.LOC["emergency"]],
+        coa=R.derived_stock("coa_occupancy", ss, ls), emergency=emergency, without_place=without,
         regular=ls[:, R.LOC["regular"]], cap_regular=out.day_inputs["cap_regular"][si:],
         small=ls[:, R.LOC["small_scale"]], cap_small=out.day_inputs["cap_small"][si:],
         standby_held=ev["standby_held"][si:], opened=ev["opened"][si:], closed=ev["closed"][si:],
-        decisions=out.flows[si:, R.FLOW["decisions"]], housed=housed, housed_adults=housed_adults)
+        decisions=out.flows[si:, R.FLOW["decisions"]], housed=housed, housed_adults=housed_adults,
+        training=training)
     return q, {k: v[si:] for k, v in ev.items()}
 
 
@@ -155,16 +190,18 @@ def cost_frame(months: pd.DatetimeIndex, quantities: np.ndarray, unit: np.ndarra
         "eur": (quantities * unit).reshape(-1)})
 
 
-def replicate_costs(out, scenario, table: pd.DataFrame | None = None, base_cap: np.ndarray | None = None
-                    ) -> pd.DataFrame:
+def replicate_costs(out, scenario, table: pd.DataFrame | None = None, base_cap: np.ndarray | None = None,
+                    decision_table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Monthly costs per partner and item of one finished replicate (see :func:`cost_frame`).
 
     ``base_cap``: the scenario's own regular capacity per day (default: the capacity the run used,
-    i.e. no policy changes); ``table``: the capacity policy's decisions (``ThresholdPolicy.table()``)."""
+    i.e. no policy changes); ``table``: the capacity policy's decisions (``ThresholdPolicy.table()``);
+    ``decision_table``: the IND hiring policy's reviews (``HiringPolicy.table()``)."""
     from ketenplan.engine.policies import DAYS_PER_MONTH
 
     si = out.compiled.grid.start_index
     base = out.day_inputs["cap_regular"] if base_cap is None else base_cap
-    q, _ = replicate_quantities(out, base, table, scenario.reception_policy, DAYS_PER_MONTH)
+    q, _ = replicate_quantities(out, base, table, scenario.reception_policy, DAYS_PER_MONTH, decision_table,
+                                scenario.decision_policy)
     midx, months = month_index(out.compiled.grid.dates()[si:])
     return cost_frame(months, monthly(q, midx, len(months)), unit_costs(scenario))

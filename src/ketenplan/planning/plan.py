@@ -142,16 +142,17 @@ def apply_policy(scenario, policy: Policy):
 # one replicate, in a worker
 # ----------------------------------------------------------------------------------------------
 def reduce_replicate(out, base_cap: np.ndarray, table: pd.DataFrame | None, scenario,
-                     shortage_from: int = SHORTAGE_FROM_MONTHS) -> dict:
+                     shortage_from: int = SHORTAGE_FROM_MONTHS, decision_table: pd.DataFrame | None = None) -> dict:
     """What a plan keeps of one replicate: monthly peak need (COA occupancy, emergency included),
     mean capacity, monthly quantities per cost item, and key figures. A shortage is an emergency
     place-day from month ``shortage_from`` (0 = the first month) on."""
     from ketenplan.engine.policies import DAYS_PER_MONTH
-    from ketenplan.engine.results import replicate_kpis
+    from ketenplan.engine.results import replicate_kpis, split_overflow
 
     c = out.compiled
     si = c.grid.start_index
-    q, ev = replicate_quantities(out, base_cap, table, scenario.reception_policy, DAYS_PER_MONTH)
+    q, ev = replicate_quantities(out, base_cap, table, scenario.reception_policy, DAYS_PER_MONTH, decision_table,
+                                 scenario.decision_policy)
     midx, months = month_index(c.grid.dates()[si:])
     n = len(months)
     ls, ss = out.loc_stock[si:], out.stage_stock[si:]
@@ -170,13 +171,16 @@ def reduce_replicate(out, base_cap: np.ndarray, table: pd.DataFrame | None, scen
     decided = (dec >= si) & (reg >= 0) & asylum
     w = size[decided].astype(float)
     decision_weeks = float(np.average((dec[decided] - reg[decided]) / 7.0, weights=w)) if w.sum() else float("nan")
-    emergency = ls[:, R.LOC["emergency"]].astype(float)
+    overflow = ls[:, R.LOC["emergency"]].astype(float)  # everyone without a regular bed
+    emergency, without = split_overflow(overflow, scenario.reception_policy)
     queues = np.array([ss[:, R.STAGE[name]].mean() for name in QUEUES])
     scal = {
         "emergency_place_days": float(emergency.sum()),
         "emergency_place_days_first_year": float(emergency[midx < 12].sum()),
-        "shortage": float(emergency[midx >= shortage_from].sum() > 0),
+        "shortage": float(overflow[midx >= shortage_from].sum() > 0),
         "shortage_days": k["shortage_days"],
+        "without_place_person_days": float(without.sum()),
+        "without_place": float(without[midx >= shortage_from].sum() > 0),
         "days_over_application_centre_cap": k["days_over_application_centre_cap"],
         "places_opened": float(ev["opened"].sum()),
         "places_closed": float(ev["closed"].sum()),
@@ -216,12 +220,18 @@ class PlanJob:
             c = replace(c0, policy=sc.reception_policy, decision_policy=sc.decision_policy)
             run = Run.start(c, default_hooks(c), replicate=i).finish()
             out = output_of(run)
-            try:
-                table = run.hook("reception_policy").table()
-            except KeyError:
-                table = None
-            reduced.append(reduce_replicate(out, np.asarray(c.inputs.cap_regular), table, sc, self.shortage_from))
+            table, hiring = (_hook_table(run, name) for name in ("reception_policy", "decision_policy"))
+            reduced.append(reduce_replicate(out, np.asarray(c.inputs.cap_regular), table, sc, self.shortage_from,
+                                            hiring))
         return i, reduced
+
+
+def _hook_table(run, name: str) -> pd.DataFrame | None:
+    """The decisions a policy hook of the run recorded (None when the run has no such hook)."""
+    try:
+        return run.hook(name).table()
+    except KeyError:
+        return None
 
 
 def compile_groups(scenarios: list) -> list[list[int]]:
@@ -315,7 +325,8 @@ class Plan:
         """One row per policy: expected total cost with p10/p90 [EUR], cost per year [EUR/year], cost
         per partner [EUR], probability of any shortage (share of runs with at least one emergency
         place-day from month ``meta['shortage_from_months']`` on: no policy can add places in the first
-        year), emergency place-days, days over the application-centre cap, places opened and
+        year), emergency place-days, the probability of anyone without a place (above the emergency
+        limit, from the same month) and their person-days, days over the application-centre cap, places opened and
         closed, standby places activated, the 90% Wilson interval of the shortage probability
         (``p_shortage_lo90``, ``p_shortage_hi90``: how precisely the runs pin it down), moves per person, permit holders waiting (mean), time to a
         first-instance decision [weeks], peak beds at 90% assurance; ``pareto``: on the front of cost
@@ -339,6 +350,8 @@ class Plan:
                 "emergency_place_days_mean": float(s.emergency_place_days.mean()),
                 "emergency_place_days_p90": float(np.quantile(s.emergency_place_days, 0.9)),
                 "shortage_days_mean": float(s.shortage_days.mean()),
+                "p_without_place": float(s.without_place.mean()),
+                "without_place_person_days_mean": float(s.without_place_person_days.mean()),
                 "days_over_application_centre_cap_mean": float(s.days_over_application_centre_cap.mean()),
                 "places_opened_mean": float(s.places_opened.mean()),
                 "places_closed_mean": float(s.places_closed.mean()),

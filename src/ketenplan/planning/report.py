@@ -31,6 +31,8 @@ TABLE_ROWS = (
     ("emergency_place_days_mean", "emergency place-days (mean)", "num"),
     ("emergency_place_days_p90", "emergency place-days (p90)", "num"),
     ("shortage_days_mean", "days with anyone in an emergency place (mean)", "num"),
+    ("p_without_place", "probability of anyone without a place (above the emergency limit)", "pct"),
+    ("without_place_person_days_mean", "person-days without a place (mean)", "num"),
     ("days_over_application_centre_cap_mean", "days over the application-centre cap (mean)", "num"),
     ("beds_p90_peak", "beds needed at 90% assurance, peak month", "num"),
     ("capacity_mean_places", "regular + small-scale places held (mean)", "num"),
@@ -115,7 +117,7 @@ def cost_items_figure(plan: Plan, k: int) -> go.Figure:
     pr = plan.policies[k]
     mean = pr.costs.mean(axis=0) / 1e6
     fig = go.Figure()
-    for j, (partner, item, _, label) in enumerate(ITEMS):
+    for j, (partner, item, _, label, _) in enumerate(ITEMS):
         if not np.any(mean[:, j]):
             continue
         fig.add_trace(go.Scatter(x=plan.months, y=mean[:, j], stackgroup="one", mode="lines",
@@ -177,13 +179,9 @@ def _unit_rows(plan: Plan) -> list[dict]:
     from ketenplan.scenario import parameters_table
 
     t = parameters_table(plan.policies[0].scenario).set_index("name")
-    keys = {"occupied_regular": "reception.cost_regular", "occupied_emergency": "reception.cost_emergency",
-            "empty_places": "costs.empty_place", "standby_places": "costs.standby_place",
-            "opening": "costs.open_place", "closing": "costs.close_place", "decisions": "costs.ind_decision",
-            "housed": "costs.municipality_housed", "guidance": "costs.municipality_guidance"}
     rows = []
-    for partner, item, unit, label in ITEMS:
-        r = t.loc[keys[item]]
-        rows.append({"partner": PARTNER_LABELS[partner], "item": label, "key": keys[item], "value": r["value"],
+    for partner, item, unit, label, key in ITEMS:
+        r = t.loc[key]
+        rows.append({"partner": PARTNER_LABELS[partner], "item": label, "key": key, "value": r["value"],
                      "unit": r["unit"], "source": r["source"], "years": r["years"]})
     return rows

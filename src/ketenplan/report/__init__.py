@@ -151,7 +151,7 @@ def costs_per_month(res: Results) -> pd.DataFrame:
     st = res.source.query(
         "SELECT m AS date, k, avg(s) AS v FROM (SELECT replicate, date_trunc('month', date) AS m, "
         "dimension || ':' || category AS k, sum(persons_mean) AS s FROM stocks WHERE (dimension = 'derived' AND "
-        "category = 'coa_occupancy') OR (dimension = 'location' AND category IN ('emergency', 'regular', "
+        "category IN ('coa_occupancy', 'without_place')) OR (dimension = 'location' AND category IN ('emergency', 'regular', "
         "'small_scale')) GROUP BY ALL) GROUP BY ALL").pivot(index="date", columns="k", values="v")
     cap = res.source.query(
         "SELECT m AS date, resource AS k, avg(s) AS v FROM (SELECT replicate, date_trunc('month', date) AS m, resource, "
@@ -162,7 +162,8 @@ def costs_per_month(res: Results) -> pd.DataFrame:
     mult = 1.0 if per_day else days.reindex(st.index).to_numpy(float)
     q = pd.DataFrame(index=st.index)
     emergency = st.get("location:emergency", 0.0) * mult
-    q["occupied_regular"] = st["derived:coa_occupancy"] * mult - emergency
+    without = st.get("derived:without_place", 0.0) * mult  # above the emergency limit: no place, no price
+    q["occupied_regular"] = st["derived:coa_occupancy"] * mult - emergency - without
     q["occupied_emergency"] = emergency
     if cap is not None:
         cap.index = pd.DatetimeIndex(cap.index)
@@ -192,11 +193,13 @@ def _costs(res: Results) -> go.Figure:
 
 
 def shortage_probability(res: Results) -> pd.Series:
-    """Share of replicates with anyone in an emergency place (no regular bed) on some day of each month."""
+    """Share of replicates with anyone without a regular bed (in an emergency place, or without a place
+    above the emergency limit) on some day of each month."""
     df = res.source.query(
         "SELECT m AS date, avg(CASE WHEN mx > 0 THEN 1.0 ELSE 0.0 END) AS p FROM (SELECT replicate, "
-        "date_trunc('month', date) AS m, max(persons_max) AS mx FROM stocks WHERE dimension = 'location' AND "
-        "category = 'emergency' GROUP BY ALL) GROUP BY m ORDER BY m")
+        "date_trunc('month', date) AS m, max(persons_max) AS mx FROM stocks WHERE (dimension = 'location' AND "
+        "category = 'emergency') OR (dimension = 'derived' AND category = 'without_place') GROUP BY ALL) "
+        "GROUP BY m ORDER BY m")
     return df.set_index("date").p
 
 

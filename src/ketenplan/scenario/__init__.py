@@ -217,8 +217,10 @@ def load_scenario(source: str | Path, overrides: Mapping | None = None, *, stric
 
 
 def scenario_toml(scenario: Scenario) -> str:
-    """The full scenario as TOML (every field, defaults included): a start for one's own file."""
-    data = scenario.model_dump(mode="python", by_alias=True)
+    """The full scenario as TOML (every field, defaults included; an optional field that is not set,
+    such as ``reception_policy.emergency_limit``, is left out, as TOML has no null): a start for one's
+    own file."""
+    data = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
     head = (f"# ketenplan scenario '{scenario.name}' (all fields; units and sources: docs/parameters.md)\n"
             f"# Validate with: ketenplan validate FILE.toml\n\n")
     return head + tomli_w.dumps(data)

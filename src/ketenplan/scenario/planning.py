@@ -65,6 +65,16 @@ class ReceptionPolicy(_Frozen):
                                    source="assumption: one quarter of notice to residents and the municipality",
                                    note="no published figure (nl_chain.md 4.3)")
 
+    emergency_limit: float | None = param(
+        None, ge=0, description="most persons emergency reception can take on a day; the overflow above it has no "
+                                "place [persons] (not set: no limit)",
+        unit="persons", source="setting: no limit in the baseline (emergency places take any overflow, at "
+                               "reception.cost_emergency)",
+        note="emergency places (hotels, halls, ships, crisis reception of the safety regions) are found as needed "
+             "(nl_chain.md section 4); in 2022 they were not found fast enough and people slept outside the "
+             "application centre. With a limit, the persons above it stay in the chain without a place: they "
+             "count in COA occupancy (the need) and as persons without a place, and cost no reception price")
+
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
