@@ -307,8 +307,12 @@ def nl_figure(t: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None = None) -> list[Path]:
-    """Write metrics tables and the HTML page of a backtest."""
+def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None = None,
+                   totals: pd.DataFrame | None = None, totals_rows: pd.DataFrame | None = None) -> list[Path]:
+    """Write metrics tables and the HTML page of a backtest; with ``totals`` / ``totals_rows`` the
+    backtest of the sample paths' h-month totals (:func:`ketenplan.forecast.totals.totals_summary`,
+    :func:`~ketenplan.forecast.totals.totals_backtest`) as ``backtest_totals.csv`` and
+    ``backtest_totals_rows.csv``."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     from ketenplan import __version__
@@ -346,4 +350,8 @@ def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None
              write_text(out / "backtest.html", page)]
     if nl_table is not None:
         paths.append(write_csv(out / "nl_annual_vs_official.csv", nl_table))
+    if totals is not None:
+        paths.append(write_csv(out / "backtest_totals.csv", totals))
+    if totals_rows is not None:
+        paths.append(write_csv(out / "backtest_totals_rows.csv", totals_rows))
     return paths
