@@ -85,9 +85,11 @@ def test_reconciliation_keeps_ranks_and_monthly_shape():
     Y, base = _paths(n=500)
     out = ft.reconcile_totals(Y, base, _target())
     f1 = out[:, :12] / Y[:, :12]
-    f2 = out[:, 12:] / Y[:, 12:]
-    np.testing.assert_allclose(f1, f1[:, :1] * np.ones((1, 12)), rtol=1e-12)  # one factor per path and year
-    np.testing.assert_allclose(f2, f2[:, :1] * np.ones((1, 12)), rtol=1e-12)
+    np.testing.assert_allclose(f1, f1[:, :1] * np.ones((1, 12)), rtol=1e-12)  # one factor per path in year 1
+    # year 2: the log factor moves linearly from year 1's, in equal steps (no jump at the boundary)
+    g = np.log(out[:, 11:] / Y[:, 11:])
+    steps = np.diff(g, axis=1)
+    np.testing.assert_allclose(steps, steps[:, :1] * np.ones((1, 12)), atol=1e-9)
     assert out.shape == Y.shape
     own, new = Y[:, :12].sum(axis=1), out[:, :12].sum(axis=1)
     assert (np.argsort(own, kind="stable") == np.argsort(new, kind="stable")).all()
@@ -97,13 +99,23 @@ def test_reconciliation_shorter_and_longer_horizons():
     Y, base = _paths(n=2000, H=36)
     q = _target()
     out = ft.reconcile_totals(Y, base, q)
-    f = out[:, 12:] / Y[:, 12:]
-    np.testing.assert_allclose(f, f[:, :1] * np.ones((1, 24)), rtol=1e-12)  # months > 24 keep year 2's factor
+    f = out[:, 23:] / Y[:, 23:]
+    np.testing.assert_allclose(f, f[:, :1] * np.ones((1, 13)), rtol=1e-9)  # months > 24 keep month 24's factor
     short = ft.reconcile_totals(Y[:, :6], base[:6], q)  # a 6-month forecast: its own 6-month total
     got = np.log1p(short.sum(axis=1)) - np.log1p(fm.from_log(base[:6]).sum())
     np.testing.assert_allclose(np.quantile(got, ft.LEVELS), q[5], atol=3e-3)
     one = ft.reconcile_totals(Y[:1], base, q)
     np.testing.assert_array_equal(one, Y[:1])
+
+
+def test_no_jump_at_the_year_boundary():
+    """Month 13 over month 12 moves like neighbouring months do (a block factor made it jump)."""
+    Y, base = _paths(n=2000)
+    Y[:, 18:] *= np.exp(np.random.default_rng(5).normal(0, 1.5, size=(2000, 1)))  # year-2 blow-ups to undo
+    out = ft.reconcile_totals(Y, base, _target())
+    jump = np.median(np.abs(np.log(out[:, 12] / out[:, 11])))
+    raw = np.median(np.abs(np.log(Y[:, 12] / Y[:, 11])))
+    assert jump < 1.3 * raw
 
 
 def test_cap_is_kept():

@@ -13,19 +13,21 @@ The mechanism (one, used by :func:`ketenplan.forecast.api.forecast`, so by
    point forecast's h-month sum, ``v = (log(1 + sum actual) - log(1 + sum point)) / sigma``
    (sigma: the country scale the monthly errors were standardised by). The point forecasts are
    recovered from the library itself: ``log(1 + point) = log(1 + actual) - sigma x u``.
-2. **Calibration** of these ratios exactly as the monthly intervals are calibrated
-   (:func:`ketenplan.forecast.backtest._interval_quantiles`, ``mixture_aci``: adaptive conformal
-   inference per country on a mixture of the country's own and all countries' earlier ratios, Gibbs
-   and Candès 2021), with its no-look-ahead rule: at origin T only windows with origin + h <= T enter.
-   The median is the median of the known ratios pooled over countries, kept inside the 80% interval.
+2. **Calibration** of these ratios with the monthly intervals' machinery
+   (:func:`ketenplan.forecast.backtest._interval_quantiles`, :data:`CALIBRATION` = ``"mixture"``:
+   split-conformal quantiles per country of a mixture of the country's own and all countries'
+   earlier ratios, C1 of the development log) and its no-look-ahead rule: at origin T only windows
+   with origin + h <= T enter. The median is the median of the known ratios pooled over countries,
+   kept inside the 80% interval. Why C1 on the log ratio: docs/forecast.md (T1-T6).
 3. **Reconciliation** of the paths (:func:`reconcile_totals`): the paths are ranked by their own
    first-year total (months 1..12, or all months of a shorter forecast) and each total is mapped
    monotonically onto the calibrated distribution of that total (quantile mapping at 2.5/10/50/90/
    97.5%, linear between; beyond the outer quantiles the path keeps its own distance). The path's
    first-year months are multiplied by target / own total, so its monthly shape is kept. Months
-   13..24 are scaled so that the cumulative 24-month total takes the calibrated 24-month quantile at
-   the same rank (the second year follows the first year's rank); later months keep the second
-   year's factor, so the continuation starts from the level month 24 ends on.
+   13..24 get a factor that starts at the first year's and moves linearly on the log scale to the
+   value at which the cumulative 24-month total takes the calibrated 24-month quantile at the same
+   rank (the second year follows the first year's rank; no jump at the year boundary); later months
+   keep the factor of month 24, so the continuation starts from the level month 24 ends on.
 """
 
 from __future__ import annotations
@@ -217,7 +219,8 @@ def reconcile_totals(Y: np.ndarray, point_log: np.ndarray, q: np.ndarray, cap: f
     log scale (``log(1 + persons)``); ``q`` [24, 5] quantiles of log(1 + actual h-month total) -
     log(1 + point total) (:func:`total_quantiles`); ``cap`` the highest month a path may reach
     [persons/month]. Months 1..a (a = min(H, 12)) of a path are multiplied by one factor, months
-    a+1..H by a second (see the module docstring). With one path, or a degenerate distribution,
+    13..24 by a factor moving log-linearly from it to the one that meets the 24-month target, later
+    months by the factor of month 24 (see the module docstring). With one path, or a degenerate distribution,
     the paths are returned unchanged.
     """
     Y = np.asarray(Y, float)
@@ -236,11 +239,34 @@ def reconcile_totals(Y: np.ndarray, point_log: np.ndarray, q: np.ndarray, cap: f
         a2 = min(H, SECOND_BLOCK)
         P2 = float(np.log1p(fm.from_log(point_log[:a2]).sum()))
         T2 = fm.from_log(P2 + map_to_quantiles(z1, q[a2 - 1]))  # the same rank as the first year
-        rest = Y[:, a1:a2].sum(axis=1)
-        new1 = out[:, :a1].sum(axis=1)
-        f2 = np.where(rest > 0, np.clip(T2 - new1, 0.0, None) / np.where(rest > 0, rest, 1.0), 1.0)
-        out[:, a1:] *= f2[:, None]
+        need = T2 - out[:, :a1].sum(axis=1)  # the second block's total [persons]
+        ramp = np.arange(1, a2 - a1 + 1) / (a2 - a1)  # 1/12 .. 1 over months 13..24
+        d = _ramp_slopes(Y[:, a1:a2], ramp, np.log(np.where(f1 > 0, f1, 1.0)), need)
+        g = np.log(np.where(f1 > 0, f1, 1.0))[:, None] + d[:, None] * ramp[None, :]
+        out[:, a1:a2] = Y[:, a1:a2] * np.exp(g)
+        out[:, a2:] = Y[:, a2:] * np.exp(g[:, -1:])
     return np.minimum(out, cap)
+
+
+def _ramp_slopes(Y2: np.ndarray, ramp: np.ndarray, g1: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Slopes d [path] with sum_k Y2[:, k] exp(g1 + d ramp[k]) = need (bisection on the log scale).
+
+    The second block's factor starts where the first block's ends (g1, log) and moves linearly on the
+    log scale to g1 + d at its last month, so a path does not jump at the block boundary. Paths with
+    no second-block applicants keep d = 0; a target of zero or less gives the lower bound (-30).
+    """
+    lo = np.full(len(g1), -30.0)
+    hi = np.full(len(g1), 30.0)
+    has = Y2.sum(axis=1) > 0
+    target = np.maximum(need, 0.0)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        with np.errstate(over="ignore"):
+            tot = (Y2 * np.exp(g1[:, None] + mid[:, None] * ramp[None, :])).sum(axis=1)
+        up = tot < target
+        lo = np.where(up, mid, lo)
+        hi = np.where(up, hi, mid)
+    return np.where(has, (lo + hi) / 2, 0.0)
 
 
 # --------------------------------------------------------------------------- backtest
