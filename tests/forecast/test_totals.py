@@ -170,6 +170,18 @@ def test_forecast_paths_reconciled_and_monthly_table_unchanged():
     assert "reconciled" in fc.meta["total_calibration"]
 
 
+def test_paths_do_not_depend_on_the_horizon():
+    """A month's path is the same in a 6-, 12-, 20- and 36-month forecast (same seed): the paths are
+    reconciled over whole blocks and then cut."""
+    long = api.forecast("NL", 36, n_paths=300, seed=2).paths
+    for h in (6, 12, 20):
+        short = api.forecast("NL", h, n_paths=300, seed=2).paths
+        ref = long[long["month"].isin(short["month"].unique())].reset_index(drop=True)
+        np.testing.assert_allclose(short["applicants"].to_numpy(), ref["applicants"].to_numpy(), rtol=1e-9)
+    raw6 = api.forecast("NL", 6, n_paths=300, seed=2, reconcile=False).paths
+    assert not np.allclose(raw6["applicants"], long[long["month"].isin(raw6["month"].unique())]["applicants"])
+
+
 @pytest.mark.slow
 def test_totals_backtest_nl_reproduces_uncalibrated_figure():
     """The uncalibrated Dutch paths covered 16 of 22 actual 12-month totals (docs/forecast.md)."""

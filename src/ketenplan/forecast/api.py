@@ -354,10 +354,15 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     ok = ~np.isnan(x)
     fdata.check_series(p.Y[r, :T + 1], f"{code} up to {p.months[T]}", index=[str(m) for m in p.months[:T + 1]])
     Hc = min(horizon, bt.H_MAX)
-    pt = fm.forecast_origin(p.X, p.moy, T, Hc, p.agg, models=(MODEL,), rows=[r])[MODEL][r]
-    if horizon > Hc:
-        reps = [pt[Hc - 12 + (k % 12)] if Hc >= 12 else pt[-1] for k in range(horizon - Hc)]
-        pt = np.r_[pt, reps]
+    # the paths are drawn over whole reconciliation blocks (12 months, or at least 24 beyond a year)
+    # and cut to the horizon, so a month's path never depends on how far the forecast reaches
+    Hp = ft.path_months(horizon) if reconcile else horizon
+    Hf = min(Hp, bt.H_MAX)
+    pt_paths = fm.forecast_origin(p.X, p.moy, T, Hf, p.agg, models=(MODEL,), rows=[r])[MODEL][r]
+    if Hp > Hf:
+        reps = [pt_paths[Hf - 12 + (k % 12)] if Hf >= 12 else pt_paths[-1] for k in range(Hp - Hf)]
+        pt_paths = np.r_[pt_paths, reps]
+    pt = pt_paths[:horizon]
     sig = bt.sigma_scale(x[ok])
     full, qfull, only_known = _trajectories(p.months[T], code if calibration == "country" else None)
     calibrated = calibration == "country" and only_known
@@ -365,7 +370,7 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     cap = _cap(p.Y[r, :T + 1])
     qtot, tot_basis = (ft.total_quantiles(code if calibration == "country" else None, p.months[T], sig)
                        if reconcile else (None, "none"))
-    Yp = sample_paths(pt, sig, full, n_paths, rng, cap, qtot)
+    Yp = sample_paths(pt_paths, sig, full, n_paths, rng, cap, qtot)[:, :horizon]
     months = pd.period_range(p.months[T] + 1, periods=horizon, freq="M").strftime("%Y-%m")
     paths = pd.DataFrame({"path": np.repeat(np.arange(n_paths), horizon),
                           "month": np.tile(np.asarray(months), n_paths),

@@ -269,6 +269,13 @@ def _ramp_slopes(Y2: np.ndarray, ramp: np.ndarray, g1: np.ndarray, need: np.ndar
     return np.where(has, (lo + hi) / 2, 0.0)
 
 
+def path_months(horizon: int) -> int:
+    """Months over which the paths of a ``horizon``-month forecast are drawn and reconciled before
+    they are cut to ``horizon``: whole blocks (12, or at least 24 beyond a year), so that the first
+    year of every forecast is reconciled on its 12-month total and the second on its 24-month total."""
+    return FIRST_BLOCK if horizon <= FIRST_BLOCK else max(int(horizon), SECOND_BLOCK)
+
+
 # --------------------------------------------------------------------------- backtest
 def wilson_interval(k: int, n: int, level: float = 0.90) -> tuple[float, float]:
     """Wilson score interval of a proportion k / n at ``level`` (two-sided)."""
@@ -324,7 +331,7 @@ def totals_backtest(countries: list[str] | str = "all", horizons=(6, 12), *, n_p
             act = fm.from_log(lib.actual[i, j])
             paths_by_len: dict[int, np.ndarray] = {}
             for h in horizons:
-                Hp = FIRST_BLOCK if h <= FIRST_BLOCK else SECOND_BLOCK
+                Hp = path_months(h)
                 pt = lib.point[i, j, :Hp]
                 if not (np.all(np.isfinite(pt)) and np.all(np.isfinite(act[:Hp]))):
                     continue
