@@ -9,9 +9,10 @@ The mechanism (one, used by :func:`ketenplan.forecast.api.forecast`, so by
 :func:`~ketenplan.forecast.api.inflow_sample_paths`, and by :func:`totals_backtest`):
 
 1. **Totals library.** For every (country, origin) of the shipped error library and every h = 1..24
-   whose months 1..h are all observed, the standardised log ratio of the actual h-month sum to the
-   point forecast's h-month sum, ``v = (log(1 + sum actual) - log(1 + sum point)) / sigma``
-   (sigma: the country scale the monthly errors were standardised by). The point forecasts are
+   whose months 1..h are all observed, the log ratio of the actual h-month sum to the point
+   forecast's h-month sum, ``log(1 + sum actual) - log(1 + sum point)`` (stored divided by the
+   country scale sigma the monthly errors were standardised by; :data:`SCALE` says in which units
+   the ratios are pooled, the log ratio itself by default). The point forecasts are
    recovered from the library itself: ``log(1 + point) = log(1 + actual) - sigma x u``.
 2. **Calibration** of these ratios with the monthly intervals' machinery
    (:func:`ketenplan.forecast.backtest._interval_quantiles`, :data:`CALIBRATION` = ``"mixture"``:
@@ -123,7 +124,7 @@ def _library_from_errors(lib: pd.DataFrame, p: bt.Panel) -> "TotalsLibrary":
 
 #: Calibration of the totals' ratios (one of ``backtest.CALIBRATIONS``): ``"mixture"`` (C1 of the
 #: development log): split-conformal quantiles per country of a mixture of its own earlier ratios
-#: (weight n / (n + ``calibration_prior_errors``)) and all countries' (docs/forecast.md, T1-T4).
+#: (weight n / (n + ``calibration_prior_errors``)) and all countries' (docs/forecast.md, T1-T6).
 CALIBRATION = "mixture"
 #: Units the ratios are pooled in: ``"log"`` (the log ratio itself, chosen) or ``"sigma"`` (divided
 #: by the country scale at the origin, as the monthly errors are; after the 2015 surge that scale
