@@ -41,6 +41,7 @@ def test_cli_backtest_small(tmp_path):
     tot = pd.read_csv(tmp_path / "backtest_totals.csv")
     assert set(tot["paths"]) == {"uncalibrated", "reconciled"} and set(tot["geo"]) == {"all", "NL", "BE"}
     assert set(tot["h"]) == {6, 12, 24}
+    assert "h-month totals" in (tmp_path / "backtest.html").read_text()
     bad = CliRunner().invoke(_app(), ["forecast-backtest", "--horizons", "a,b", "--out", str(tmp_path)])
     assert bad.exit_code == 2
 
