@@ -36,6 +36,12 @@ def test_cli_backtest_small(tmp_path):
                                       "--jobs", "1", "--no-nl-table", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "backtest.html").exists() and (tmp_path / "backtest_metrics.csv").exists()
+    import pandas as pd
+
+    tot = pd.read_csv(tmp_path / "backtest_totals.csv")
+    assert set(tot["paths"]) == {"uncalibrated", "reconciled"} and set(tot["geo"]) == {"all", "NL", "BE"}
+    assert set(tot["h"]) == {6, 12, 24}
+    assert "h-month totals" in (tmp_path / "backtest.html").read_text()
     bad = CliRunner().invoke(_app(), ["forecast-backtest", "--horizons", "a,b", "--out", str(tmp_path)])
     assert bad.exit_code == 2
 

@@ -10,7 +10,7 @@ from ketenplan._cli import console, handle_errors
 
 FORECAST_OUTPUTS = ("forecast.csv", "paths.csv", "forecast.json", "forecast.html")
 BACKTEST_OUTPUTS = ("backtest_metrics.csv", "backtest_metrics_by_country.csv", "backtest_forecasts.csv",
-                    "backtest.html", "nl_annual_vs_official.csv")
+                    "backtest.html", "nl_annual_vs_official.csv", "backtest_totals.csv", "backtest_totals_rows.csv")
 
 
 def register(app: typer.Typer) -> None:
@@ -98,9 +98,12 @@ def register(app: typer.Typer) -> None:
         horizons: str = typer.Option("1,3,6,12,24", "--horizons", help="Comma-separated steps (months, 1..24)."),
         jobs: int = typer.Option(2, "--jobs", help="Worker processes."),
         nl_table: bool = typer.Option(True, "--nl-table/--no-nl-table", help="Add the Dutch yearly table."),
+        totals: bool = typer.Option(True, "--totals/--no-totals", help="Add the backtest of the sample paths' "
+                                    "6/12/24-month totals (uncalibrated and reconciled paths; docs/forecast.md)."),
         out: Path = typer.Option(Path("out/forecast-backtest"), "--out", help="Output folder."),
     ) -> None:
         """Rolling-origin backtest on the shipped series: MASE, sMAPE, annual-total error, coverage."""
+        import pandas as pd
         from rich.progress import Progress
         from rich.table import Table
 
@@ -147,8 +150,17 @@ def register(app: typer.Typer) -> None:
             task = prog.add_task("backtest origins", total=None)
             res = run_backtest(cs, hs, n_jobs=jobs, progress=lambda d, n: prog.update(task, completed=d, total=n))
         table = nl_annual_table() if nl_table else None
+        tot_rows = tot_sum = None
+        if totals:
+            from ketenplan.forecast.totals import TOTAL_HORIZONS, totals_backtest, totals_summary
+
+            parts = [totals_backtest(cs, TOTAL_HORIZONS, reconcile=rec).assign(paths=name)
+                     for rec, name in ((False, "uncalibrated"), (True, "reconciled"))]
+            tot_rows = pd.concat(parts, ignore_index=True)
+            tot_sum = pd.concat([totals_summary(d).assign(paths=name) for name, d in tot_rows.groupby("paths", sort=False)],
+                                ignore_index=True)
         with leave_nothing(out), staged_folder(out, owned=BACKTEST_OUTPUTS) as stage:
-            written = [out / p.name for p in write_backtest(res, stage, table)]
+            written = [out / p.name for p in write_backtest(res, stage, table, tot_sum, tot_rows)]
         nc = len(res.settings["countries"])
         tab = Table(title=f"Backtest ({nc} countr{'y' if nc == 1 else 'ies'}, {res.seconds:.1f} s)")
         for col in ("model", "h", "rows", "mase (step h)", "ratio vs snaive", "path 1..h ratio", "cov80", "cov95",

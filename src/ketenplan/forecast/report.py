@@ -307,8 +307,12 @@ def nl_figure(t: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None = None) -> list[Path]:
-    """Write metrics tables and the HTML page of a backtest."""
+def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None = None,
+                   totals: pd.DataFrame | None = None, totals_rows: pd.DataFrame | None = None) -> list[Path]:
+    """Write metrics tables and the HTML page of a backtest; with ``totals`` / ``totals_rows`` the
+    backtest of the sample paths' h-month totals (:func:`ketenplan.forecast.totals.totals_summary`,
+    :func:`~ketenplan.forecast.totals.totals_backtest`) as ``backtest_totals.csv`` and
+    ``backtest_totals_rows.csv``."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     from ketenplan import __version__
@@ -333,17 +337,34 @@ def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None
               "columns": [n for n, _, _ in _NL_COLUMNS], "rows": cells,
               "whole_library": bool((nl_table["interval_errors"] != "known at origin").any())}
     env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True, undefined=StrictUndefined)
+    tot_view = None
+    if totals is not None and len(totals):
+        sel = totals[totals["geo"].isin(["all", "NL"])]
+        tot_view = {"columns": ["paths", "countries", "h", "origins", "p10-p90 covers", "share [Wilson 90%]",
+                                "p5-p95 share", "width", "p90 / previous 12 months", "paths' monthly 80%"],
+                    "rows": [{"head": r["paths"] == "reconciled",
+                              "cells": [r["paths"], "pooled" if r["geo"] == "all" else r["geo"], int(r["h"]), int(r["n"]),
+                                        int(r["inside80"]),
+                                        f"{r['coverage80']:.2f} [{r['wilson_lo']:.2f}-{r['wilson_hi']:.2f}]",
+                                        f"{r['coverage90']:.2f}", f"{r['width80_rel']:.2f}",
+                                        f"{r['p90_prev12']:.2f} ({r['p90_prev12_max']:,.1f})", f"{r['path_cov80']:.2f}"]}
+                             for _, r in sel.iterrows()]}
     page = env.get_template("backtest.html.j2").render(
         version=__version__, countries=s["countries"], origins=s["origins"], first_eval=s["first_eval"],
         data_end=s["data_end"], seconds=res.seconds, headline=HEADLINE, bar_ratio=BAR_RATIO,
         bar_steps_text=" and ".join(str(h) for h in BAR_STEPS), cov_lo=BAR_COVERAGE[0], cov_hi=BAR_COVERAGE[1],
         verdict=bar_verdict(m), by_country=country_coverage(res.metrics_by_country),
         band_lo=COUNTRY_COVERAGE_BAND[0], band_hi=COUNTRY_COVERAGE_BAND[1],
-        calibration=res.settings.get("calibration", ""), columns=[n for n, _, _ in _METRIC_COLUMNS], rows=rows, figures=parts, nl=nl)
+        calibration=res.settings.get("calibration", ""), columns=[n for n, _, _ in _METRIC_COLUMNS], rows=rows, figures=parts, nl=nl,
+        totals=tot_view)
     paths = [write_csv(out / "backtest_metrics.csv", res.metrics),
              write_csv(out / "backtest_metrics_by_country.csv", res.metrics_by_country),
              write_csv(out / "backtest_forecasts.csv", res.forecasts),
              write_text(out / "backtest.html", page)]
     if nl_table is not None:
         paths.append(write_csv(out / "nl_annual_vs_official.csv", nl_table))
+    if totals is not None:
+        paths.append(write_csv(out / "backtest_totals.csv", totals))
+    if totals_rows is not None:
+        paths.append(write_csv(out / "backtest_totals_rows.csv", totals_rows))
     return paths
