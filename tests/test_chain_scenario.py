@@ -274,7 +274,7 @@ def test_unknown_forecast_country_is_named_at_load_and_aliases_are_stored_as_eur
     r = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["validate", str(bad)])
     assert r.exit_code == 2 and "inflow.forecast_country" in r.output and "'XX'" in r.output
     for given, code in (("gr", "EL"), ("GB", "UK"), (" nl ", "NL")):
-        sc = load_scenario(write(tmp_path, f'[inflow]\nforecast_country = "{given}"\n'))
+        sc = load_scenario(write(tmp_path, f'[inflow]\nsource = "given"\nforecast_country = "{given}"\n'))
         assert sc.inflow.forecast_country == code
     assert Scenario().replace(**{"inflow.forecast_country": "el"}).digest() == \
         Scenario().replace(**{"inflow.forecast_country": "GR"}).digest()
@@ -295,7 +295,7 @@ def test_forecast_country_whose_data_end_early_warns(tmp_path):
     # the same country when the data cover the grid, or with a given inflow, or a country with data to 2024
     for text in ('[inflow]\nsource = "forecast"\nforecast_country = "GB"\n'
                  '[simulation]\nstart = 2014-01-01\nend = 2016-12-31\ninitial_state = "empty"\n',
-                 '[inflow]\nforecast_country = "UK"\n',
+                 '[inflow]\nsource = "given"\nforecast_country = "UK"\n',
                  '[inflow]\nsource = "forecast"\nforecast_country = "DE"\n'):
         _, msgs = _warnings_of(write(tmp_path, text))
         assert not [m for m in msgs if "forecast_data_ends_early" in m], (text, msgs)

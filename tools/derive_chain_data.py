@@ -242,7 +242,7 @@ def history_data(factor: float = IND_CAPACITY_FACTOR) -> dict:
                        "replicates": 20, "seed": 20140101,
                        "parameter_sets": PARAMETER_SETS if (OUT / PARAMETER_SETS.split("/")[1]).exists() else ""},
         "groups": history_groups(),
-        "inflow": {"first": {"monthly": monthly_first(first)},
+        "inflow": {"source": "given", "first": {"monthly": monthly_first(first)},
                    "subsequent": {"per_year": steps(_subsequent())},
                    "nareis": {"mode": "given", "per_year": steps({y: nareis[y] for y in YEARS}),
                               "share_to_sponsor_home": nareis_share_to_home()}},

@@ -140,8 +140,12 @@ def band_sources(scenario) -> str:
     if d:
         parts.append(d)
     if scenario.inflow.source == "forecast":
+        f = scenario.forecast
+        after = ("then the given inflow.first, without inflow uncertainty" if f.after_horizon == "given"
+                 else "then each path's last forecast year held")
         parts.append(f"the inflow forecast's uncertainty (one sample path of {scenario.inflow.forecast_country} "
-                     "first applications per replicate)")
+                     f"first applications per replicate, calibrated 12-month totals) for the first "
+                     f"{f.horizon_months} months after the forecast's origin, {after}")
     else:
         parts.append("no inflow uncertainty (the inflow is given: a what-if; inflow.source = 'forecast' draws it)")
     if sim.initial_state == "history":
