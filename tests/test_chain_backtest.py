@@ -114,7 +114,8 @@ def test_observed_zero_has_an_absolute_error_and_is_left_out_of_the_mdape(tmp_pa
     assert t.loc[("2018-03-31", "coa_occupancy"), "error_abs"] > 0
     s = bt.summary.set_index("quantity")
     assert list(bt.summary.columns) == ["quantity", "rows", "mdape_pct", "mdape_excluded", "mdae", "bias_pct",
-                                        "coverage_80"]
+                                        "coverage_80", "band"]
+    assert set(bt.summary.band) == {"simulation noise"}  # the point replay: no parameter sets, no model error
     inside = (t.observed >= t.p10) & (t.observed <= t.p90)
     assert s.loc["coa_occupancy", "coverage_80"] == pytest.approx(inside.xs("coa_occupancy", level=1).mean())
     assert s.loc["coa_occupancy", "mdae"] == pytest.approx(t.error_abs.xs("coa_occupancy", level=1).abs().median())
