@@ -210,9 +210,11 @@ HEADER = '''# nl_history: the chain driven by the actual inputs of 2012-2024 (20
 #   9,177, while 7,640 pending at 19 weeks imply ~21,000 a year); the factor, the one weakly
 #   identified input, carries that. The sourced 2022/2023 capacities are no longer spliced in: one
 #   series throughout, so that no year changes definition.
-# - parameter sets: {sets}: the sets accepted by rejection ABC on 2014-2019
-#   facts (tools/calibrate_history.py); replicate i applies row i % n (IND capacity factor, nareis
-#   share to the sponsor's home, housing realisation rate), so the bands carry their uncertainty.
+# - parameter sets: {sets}: a sample of the joint posterior of the parameters and
+#   the model error given the 2014-2019 facts (ABC whose kernel is the model error,
+#   tools/calibrate_history.py); replicate i applies row i % n (IND capacity factor, nareis share to
+#   the sponsor's home, housing realisation rate), so the bands carry their uncertainty, and
+#   `ketenplan backtest` adds each row's model error (model_error_sd:<quantity>, log scale) to them.
 #   The values above are the point replay (simulation.parameter_sets = "" runs it alone).
 #   The schema's declared parameter distributions (simulation.parameter_uncertainty) are off: the
 #   replay's uncertainty is its calibrated parameter sets.
