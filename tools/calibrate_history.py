@@ -124,7 +124,7 @@ def with_derived_sims(draws: pd.DataFrame) -> pd.DataFrame:
 def select(keep: int = 18) -> None:
     """Joint posterior of the parameters and the model error from the recorded draws (no simulation):
     writes the parameter sets with a model-error scale per quantity (ketenplan.model_error)."""
-    from ketenplan.model_error import calibrate
+    from ketenplan.model_error import GROUPS, calibrate, loo_coverage
 
     draws = with_derived_sims(pd.read_csv(DRAWS))
     facts = in_sample_facts(None)
@@ -135,8 +135,12 @@ def select(keep: int = 18) -> None:
     kept = kept[first + [c for c in kept.columns if c not in first]]
     kept[first[1:]] = kept[first[1:]].round(4)
     kept.to_csv(OUT, index=False)
+    loo = loo_coverage(draws, facts, kept)
+    cov = loo.groupby(loo.quantity.map(GROUPS)).inside.mean().rename("loo_coverage_80")
+    summary = summary.merge(cov.round(3), left_on="group", right_index=True, how="left")
     summary.to_csv(d.OUT / "nl_history_model_error.csv", index=False)
     print(summary.to_string())
+    print(f"leave-one-out coverage of the 80% bands: {loo.inside.mean():.0%} of {len(loo)} facts")
     print(kept[first].describe().round(3).to_string())
 
 

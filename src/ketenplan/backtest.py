@@ -156,20 +156,25 @@ def simulated_values(res: Results, quantity: str, date: str) -> np.ndarray | Non
     return None
 
 
-def model_error_sds(res: Results) -> pd.DataFrame:
-    """Per replicate (rows, in replicate order) the model error's scale per quantity [log units] that the
-    run's parameter sets carry (row ``replicate % n``); no columns when the run applied none."""
-    from ketenplan.model_error import COLUMN
+def model_error_sds(res: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per replicate (rows, in replicate order) the model error the run's parameter sets carry (row
+    ``replicate % n``): its bias and its scale per quantity [log units]; no columns when the run applied
+    none."""
+    from ketenplan.model_error import BIAS_COLUMN, COLUMN
     from ketenplan.scenario.parameter_sets import load_info
 
     name = res.scenario.simulation.parameter_sets if res.scenario is not None else ""
     n = int(res.metadata["replicates"])
     if not name:
-        return pd.DataFrame(index=range(n))
+        return pd.DataFrame(index=range(n)), pd.DataFrame(index=range(n))
     info = load_info(name)
-    cols = [c for c in info.columns if c.startswith(COLUMN)]
-    out = info[cols].iloc[[i % len(info) for i in range(n)]].reset_index(drop=True)
-    return out.rename(columns=lambda c: c[len(COLUMN):])
+    rows = [i % len(info) for i in range(n)]
+
+    def part(prefix: str) -> pd.DataFrame:
+        cols = [c for c in info.columns if c.startswith(prefix)]
+        return info[cols].iloc[rows].reset_index(drop=True).rename(columns=lambda c: c[len(prefix):])
+
+    return part(BIAS_COLUMN), part(COLUMN)
 
 
 def band_label(res: Results, quantity: str, sds: pd.DataFrame) -> str:
@@ -187,7 +192,7 @@ def backtest(facts: pd.DataFrame, res: Results, *, model_error: bool = True) -> 
     bands include the model error the run's parameter sets carry, if any (module docstring)."""
     from ketenplan.model_error import band
 
-    sds = model_error_sds(res) if model_error else pd.DataFrame()
+    biases, sds = model_error_sds(res) if model_error else (pd.DataFrame(), pd.DataFrame())
     rows, skipped = [], []
     for r in facts.itertuples(index=False):
         if r.quantity not in KNOWN:
@@ -200,7 +205,8 @@ def backtest(facts: pd.DataFrame, res: Results, *, model_error: bool = True) -> 
         sim = float(np.mean(vals))
         err = (sim - r.value) / r.value * 100 if r.value > 0 else float("nan")  # no % of an observed 0
         sd = sds[r.quantity].to_numpy(float)[: len(vals)] if r.quantity in sds.columns else np.zeros(len(vals))
-        p10, p90 = band(vals, sd, 0.1), band(vals, sd, 0.9)
+        b = biases[r.quantity].to_numpy(float)[: len(vals)] if r.quantity in biases.columns else np.zeros(len(vals))
+        p10, p90 = band(vals, sd, 0.1, b), band(vals, sd, 0.9, b)
         rows.append((r.date, r.quantity, r.value, round(sim, 1), round(p10, 1), round(p90, 1), round(err, 1),
                      round(sim - r.value, 1)))
     table = pd.DataFrame(rows, columns=["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct",
