@@ -204,7 +204,8 @@ HEADER = '''# nl_history: the chain driven by the actual inputs of 2012-2024 (20
 # - IND capacity: ONE pool shared by the tracks in priority order (Dublin, safe third country, safe
 #   country, general). Size: UNHCR first-instance decisions per year, persons, incl. otherwise closed
 #   (Dublin, withdrawn) (data/nl_chain/nl_first_instance_decisions_unhcr_2010_2024.csv) x {factor}
-#   (the posterior median of the ABC below). Why this series: it is the only IND production series
+#   (the posterior median of the earlier rejection ABC; the joint posterior with the model error puts
+#   it at 1.83, docs/backtest.md, and the point replay was not re-fitted). Why this series: it is the only IND production series
 #   of every year 2012-2024 that is shipped, it counts persons (the model's unit) and it includes the
 #   Dublin and withdrawn closures that use IND capacity. UNHCR undercounts the IND's output (2018:
 #   9,177, while 7,640 pending at 19 weeks imply ~21,000 a year); the factor, the one weakly
