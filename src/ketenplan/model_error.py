@@ -35,11 +35,35 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-TAU_B = 0.5  # prior sd of the bias b_g [log units]
-SD_PRIOR = (0.05, 2.0)  # log-uniform prior of s_g [log units]
+
+
+class ModelErrorPrior(BaseModel):
+    """The priors of the model error (named assumptions; docs/backtest.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bias_sd: float = Field(0.5, gt=0, le=2, description="prior sd of a group's bias b_g [log units]",
+                           json_schema_extra={"unit": "log ratio", "source": "assumption: systematic error within "
+                                              "a factor 2.7 at two sd", "note": "with 5-6 facts the data dominate; "
+                                              "with 1-2 it pulls the bias toward 0", "years": "-"})
+    sd_min: float = Field(0.05, gt=0, lt=1, description="lower bound of the log-uniform prior of s_g [log units]",
+                          json_schema_extra={"unit": "log ratio", "source": "assumption: no fact better known than "
+                                             "about 5%", "note": "permits rounded to thousands (3% at 16,000); COA "
+                                             "year figures without reference date; one replicate's noise",
+                                             "years": "2014-2019"})
+    sd_max: float = Field(2.0, gt=0, le=5, description="upper bound of the log-uniform prior of s_g [log units]",
+                          json_schema_extra={"unit": "log ratio", "source": "assumption: up to a 7-fold error at "
+                                             "one sd", "note": "wide enough for the DT&V departures (2.4-fold)",
+                                             "years": "-"})
+
+
+PRIOR = ModelErrorPrior()
+TAU_B = PRIOR.bias_sd  # prior sd of the bias b_g [log units]
+SD_PRIOR = (PRIOR.sd_min, PRIOR.sd_max)  # log-uniform prior of s_g [log units]
 SD_GRID = np.exp(np.linspace(np.log(SD_PRIOR[0]), np.log(SD_PRIOR[1]), 600))  # equal prior mass per point
 
 # quantity -> discrepancy group (its scale s_g); quantities not listed carry no model error
