@@ -224,7 +224,7 @@ def backtest(facts: pd.DataFrame, res: Results, *, model_error: bool = True) -> 
 
 def chart(bt: Backtest, title: str = "Backtest: simulated p10-p90 against the facts"):
     """Plotly figure, one panel per quantity: each fact (dot) beside the simulated mean (diamond)
-    with its p10-p90 band (bar) at the fact's date."""
+    and its p10-p90 band (bar) at the fact's date."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -233,10 +233,12 @@ def chart(bt: Backtest, title: str = "Backtest: simulated p10-p90 against the fa
     for k, q in enumerate(qs, start=1):
         t = bt.table[bt.table.quantity == q]
         x = [_span(d)[1] if len(d) < 10 else pd.Timestamp(d) for d in t.date]
+        # the band is drawn on its own: with a model error bias it can lie beside the simulated mean
+        fig.add_scatter(x=x, y=(t.p10 + t.p90) / 2, mode="markers", marker={"size": 1, "color": "#1f77b4"},
+                        error_y={"type": "data", "symmetric": True, "array": (t.p90 - t.p10) / 2, "width": 6},
+                        name="p10-p90 band", showlegend=k == 1, row=k, col=1)
         fig.add_scatter(x=x, y=t.simulated, mode="markers", marker={"symbol": "diamond", "color": "#1f77b4"},
-                        error_y={"type": "data", "symmetric": False, "array": t.p90 - t.simulated,
-                                 "arrayminus": t.simulated - t.p10}, name="simulated (p10-p90)",
-                        showlegend=k == 1, row=k, col=1)
+                        name="simulated (mean)", showlegend=k == 1, row=k, col=1)
         fig.add_scatter(x=x, y=t.observed, mode="markers", marker={"color": "#d62728", "size": 9}, name="fact",
                         showlegend=k == 1, row=k, col=1)
     fig.update_layout(title=title, template="plotly_white", height=260 * max(len(qs), 1),
