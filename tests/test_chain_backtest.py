@@ -13,16 +13,20 @@ from ketenplan.errors import DataError
 from ketenplan.scenario import load_scenario
 
 
-# pinned figures with the shipped parameter sets: quantity -> (max MdAPE %, min 80% band coverage);
-# the measured values (docs/backtest.md) plus a margin for the replicate count
-# (runs are reproducible for a seed; the margins allow small changes of the engine's random streams)
-IN_SAMPLE_COVERAGE = (0.20, 0.90)  # measured 21%: below the 70-90% bar (docs/backtest.md)
-IN_SAMPLE_SETS = {"coa_occupancy": (15.0, 0.5), "permit_holders_in_reception": (42.0, 0.3),
-                  "ind_pending_asylum": (10.0, 1.0), "permits_granted_asylum": (17.0, 0.0)}
-# measured: pending at all levels 53.8% (20% covered), IND pending 56.5% (0%), wait 56.5% (0%); before
-# the shared pool, uncapped registration and the parameter sets: 44.6%, 86.0%, 106.1%, none covered
-OUT_OF_SAMPLE = {"asylum_pending_all_levels": (56.0, 0.2), "ind_pending_asylum": (59.0, 0.0),
-                 "ind_avg_decision_time_weeks": (59.0, 0.0)}
+# pinned figures with the shipped parameter sets and their model error: quantity -> (max MdAPE %, min
+# 80% band coverage); the measured values (docs/backtest.md) plus a margin for the replicate count
+# (runs are reproducible for a seed; the margins allow small changes of the engine's random streams).
+# Measured in sample: 97% of the 36 facts inside bands that include the model error (above the 70-90%
+# bar: the bands are judged on the facts they were fitted to; leave-one-out, 86%: see
+# test_model_error_bands_cover_left_out_facts); 22% inside bands of noise and parameter sets alone.
+IN_SAMPLE_COVERAGE = (0.90, 1.0)
+IN_SAMPLE_SETS = {"coa_occupancy": (10.0, 0.75), "permit_holders_in_reception": (40.0, 0.6),
+                  "ind_pending_asylum": (5.0, 1.0), "permits_granted_asylum": (17.0, 0.8)}
+# measured with the joint posterior and its model error: pending at all levels 43.9% (20% covered), IND
+# pending 41.9% (50%), wait 39.7% (50%). Before (rejection ABC, no model error): 53.8% (20%), 56.5% (0%),
+# 56.5% (0%); before the shared pool, uncapped registration and the parameter sets: 44.6%, 86.0%, 106.1%
+OUT_OF_SAMPLE = {"asylum_pending_all_levels": (46.0, 0.2), "ind_pending_asylum": (44.0, 0.5),
+                 "ind_avg_decision_time_weeks": (42.0, 0.5)}
 TOL_MISSED = 17  # decision time and permits miss the 15% bar by about one point (docs/backtest.md)
 
 
@@ -114,7 +118,8 @@ def test_observed_zero_has_an_absolute_error_and_is_left_out_of_the_mdape(tmp_pa
     assert t.loc[("2018-03-31", "coa_occupancy"), "error_abs"] > 0
     s = bt.summary.set_index("quantity")
     assert list(bt.summary.columns) == ["quantity", "rows", "mdape_pct", "mdape_excluded", "mdae", "bias_pct",
-                                        "coverage_80"]
+                                        "coverage_80", "band"]
+    assert set(bt.summary.band) == {"simulation noise"}  # the point replay: no parameter sets, no model error
     inside = (t.observed >= t.p10) & (t.observed <= t.p90)
     assert s.loc["coa_occupancy", "coverage_80"] == pytest.approx(inside.xs("coa_occupancy", level=1).mean())
     assert s.loc["coa_occupancy", "mdae"] == pytest.approx(t.error_abs.xs("coa_occupancy", level=1).abs().median())
@@ -137,14 +142,37 @@ def test_malformed_facts_are_clear_errors(tmp_path, text, must):
     assert must in str(e.value) and "bad.csv" in str(e.value)
 
 
+def test_model_error_bands_cover_left_out_facts():
+    """P0.5: each 2014-2019 fact's 80% band with its group's bias and scale inferred from the group's
+    other facts (the shipped draws and sets; no simulation) covers 70-90% of them (measured 86% of 36)."""
+    import sys
+    from pathlib import Path
+
+    from ketenplan.model_error import loo_coverage
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import calibrate_history as ch
+
+    draws = ch.with_derived_sims(pd.read_csv(data_path("nl_chain", "nl_history_abc_draws.csv")))
+    kept = pd.read_csv(data_path("nl_chain", "nl_history_parameter_sets.csv"))
+    loo = loo_coverage(draws, read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv")), kept)
+    assert len(loo) == 36 and 0.70 <= loo.inside.mean() <= 0.90
+    per = loo.groupby("quantity").inside.agg(["mean", "size"])
+    assert (per["mean"][per["size"] >= 5] >= 0.79).all()  # measured 80-100% where a quantity has >= 5 facts
+
+
 @pytest.mark.slow
 def test_parameter_sets_give_bands_that_cover_the_in_sample_facts(history_with_sets):
-    """P0.5: with the ABC parameter sets the p10-p90 band covers the 2014-2019 facts at the rate
-    docs/backtest.md states (the bar is 70-90%); the errors keep the bars of the point replay."""
+    """P0.5: with the parameter sets and their model error the p10-p90 band covers the 2014-2019 facts
+    at the rate docs/backtest.md states; without the model error far fewer; the errors keep the bars."""
     bt = backtest(read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv")), history_with_sets)
     print(bt.summary.to_string(), _coverage(bt))
     s = bt.summary.set_index("quantity")
     assert IN_SAMPLE_COVERAGE[0] <= _coverage(bt) <= IN_SAMPLE_COVERAGE[1]
+    assert set(bt.summary.band) == {"simulation noise + parameter sets + model error"}
+    assert _coverage(backtest(bt_facts := read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv")),
+                              history_with_sets, model_error=False)) <= 0.3  # measured 22%
+    assert len(bt_facts) == 36
     for q, (mdape, cov) in IN_SAMPLE_SETS.items():
         assert s.loc[q, "mdape_pct"] <= mdape, q
         assert s.loc[q, "coverage_80"] >= cov, q

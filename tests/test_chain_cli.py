@@ -77,6 +77,11 @@ def test_backtest_command(tmp_path):
     assert list(t.columns) == ["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct", "error_abs"]
     assert len(t) == 1 and "unknown_thing" in r.output
     assert "observed value is 0" not in r.output
+    # the shipped parameter sets carry the model error: the band says what it holds (docs/backtest.md)
+    flat = re.sub(r"\s+", " ", r.output)
+    assert "band of coa_occupancy: simulation noise + parameter sets + model error" in flat
+    s = pd.read_csv(tmp_path / "bt" / "backtest_summary.csv")
+    assert s.band.tolist() == ["simulation noise + parameter sets + model error"]
 
 
 def test_backtest_command_names_rows_left_out_of_the_mdape(tmp_path):

@@ -1,18 +1,27 @@
-"""Calibrate the weakly sourced inputs of the nl_history preset on 2014-2019 facts only, as inference.
+"""Calibrate the weakly sourced inputs of the nl_history preset on 2014-2019 facts only, as inference,
+jointly with the replay's model error.
 
-Usage: python tools/calibrate_history.py [DRAWS] [KEEP]
+Usage: python tools/calibrate_history.py [DRAWS] [KEEP]      (simulate the draws, then select)
+       python tools/calibrate_history.py --select-only [KEEP] (select again from the recorded draws)
 
-Rejection ABC (approximate Bayesian computation) with the engine itself: DRAWS parameter sets are
-drawn from independent uniform priors, each is run once (one replicate, 2012-2019), and the KEEP
-sets whose simulated facts lie closest to the in-sample facts (data/nl_chain/facts_nl_2014_2019.csv,
-every row dated 2019 or earlier) are kept. The kept sets are written to
-data/nl_chain/nl_history_parameter_sets.csv; runs that name that file (``simulation.parameter_sets``)
-apply row ``replicate % n`` to replicate ``replicate``, so their bands carry parameter uncertainty.
+ABC (approximate Bayesian computation) with the engine itself: DRAWS parameter sets are drawn from
+independent uniform priors and each is run once (one replicate, 2012-2019); every draw's simulated
+value of every in-sample fact (data/nl_chain/facts_nl_2014_2019.csv, all dated 2019 or earlier) is
+recorded in data/nl_chain/nl_history_abc_draws.csv (columns ``sim:<quantity>@<date>``).
 
-Distance: for each quantity the mean squared log ratio simulated/observed over its facts, then the
-mean over the quantities the parameters act on (COA occupancy, permit holders in reception, IND
-pending, decision time, permits). Each quantity weighs the same, whatever its number of facts.
-Departures are left out: the three parameters do not act on them. No 2020+ figure is read.
+Selection (``ketenplan.model_error.calibrate``; Kennedy & O'Hagan 2001, Wilkinson 2013): the ABC
+kernel is the model error, observed = simulated x exp(e), e ~ N(0, s_g^2) per discrepancy group,
+with s_g log-uniform on [0.05, 2] and integrated out. Each draw weighs its marginal likelihood over
+the quantities the parameters act on (COA occupancy, permit holders in reception, the IND stock and
+decision time, permits); KEEP sets are taken by systematic resampling, each with scales drawn from
+their posterior given the set, for every group (departures too: they get a scale but, as the three
+parameters do not act on them, do not weigh the parameters). Written: the sets with their
+``model_error_sd:<quantity>`` columns to data/nl_chain/nl_history_parameter_sets.csv (runs that name
+that file apply row ``replicate % n`` to replicate ``replicate``; ``ketenplan backtest`` adds the
+model error to the bands) and the scales' posterior per group to
+data/nl_chain/nl_history_model_error.csv. ``distance`` (the earlier rejection distance: per quantity
+the mean squared log ratio, then the mean over those quantities) is kept for information. No 2020+
+figure is read.
 
 Parameters and priors (why they are uncertain):
 - ind_capacity_factor U(1.2, 2.6) (1.0 leaves 39,000 pending in 2018 against 7,640): UNHCR first-instance decisions undercount the IND's output
@@ -44,14 +53,23 @@ PRIORS = {"ind_capacity_factor": (1.2, 2.6), "inflow.nareis.share_to_sponsor_hom
 QUANTITIES = ["coa_occupancy", "permit_holders_in_reception", "ind_pending_asylum", "ind_avg_decision_time_weeks",
               "permits_granted_asylum"]
 OUT = d.OUT / "nl_history_parameter_sets.csv"
+DRAWS = d.OUT / "nl_history_abc_draws.csv"
 SEED = 20191231
 
 
-def in_sample_facts() -> pd.DataFrame:
+def in_sample_facts(quantities: list[str] | None = QUANTITIES) -> pd.DataFrame:
+    """The 2014-2019 facts (of ``quantities``; None: all of them)."""
     facts = read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv"))
     if (facts.date.str[:4].astype(int) > 2019).any():
         raise SystemExit("the calibration facts must all date from 2019 or earlier")
-    return facts[facts.quantity.isin(QUANTITIES)].reset_index(drop=True)
+    if quantities is None:
+        return facts
+    return facts[facts.quantity.isin(quantities)].reset_index(drop=True)
+
+
+def sim_column(quantity: str, date: str) -> str:
+    """The draws file's column of one fact's simulated value."""
+    return f"sim:{quantity}@{date}"
 
 
 def run_once(theta: dict[str, float], seed: int, facts: pd.DataFrame) -> np.ndarray:
@@ -72,25 +90,62 @@ def distance(sim: np.ndarray, facts: pd.DataFrame) -> float:
 
 
 def main(draws: int = 90, keep: int = 18) -> None:
-    facts = in_sample_facts()
+    allfacts = in_sample_facts(None)
+    facts = allfacts[allfacts.quantity.isin(QUANTITIES)].reset_index(drop=True)
     rng = np.random.default_rng(SEED)
     rows = []
     t0 = time.time()
     for i in range(draws):
         theta = {k: float(rng.uniform(lo, hi)) for k, (lo, hi) in PRIORS.items()}
-        sim = run_once(theta, SEED + i, facts)
-        rows.append({**theta, "distance": distance(sim, facts)})
-        print(f"{i + 1}/{draws} ({time.time() - t0:.0f}s) " + " ".join(f"{v:.3f}" for v in rows[-1].values()),
+        sim_all = run_once(theta, SEED + i, allfacts)
+        sim = sim_all[allfacts.quantity.isin(QUANTITIES).to_numpy()]
+        rows.append({**theta, "distance": distance(sim, facts),
+                     **{sim_column(q, dt): round(float(v), 1) for q, dt, v in zip(allfacts.quantity, allfacts.date,
+                                                                                   sim_all)}})
+        print(f"{i + 1}/{draws} ({time.time() - t0:.0f}s) " + " ".join(f"{v:.3f}" for v in list(rows[-1].values())[:4]),
               flush=True)
-    allr = pd.DataFrame(rows)
-    allr.to_csv(d.OUT / "nl_history_abc_draws.csv", index=False)
-    kept = allr.nsmallest(keep, "distance").reset_index(drop=True)
-    kept["decision_capacity.total@scale"] = kept.ind_capacity_factor / d.IND_CAPACITY_FACTOR
-    kept = kept[["ind_capacity_factor", "decision_capacity.total@scale", "inflow.nareis.share_to_sponsor_home",
-                 "housing.realisation_rate", "distance"]].round(4)
+        pd.DataFrame(rows).to_csv(d.OUT / "nl_history_abc_draws.csv.partial", index=False)
+    pd.DataFrame(rows).to_csv(DRAWS, index=False)
+    (d.OUT / "nl_history_abc_draws.csv.partial").unlink()
+    select(keep)
+
+
+def with_derived_sims(draws: pd.DataFrame) -> pd.DataFrame:
+    """Add simulated values of facts that are sums of recorded ones (departures_from_ind_intake: the
+    three kinds of departure of the same year)."""
+    out = draws.copy()
+    kinds = ("departures_independent", "departures_forced", "departures_unsupervised")
+    years = {c.split("@")[1] for c in draws.columns if c.startswith("sim:departures_forced@")}
+    for y in sorted(years):
+        out[sim_column("departures_from_ind_intake", y)] = sum(out[sim_column(k, y)] for k in kinds)
+    return out
+
+
+def select(keep: int = 18) -> None:
+    """Joint posterior of the parameters and the model error from the recorded draws (no simulation):
+    writes the parameter sets with a model-error scale per quantity (ketenplan.model_error)."""
+    from ketenplan.model_error import GROUPS, calibrate, loo_coverage
+
+    draws = with_derived_sims(pd.read_csv(DRAWS))
+    facts = in_sample_facts(None)
+    kept, summary = calibrate(draws, facts, QUANTITIES, keep, np.random.default_rng(SEED))
+    kept["decision_capacity.total@scale"] = (kept.ind_capacity_factor / d.IND_CAPACITY_FACTOR).round(4)
+    first = ["draw", "ind_capacity_factor", "decision_capacity.total@scale", "inflow.nareis.share_to_sponsor_home",
+             "housing.realisation_rate", "distance", "weight"]
+    kept = kept[first + [c for c in kept.columns if c not in first]]
+    kept[first[1:]] = kept[first[1:]].round(4)
     kept.to_csv(OUT, index=False)
-    print(kept.describe().round(3).to_string())
+    loo = loo_coverage(draws, facts, kept)
+    cov = loo.groupby(loo.quantity.map(GROUPS)).inside.mean().rename("loo_coverage_80")
+    summary = summary.merge(cov.round(3), left_on="group", right_index=True, how="left")
+    summary.to_csv(d.OUT / "nl_history_model_error.csv", index=False)
+    print(summary.to_string())
+    print(f"leave-one-out coverage of the 80% bands: {loo.inside.mean():.0%} of {len(loo)} facts")
+    print(kept[first].describe().round(3).to_string())
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    if sys.argv[1:2] == ["--select-only"]:
+        select(*(int(a) for a in sys.argv[2:3]))
+    else:
+        main(*(int(a) for a in sys.argv[1:3]))

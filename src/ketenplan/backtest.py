@@ -37,12 +37,15 @@ STOCKS = {"coa_occupancy": "coa_occupancy", "permit_holders_in_reception": "perm
 FLOWS = {"permits_granted_asylum": ("grants", "nareis_arrivals", "resettled"),
          "departures_independent": ("departures_independent",),
          "departures_forced": ("departures_forced",),
-         "departures_unsupervised": ("departures_unsupervised",)}
+         "departures_unsupervised": ("departures_unsupervised",),
+         # DT&V departures of the cases the IND handed over (facts: all departures x the IND's share of
+         # DT&V intake; the three kinds above count police, KMar and other intake too)
+         "departures_from_ind_intake": ("departures_independent", "departures_forced", "departures_unsupervised")}
 OTHER = {"ind_avg_decision_time_weeks"}
 KNOWN = set(STOCKS) | set(FLOWS) | OTHER
 
 
-SUMMARY_COLUMNS = ["quantity", "rows", "mdape_pct", "mdape_excluded", "mdae", "bias_pct", "coverage_80"]
+SUMMARY_COLUMNS = ["quantity", "rows", "mdape_pct", "mdape_excluded", "mdae", "bias_pct", "coverage_80", "band"]
 
 
 @dataclass
@@ -50,7 +53,7 @@ class Backtest:
     table: pd.DataFrame  # date, quantity, observed, simulated, p10, p90, error_pct (NaN if observed 0), error_abs
     # quantity, rows, mdape_pct (rows with observed > 0), mdape_excluded (observed 0), mdae (median
     # absolute error, the quantity's unit), bias_pct (median signed % error: > 0 simulates too much),
-    # coverage_80 (share of facts inside the simulated p10-p90)
+    # coverage_80 (share of facts inside the simulated p10-p90), band (what the p10-p90 band holds)
     summary: pd.DataFrame
     skipped: pd.DataFrame  # date, quantity, reason
 
@@ -153,8 +156,43 @@ def simulated_values(res: Results, quantity: str, date: str) -> np.ndarray | Non
     return None
 
 
-def backtest(facts: pd.DataFrame, res: Results) -> Backtest:
-    """Compare observed facts with the simulation (all replicates)."""
+def model_error_sds(res: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per replicate (rows, in replicate order) the model error the run's parameter sets carry (row
+    ``replicate % n``): its bias and its scale per quantity [log units]; no columns when the run applied
+    none."""
+    from ketenplan.model_error import BIAS_COLUMN, COLUMN
+    from ketenplan.scenario.parameter_sets import load_info
+
+    name = res.scenario.simulation.parameter_sets if res.scenario is not None else ""
+    n = int(res.metadata["replicates"])
+    if not name:
+        return pd.DataFrame(index=range(n)), pd.DataFrame(index=range(n))
+    info = load_info(name)
+    rows = [i % len(info) for i in range(n)]
+
+    def part(prefix: str) -> pd.DataFrame:
+        cols = [c for c in info.columns if c.startswith(prefix)]
+        return info[cols].iloc[rows].reset_index(drop=True).rename(columns=lambda c: c[len(prefix):])
+
+    return part(BIAS_COLUMN), part(COLUMN)
+
+
+def band_label(res: Results, quantity: str, sds: pd.DataFrame) -> str:
+    """What the p10-p90 band of ``quantity`` holds."""
+    parts = ["simulation noise"]
+    if res.scenario is not None and res.scenario.simulation.parameter_sets:
+        parts.append("parameter sets")
+    if quantity in sds.columns:
+        parts.append("model error")
+    return " + ".join(parts)
+
+
+def backtest(facts: pd.DataFrame, res: Results, *, model_error: bool = True) -> Backtest:
+    """Compare observed facts with the simulation (all replicates). With ``model_error`` (default) the
+    bands include the model error the run's parameter sets carry, if any (module docstring)."""
+    from ketenplan.model_error import band
+
+    biases, sds = model_error_sds(res) if model_error else (pd.DataFrame(), pd.DataFrame())
     rows, skipped = [], []
     for r in facts.itertuples(index=False):
         if r.quantity not in KNOWN:
@@ -166,8 +204,11 @@ def backtest(facts: pd.DataFrame, res: Results) -> Backtest:
             continue
         sim = float(np.mean(vals))
         err = (sim - r.value) / r.value * 100 if r.value > 0 else float("nan")  # no % of an observed 0
-        rows.append((r.date, r.quantity, r.value, round(sim, 1), round(float(np.quantile(vals, 0.1)), 1),
-                     round(float(np.quantile(vals, 0.9)), 1), round(err, 1), round(sim - r.value, 1)))
+        sd = sds[r.quantity].to_numpy(float)[: len(vals)] if r.quantity in sds.columns else np.zeros(len(vals))
+        b = biases[r.quantity].to_numpy(float)[: len(vals)] if r.quantity in biases.columns else np.zeros(len(vals))
+        p10, p90 = band(vals, sd, 0.1, b), band(vals, sd, 0.9, b)
+        rows.append((r.date, r.quantity, r.value, round(sim, 1), round(p10, 1), round(p90, 1), round(err, 1),
+                     round(sim - r.value, 1)))
     table = pd.DataFrame(rows, columns=["date", "quantity", "observed", "simulated", "p10", "p90", "error_pct",
                                         "error_abs"])
     summary = (table.assign(ape=table.error_pct.abs().where(table.observed > 0), zero=table.observed <= 0,
@@ -176,12 +217,14 @@ def backtest(facts: pd.DataFrame, res: Results) -> Backtest:
                .agg(rows=("ape", "size"), mdape_pct=("ape", "median"), mdape_excluded=("zero", "sum"),
                     mdae=("ae", "median"), bias_pct=("error_pct", "median"), coverage_80=("inside", "mean"))
                .reset_index()) if len(table) else pd.DataFrame(columns=SUMMARY_COLUMNS)
+    if len(table):
+        summary["band"] = [band_label(res, q, sds) for q in summary.quantity]
     return Backtest(table, summary, pd.DataFrame(skipped, columns=["date", "quantity", "reason"]))
 
 
 def chart(bt: Backtest, title: str = "Backtest: simulated p10-p90 against the facts"):
     """Plotly figure, one panel per quantity: each fact (dot) beside the simulated mean (diamond)
-    with its p10-p90 band (bar) at the fact's date."""
+    and its p10-p90 band (bar) at the fact's date."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -190,10 +233,12 @@ def chart(bt: Backtest, title: str = "Backtest: simulated p10-p90 against the fa
     for k, q in enumerate(qs, start=1):
         t = bt.table[bt.table.quantity == q]
         x = [_span(d)[1] if len(d) < 10 else pd.Timestamp(d) for d in t.date]
+        # the band is drawn on its own: with a model error bias it can lie beside the simulated mean
+        fig.add_scatter(x=x, y=(t.p10 + t.p90) / 2, mode="markers", marker={"size": 1, "color": "#1f77b4"},
+                        error_y={"type": "data", "symmetric": True, "array": (t.p90 - t.p10) / 2, "width": 6},
+                        name="p10-p90 band", showlegend=k == 1, row=k, col=1)
         fig.add_scatter(x=x, y=t.simulated, mode="markers", marker={"symbol": "diamond", "color": "#1f77b4"},
-                        error_y={"type": "data", "symmetric": False, "array": t.p90 - t.simulated,
-                                 "arrayminus": t.simulated - t.p10}, name="simulated (p10-p90)",
-                        showlegend=k == 1, row=k, col=1)
+                        name="simulated (mean)", showlegend=k == 1, row=k, col=1)
         fig.add_scatter(x=x, y=t.observed, mode="markers", marker={"color": "#d62728", "size": 9}, name="fact",
                         showlegend=k == 1, row=k, col=1)
     fig.update_layout(title=title, template="plotly_white", height=260 * max(len(qs), 1),

@@ -383,6 +383,8 @@ def backtest_cmd(
                   na(r.coverage_80 * 100, ".0f") + "%") for r in bt.summary.itertuples()])
     inside = ((bt.table.observed >= bt.table.p10) & (bt.table.observed <= bt.table.p90)).mean()
     console.print(f"80% band (p10-p90) covers {inside:.0%} of the {len(bt.table)} facts")
+    for label, qs in bt.summary.groupby("band", sort=False).quantity:
+        console.print(f"band of {', '.join(qs)}: {label}", soft_wrap=True)
     zero = bt.summary[bt.summary.mdape_excluded > 0]
     if len(zero):
         console.print(f"[yellow]note:[/] {int(zero.mdape_excluded.sum())} row(s) left out of the median abs. % "

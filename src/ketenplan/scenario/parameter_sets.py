@@ -7,7 +7,10 @@ well as simulation noise. Columns:
 - a dotted scenario key (``housing.realisation_rate``): the row's value replaces the scenario's;
 - a dotted key with ``@scale`` (``decision_capacity.total@scale``): every value of that step
   series is multiplied by the row's value [-];
-- any column without a dot (``distance``, ``ind_capacity_factor``): information, not applied.
+- any column without a dot (``distance``, ``ind_capacity_factor``): information, not applied;
+  ``model_error_bias:<quantity>`` and ``model_error_sd:<quantity>`` among them are the set's model
+  error for that quantity (mean and sd on the log scale), which ``ketenplan.backtest`` adds to the
+  bands (:mod:`ketenplan.model_error`).
 
 The shipped set ``nl_chain/nl_history_parameter_sets.csv`` comes from ``tools/calibrate_history.py``
 (rejection ABC on 2014-2019 facts only).
@@ -51,6 +54,24 @@ def load(name: str) -> pd.DataFrame:
     if bad:
         raise DataError(f"{path}: column(s) {', '.join(bad)} must hold finite numbers in every row")
     return df[cols].astype(float)
+
+
+@functools.lru_cache(maxsize=8)
+def load_info(name: str) -> pd.DataFrame:
+    """All columns of the parameter sets of ``name`` (applied and information), checked as ``load``
+    checks them; ``model_error_sd:*`` columns must hold finite numbers >= 0 and
+    ``model_error_bias:*`` columns finite numbers."""
+    load(name)
+    path = resolve(name)
+    df = pd.read_csv(path)
+    cols = [c for c in df.columns if c.startswith(("model_error_sd:", "model_error_bias:"))]
+    vals = df[cols].apply(pd.to_numeric, errors="coerce")
+    bad = [c for c in cols if not (np.isfinite(vals[c]) & ((vals[c] >= 0) | c.startswith("model_error_bias:"))).all()]
+    if bad:
+        raise DataError(f"{path}: column(s) {', '.join(bad)} must hold finite numbers in every row, a scale "
+                        "(model_error_sd) >= 0 (a model error in log units)")
+    df[cols] = vals
+    return df
 
 
 def apply_row(scenario, row: pd.Series):
