@@ -98,3 +98,23 @@ def test_a_surplus_is_removed_and_persons_stay_conserved(history):
     assert after == pytest.approx(0.7 * before, abs=12)
     out = run_compiled(compile_replicate(sc, key, start=snap))  # conservation checked on every day
     assert out.stage_stock.shape[0] == c.grid.T
+
+
+def test_the_history_scenario_is_read_once_per_file_version(tmp_path, monkeypatch):
+    """Every replicate asks for its snapshot: the history's TOML is read once, and read again only
+    when the file changes (a changed history is a different snapshot)."""
+    import ketenplan.scenario as scenario_module
+
+    S.clear_cache()
+    hist = tmp_path / "hist.toml"
+    hist.write_text('base = "nl_history"\n')
+    sc = load_scenario("nl_baseline").replace(**{"simulation.history": str(hist)})
+    reads = []
+    real = scenario_module.load_scenario
+    monkeypatch.setattr(scenario_module, "load_scenario", lambda *a, **k: reads.append(a) or real(*a, **k))
+    first = S._history_ident(sc)
+    assert S._history_ident(sc) == first and len(reads) == 1
+    hist.write_text('base = "nl_history"\n[procedure.rvt]\nmean = 9.0\n')
+    changed = S._history_ident(sc)
+    assert len(reads) == 2 and changed != first
+    S.clear_cache()
