@@ -4,6 +4,9 @@ capacities, reproducibility. run_compiled checks conservation on every day and r
 from __future__ import annotations
 
 import datetime as dt
+import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -186,3 +189,13 @@ def test_report_of_a_forecast_driven_run_shows_the_inflow_spread(tmp_path):
     assert "lies within the data" in render_report(past, tmp_path / "p.html").read_text()
     given = simulate(small(**{"simulation.end": dt.date(2025, 12, 31)}), seed=2, replicates=1)
     assert len([f for f in figures(given)["P1"] if "Passport control" not in f.layout.title.text]) == 1
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the worker's malloc settings are glibc's")
+def test_a_process_worker_keeps_freed_memory_for_its_next_replicate():
+    """A process worker sets glibc's mmap and trim thresholds (ensemble.WORKER_MALLOPT); checked in a
+    fresh interpreter, since the settings are the whole process's. Numbers do not change:
+    test_backends_give_identical_numbers runs the process backend."""
+    code = "from ketenplan.ensemble import _keep_freed_memory; print(_keep_freed_memory())"
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert got == "True"

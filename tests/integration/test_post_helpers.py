@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,3 +26,21 @@ def test_lookup_per_category_equals_per_row():
     assert _lookup(cat.astype(object), index.__getitem__).tolist() == [1, 0, 2, 1]
     with pytest.raises(KeyError):  # a used value without an index fails as per row
         _lookup(pd.Series(pd.Categorical(["a", "unused"])), index.__getitem__)
+
+
+@pytest.mark.parametrize("day0", [dt.date(2012, 1, 1), dt.date(2011, 3, 17), dt.date(2000, 2, 29)])
+def test_calendar_lookup_equals_numpy_calendar(day0):
+    """Months and years of grid days by a lookup over their span: numpy's own calendar conversion,
+    for dense days (the lookup), few days and far-apart days (the direct conversion), negative days."""
+    from ketenplan.integration.cases import Cases, _month_index
+
+    rng = np.random.default_rng(3)
+    for days in (rng.integers(-800, 9000, 50_000), np.array([5, -3, 0]), rng.integers(-10**6, 10**6, 1000),
+                 np.zeros(0, np.int64), np.full(100, 31)):
+        d = np.datetime64(day0, "D") + days.astype("timedelta64[D]")
+        month = (d.astype("datetime64[M]") - np.datetime64(day0, "M")).astype(np.int64)
+        year = d.astype("datetime64[Y]").astype(int) + 1970
+        got_m = _month_index(day0, days)
+        got_y = Cases.year_of(SimpleNamespace(day0=day0), days)
+        assert got_m.dtype == month.dtype and np.array_equal(got_m, month)
+        assert got_y.dtype == year.dtype and np.array_equal(got_y, year)
