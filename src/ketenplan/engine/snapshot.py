@@ -364,19 +364,26 @@ def _add_totals(snap: Snapshot, cases: np.ndarray, sign: int) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-def combine(snap: Snapshot, c):
+def combine(snap: Snapshot, c, room: dict | None = None):
     """A replicate's compiled future inflow (``engine.compile.Compiled`` on the same grid, nobody
     arriving before the snapshot's day) with the carried cases put first: cases 0 .. H-1 are the
     snapshot's, H .. the replicate's own. The per-day inputs before the start are the history's
-    (a carried case's statutory period is the one of its registration day)."""
+    (a carried case's statutory period is the one of its registration day). ``room``: per-case
+    inputs (name -> array of H + own rows) whose last rows are already the replicate's (its inputs
+    are views of them); their first H rows are filled here instead of concatenating."""
     H = snap.n_cases
     inp = c.inputs
     fields = {}
     for f in K.CASE_FIELDS:
         a = np.asarray(getattr(inp, f))
         if f in ("nareis_child", "parent"):
-            a = np.where(a >= 0, a + H, -1)
-        fields[f] = np.concatenate([snap.inputs[f].astype(a.dtype, copy=False), a])
+            a = np.where(a >= 0, a + H, -1).astype(a.dtype, copy=False)
+        full = (room or {}).get(f)
+        if full is not None and a.base is full and full.shape[0] == H + a.shape[0]:
+            full[:H] = snap.inputs[f]
+            fields[f] = full
+        else:
+            fields[f] = np.concatenate([snap.inputs[f].astype(a.dtype, copy=False), a])
     statutory = np.array(inp.statutory_days, copy=True)
     statutory[:snap.day] = snap.days["statutory_days"]
     c.inputs = inp._replace(statutory_days=statutory, **fields)

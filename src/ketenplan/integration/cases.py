@@ -26,6 +26,7 @@ naming the key, what was expected and what was found.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -107,6 +108,11 @@ def _to_unit(day0: dt.date, days: np.ndarray, unit: str) -> np.ndarray:
 
 def month_starts(day0: dt.date, n_months: int) -> pd.DatetimeIndex:
     """First day of each of ``n_months`` calendar months from the month of ``day0``."""
+    return _month_starts(day0, int(n_months)).copy()  # built once per grid (every replicate asks twice)
+
+
+@functools.lru_cache(maxsize=16)
+def _month_starts(day0: dt.date, n_months: int) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(day0).to_period("M").to_timestamp(), periods=n_months, freq="MS")
 
 
