@@ -44,3 +44,27 @@ def test_calendar_lookup_equals_numpy_calendar(day0):
         got_y = Cases.year_of(SimpleNamespace(day0=day0), days)
         assert got_m.dtype == month.dtype and np.array_equal(got_m, month)
         assert got_y.dtype == year.dtype and np.array_equal(got_y, year)
+
+
+def test_t50_cells_by_cohort_and_group_equal_the_unique_of_every_case():
+    """The employment model's cells of equal t50 found per (cohort, group) pair: numpy's unique over every
+    case, also where two groups share a speed (one cell) and for no or one case."""
+    from ketenplan.integration.curves import cohort_t50
+    from ketenplan.integration.employment import _t50_cells
+
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 1000, 50_000):
+        cohort, group = rng.integers(2010, 2036, n), rng.integers(0, 4, n)
+        t50 = cohort_t50(cohort, 2.5, 0.1, 2014, 2017, np.array([0.8, 1.0, 1.2, 1.2])[group])
+        want = np.unique(np.round(t50, 12), return_inverse=True)
+        got = _t50_cells(t50, cohort, group)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1].reshape(-1))
+
+
+def test_member_equals_isin():
+    from ketenplan.engine import registry as R
+    from ketenplan.integration.post import PERMIT_OUTCOMES, _codes, _member
+
+    codes = np.random.default_rng(1).integers(0, len(R.OUTCOMES), 1000)
+    assert np.array_equal(_member(codes, R.OUTCOMES, PERMIT_OUTCOMES),
+                          np.isin(codes, _codes(R.OUTCOMES, PERMIT_OUTCOMES)))
