@@ -364,13 +364,13 @@ def _add_totals(snap: Snapshot, cases: np.ndarray, sign: int) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-def combine(snap: Snapshot, c, room: dict | None = None):
+def combine(snap: Snapshot, c):
     """A replicate's compiled future inflow (``engine.compile.Compiled`` on the same grid, nobody
     arriving before the snapshot's day) with the carried cases put first: cases 0 .. H-1 are the
     snapshot's, H .. the replicate's own. The per-day inputs before the start are the history's
-    (a carried case's statutory period is the one of its registration day). ``room``: per-case
-    inputs (name -> array of H + own rows) whose last rows are already the replicate's (its inputs
-    are views of them); their first H rows are filled here instead of concatenating."""
+    (a carried case's statutory period is the one of its registration day). A per-case array that
+    ``compile`` made with room in front (the last rows of an array of H more, see :func:`_room_of`)
+    gets the carried cases written into that room; any other is concatenated."""
     H = snap.n_cases
     inp = c.inputs
     fields = {}
@@ -378,16 +378,11 @@ def combine(snap: Snapshot, c, room: dict | None = None):
         a = np.asarray(getattr(inp, f))
         if f in ("nareis_child", "parent"):
             a = np.where(a >= 0, a + H, -1).astype(a.dtype, copy=False)
-        full = (room or {}).get(f)
-        if full is not None and a.base is full and full.shape[0] == H + a.shape[0]:
-            full[:H] = snap.inputs[f]
-            fields[f] = full
-        else:
-            fields[f] = np.concatenate([snap.inputs[f].astype(a.dtype, copy=False), a])
+        fields[f] = _with_carried(snap.inputs[f], a, H)
     statutory = np.array(inp.statutory_days, copy=True)
     statutory[:snap.day] = snap.days["statutory_days"]
     c.inputs = inp._replace(statutory_days=statutory, **fields)
-    c.case = {k: np.concatenate([snap.case[k].astype(v.dtype, copy=False), v]) for k, v in c.case.items()}
+    c.case = {k: _with_carried(snap.case[k], v, H) for k, v in c.case.items()}
     c.case["arrival_day"][:H] = snap.state["arrival_day"]
     c.start = snap
     if snap.housing:
@@ -397,6 +392,25 @@ def combine(snap: Snapshot, c, room: dict | None = None):
     if first.any():  # persons per dwelling of the housing task: every first-application case of the run
         c.housing["persons_per_household"] = max(float(c.case["size"][first].mean()), 1.0)
     return c
+
+
+def _room_of(a: np.ndarray, H: int) -> np.ndarray | None:
+    """The array of which ``a`` is the rows after the first ``H`` (made so by ``compile``), else None."""
+    b = a.base
+    if (H <= 0 or not isinstance(b, np.ndarray) or b.dtype != a.dtype or b.shape[1:] != a.shape[1:]
+            or b.shape[0] != H + a.shape[0] or not b.flags.c_contiguous or not a.flags.c_contiguous):
+        return None
+    return b if b[H:].__array_interface__["data"][0] == a.__array_interface__["data"][0] else None
+
+
+def _with_carried(carried: np.ndarray, own: np.ndarray, H: int) -> np.ndarray:
+    """The carried cases' rows, then the replicate's own: written into the room in front of ``own``
+    when it has one (nothing copied twice), else concatenated."""
+    full = _room_of(own, H)
+    if full is None:
+        return np.concatenate([carried.astype(own.dtype, copy=False), own])
+    full[:H] = carried
+    return full
 
 
 @njit(cache=True)
