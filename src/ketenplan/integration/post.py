@@ -234,9 +234,8 @@ def ind_load_arrays(a: dict, grid, month_of_day: np.ndarray, start: pd.Timestamp
     """:func:`ind_load` on :func:`case_arrays` (the same table)."""
     months = grid.months().to_timestamp()
     names = np.array(R.STREAM_NAMES, dtype=object)
-    codes = _codes(R.STREAM_NAMES, IND_STREAMS)
     S, M = len(R.STREAM_NAMES), len(months)
-    m = np.isin(a["stream"], codes)
+    m = np.flatnonzero(_member(a["stream"], R.STREAM_NAMES, IND_STREAMS))
     reg, dec, w, st = a["reg"][m], a["decision"][m], a["persons"][m].astype(float), a["stream"][m]
     first = int(np.searchsorted(months, start))  # months starting on or after the start
 
@@ -250,9 +249,9 @@ def ind_load_arrays(a: dict, grid, month_of_day: np.ndarray, start: pd.Timestamp
         idx = pd.MultiIndex.from_arrays([months[hit // S], names[hit % S]], names=["month", "stream"])
         return idx, [c[hit] for c in cols]
 
-    r = reg >= 0
+    r = np.flatnonzero(reg >= 0)  # indexes, ascending: the same elements in the same order as by mask
     ia, (apps,) = table(reg[r], st[r], w[r])
-    dd = (dec >= 0) & r
+    dd = r[dec[r] >= 0]
     weeks = (dec[dd] - reg[dd]) / 7.0
     idd, (dpers, pw) = table(dec[dd], st[dd], w[dd], w[dd] * weeks)
     a_ = pd.Series(apps, index=ia, name="applications")
