@@ -114,3 +114,27 @@ def test_cli_run_with_store_then_list_and_kpis(tmp_path):
     con = duckdb.connect(str(other))
     assert [t[0] for t in con.execute("SHOW TABLES").fetchall()] == ["t"]
     con.close()
+
+
+def test_a_chunk_stores_categoricals_as_the_strings_of_each_replicate(tmp_path):
+    """Categoricals become strings once per chunk: the same strings as replicate by replicate, also when
+    the replicates' categories differ or a column is categorical in one replicate only."""
+    import pandas as pd
+
+    from ketenplan.ensemble.store import PartitionStore, _plain
+
+    frames = {0: pd.DataFrame({"replicate": [0, 0], "x": pd.Categorical(["a", None], categories=["a", "b"]),
+                               "v": [1.0, 2.0]}),
+              1: pd.DataFrame({"replicate": [1], "x": pd.Categorical(["c"]), "v": [3.0]}),
+              2: pd.DataFrame({"replicate": [2], "x": ["b"], "v": [4.0]})}
+    for reps in ((0, 1), (0, 2), (0,)):
+        store = PartitionStore(tmp_path / "-".join(map(str, reps)), chunk=10)
+        store.open({"what": reps})
+        for r in reps:
+            store.add(r, {"t": frames[r]})
+        store.flush()
+        want = pd.concat([_plain(frames[r]) for r in reps], ignore_index=True)
+        got = store.read("t")
+        assert got["x"].tolist() == want["x"].tolist() and got["v"].tolist() == want["v"].tolist()
+        assert got["x"].map(type).eq(str).all()
+        store.close()

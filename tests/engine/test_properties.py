@@ -4,6 +4,9 @@ capacities, reproducibility. run_compiled checks conservation on every day and r
 from __future__ import annotations
 
 import datetime as dt
+import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -186,3 +189,30 @@ def test_report_of_a_forecast_driven_run_shows_the_inflow_spread(tmp_path):
     assert "lies within the data" in render_report(past, tmp_path / "p.html").read_text()
     given = simulate(small(**{"simulation.end": dt.date(2025, 12, 31)}), seed=2, replicates=1)
     assert len([f for f in figures(given)["P1"] if "Passport control" not in f.layout.title.text]) == 1
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the worker's malloc settings are glibc's")
+def test_a_process_worker_keeps_freed_memory_for_its_next_replicate():
+    """A process worker sets glibc's mmap and trim thresholds (ensemble.WORKER_MALLOPT); checked in a
+    fresh interpreter, since the settings are the whole process's. Numbers do not change:
+    test_backends_give_identical_numbers runs the process backend."""
+    code = "from ketenplan.ensemble import _keep_freed_memory; print(_keep_freed_memory())"
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert got == "True"
+
+
+def test_the_kernel_keeps_case_numbers_in_32_bits_and_hands_back_int64_days():
+    """The kernel's per-case days and links are 32-bit (engine.kernel.CASE_INT: half the memory traffic);
+    the outputs keep their int64 days, and a run whose case numbers would not fit is refused."""
+    from ketenplan.engine import kernel as K
+    from ketenplan.engine.run import WIDE_RESULTS
+
+    sc = small()
+    out = run_replicate(sc, 0, np.random.SeedSequence(2))
+    for k in WIDE_RESULTS:
+        assert out.case[k].dtype == np.int64, k
+    assert out.case["reception_days"].dtype == np.int64
+    assert np.dtype(out.compiled.inputs.size.dtype) == np.dtype(K.CASE_INT)
+    big = np.zeros(2**30, np.int8)  # only its length is read: 2 x 2^30 waits would not fit
+    with pytest.raises(ValueError, match="does not fit"):
+        K.new_state(out.compiled.inputs, np.broadcast_to(big, big.shape), 10)

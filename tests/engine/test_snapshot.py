@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from ketenplan import load_scenario
+from ketenplan.engine import kernel as K
 from ketenplan.engine import registry as R
 from ketenplan.engine import snapshot as S
 from ketenplan.engine.compile import compile_replicate
@@ -98,3 +99,49 @@ def test_a_surplus_is_removed_and_persons_stay_conserved(history):
     assert after == pytest.approx(0.7 * before, abs=12)
     out = run_compiled(compile_replicate(sc, key, start=snap))  # conservation checked on every day
     assert out.stage_stock.shape[0] == c.grid.T
+
+
+def test_the_history_scenario_is_read_once_per_file_version(tmp_path, monkeypatch):
+    """Every replicate asks for its snapshot: the history's TOML is read once, and read again only
+    when the file changes (a changed history is a different snapshot)."""
+    import ketenplan.scenario as scenario_module
+
+    S.clear_cache()
+    hist = tmp_path / "hist.toml"
+    hist.write_text('base = "nl_history"\n')
+    sc = load_scenario("nl_baseline").replace(**{"simulation.history": str(hist)})
+    reads = []
+    real = scenario_module.load_scenario
+    monkeypatch.setattr(scenario_module, "load_scenario", lambda *a, **k: reads.append(a) or real(*a, **k))
+    first = S._history_ident(sc)
+    assert S._history_ident(sc) == first and len(reads) == 1
+    hist.write_text('base = "nl_history"\n[procedure.rvt]\nmean = 9.0\n')
+    changed = S._history_ident(sc)
+    assert len(reads) == 2 and changed != first
+    S.clear_cache()
+
+
+def test_a_replicate_is_compiled_with_room_for_the_carried_cases(monkeypatch):
+    """The per-case arrays of a run from history are made with the carried cases' rows in front and
+    filled, not concatenated (the largest arrays of a replicate are copied once); the carried rows are
+    the snapshot's."""
+    sc = load_scenario("nl_baseline")
+    snap = S.history_snapshot(sc)
+    H = snap.n_cases
+    seen = {}
+    real = S.combine
+
+    def spy(s, c):
+        for k, v in c.case.items():
+            seen[f"case.{k}"] = S._room_of(v, H) is not None
+        for f in K.CASE_FIELDS:
+            seen[f"inputs.{f}"] = S._room_of(np.asarray(getattr(c.inputs, f)), H) is not None
+        return real(s, c)
+
+    monkeypatch.setattr(S, "combine", spy)
+    c = compile_replicate(sc, replicate_key(np.random.SeedSequence(3)))
+    concatenated = sorted(k for k, v in seen.items() if not v)
+    assert concatenated == ["inputs.nareis_child", "inputs.parent"]  # renumbered: new arrays anyway
+    for f in ("dur", "branch", "late_u", "size", "case_key"):
+        assert np.array_equal(np.asarray(getattr(c.inputs, f))[:H], snap.inputs[f])
+    assert np.array_equal(c.case["arrival_day"][:H], snap.state["arrival_day"])

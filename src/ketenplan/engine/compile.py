@@ -165,10 +165,10 @@ class TimeGrid:
         return (self.start - self.day0).days
 
     def dates(self) -> pd.DatetimeIndex:
-        return pd.date_range(self.day0, self.end, freq="D")
+        return _grid_dates(self.day0, self.end).copy()  # built once per grid (every replicate asks)
 
     def months(self) -> pd.PeriodIndex:
-        return pd.period_range(self.day0, self.end, freq="M")
+        return _grid_months(self.day0, self.end).copy()
 
     def halves(self) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Half-year index of each day, the labels ('2025-H1') and the length of each half [days]."""
@@ -184,6 +184,16 @@ class TimeGrid:
                              else (dt.date(int(u[:4]) + 1, 1, 1) - dt.date(int(u[:4]), 7, 1)).days for u in uniq],
                             np.float64)
         return idx, uniq, full_len
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_dates(day0: dt.date, end: dt.date) -> pd.DatetimeIndex:
+    return pd.date_range(day0, end, freq="D")
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_months(day0: dt.date, end: dt.date) -> pd.PeriodIndex:
+    return pd.period_range(day0, end, freq="M")
 
 
 def time_grid(scenario: Scenario) -> TimeGrid:
@@ -900,13 +910,28 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         lo_.durable * d_s[0], det.verified_departure_share, minors.adequate_reception_share,
         minors.return_requires_adequate_reception, minors.age_split[0], minors.age_split[1],
         sc.resettlement.direct_placement, sc.inflow.nareis.share_to_sponsor_home]
-    dur = np.zeros((n, len(R.DURATION_SLOTS)), np.int32)
-    branch = np.zeros((n, len(R.BRANCH_SLOTS)), np.int8)
-    late_u = np.zeros((n, len(R.LATE_SLOTS)), np.float64)
+    # the largest per-case inputs are allocated with room for a starting state's cases in front
+    # (engine.snapshot.combine fills it): the run's own rows are views, nothing is copied twice
+    H = snap.n_cases if snap is not None else 0
+
+    def zeros(shape: tuple, dtype) -> np.ndarray:
+        return np.zeros((H + shape[0],) + shape[1:], dtype)[H:]
+
+    def roomy(a: np.ndarray, dtype) -> np.ndarray:
+        """``a.astype(dtype)`` with room for the carried cases in front (engine.snapshot.combine)."""
+        if not H:
+            return a.astype(dtype)
+        full = np.empty((H + a.shape[0],) + a.shape[1:], dtype)
+        full[H:] = a
+        return full[H:]
+
+    dur = zeros((n, len(R.DURATION_SLOTS)), np.int32)
+    branch = zeros((n, len(R.BRANCH_SLOTS)), np.int8)
+    late_u = zeros((n, len(R.LATE_SLOTS)), np.float64)
     group = np.zeros(n, np.int64)
-    track = np.zeros(n, np.int8)
-    routed = np.zeros(n, np.bool_)
-    likely = np.zeros(n, np.bool_)
+    track = zeros((n,), np.int8)
+    routed = zeros((n,), np.bool_)
+    likely = zeros((n,), np.bool_)
     late_row = np.zeros(n, np.int64)
     # sponsors first (family members take their sponsor's group), then the family members
     for lo_i, hi_i in ((0, n_primary), (n_primary, n)):
@@ -958,12 +983,13 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         statutory_days=np.round(step_values(sc.procedure.statutory_months, dates) * DAYS_PER_MONTH).astype(np.int64),
         month_of_day=month_of_day.astype(np.int64), late_cum=late_tables(sc, grid),
         key=key, dspec=dspec, slot_spec=slot_spec, slot_purpose=slot_purpose,
-        size=size.astype(np.int64), stream=stream.astype(np.int8), track=track, routed=routed, late_row=late_row,
-        case_key=ckey.astype(np.uint64), dur=dur, branch=branch, late_u=late_u, nareis_child=nareis_child,
-        nareis_lag=nareis_lag, parent=parent)
-    out.case = dict(arrival_day=arrival.astype(np.int64), size=size.astype(np.int64),
-                    children=children.astype(np.int64), stream=stream.astype(np.int8), group=group.astype(np.int16),
-                    track=track, routed=routed, likely=likely, case_key=ckey, uam=uam)
+        size=roomy(size, K.CASE_INT), stream=roomy(stream, np.int8), track=track, routed=routed,
+        late_row=roomy(late_row, K.CASE_INT), case_key=roomy(ckey, np.uint64), dur=dur, branch=branch, late_u=late_u,
+        nareis_child=nareis_child.astype(K.CASE_INT), nareis_lag=roomy(nareis_lag, K.CASE_INT),
+        parent=parent.astype(K.CASE_INT))
+    out.case = dict(arrival_day=roomy(arrival, np.int64), size=roomy(size, np.int64),
+                    children=roomy(children, np.int64), stream=roomy(stream, np.int8), group=roomy(group, np.int16),
+                    track=track, routed=routed, likely=likely, case_key=roomy(ckey, ckey.dtype), uam=roomy(uam, uam.dtype))
     # housing prognosis for the first half-year: expected permits from the first half-year's inflow
     first_half = half_idx == 0
     exp_persons = float(exp_first[: max(1, int(first_half.sum() // 30))].sum())

@@ -155,22 +155,37 @@ STATE_FIELDS = ("stage", "nxt", "head", "rnode", "rnext", "rhead", "rdue", "qbuf
 State = namedtuple("State", STATE_FIELDS)
 
 
+#: The dtype of the kernel's per-case day numbers, case links and queue entries (state) and of the
+#: per-case integer inputs (``CASE_NARROW``): 32 bits hold any day of a grid and any case number of a
+#: run (checked in ``new_state``). The kernel is bound by memory latency (a case's entries are read at
+#: random among a few hundred thousand cases); half-width entries put twice the cases in a cache line,
+#: measured 4-8% off the kernel's time on nl_baseline, with the same numbers. What a run hands back
+#: (``engine.run.output_of``) is widened again to int64.
+CASE_INT = np.int32
+#: per-case integer inputs kept in :data:`CASE_INT`
+CASE_NARROW = ("size", "late_row", "nareis_child", "nareis_lag", "parent")
+
+
 def new_state(inp: Inputs, arrival_day: np.ndarray, T: int) -> State:
     """The state of a run before its first day: every case scheduled on its arrival day."""
     C = arrival_day.shape[0]
     pool = max(2 * C, 16)  # waits with patience: at most a few per case
+    if max(pool, 2 * C, T + 1) >= np.iinfo(CASE_INT).max:
+        raise ValueError(f"a run of {C:,} cases over {T:,} days does not fit the kernel's {np.dtype(CASE_INT)} "
+                         "case numbers; run fewer persons per replicate")
+    I = CASE_INT  # noqa: E741
     st = State(
-        stage=np.full(C, NOT_ARRIVED, np.int8), nxt=np.full(C, -1, np.int64), head=np.full(T + 1, -1, np.int64),
-        rnode=np.empty(pool, np.int64), rnext=np.empty(pool, np.int64), rhead=np.full(T + 1, -1, np.int64),
-        rdue=np.full(C, -1, np.int64),
-        qbuf=np.empty((N_QUEUE, max(2 * C, 1)), np.int64), qhead=np.zeros(N_QUEUE, np.int64),
-        qtail=np.zeros(N_QUEUE, np.int64), ubuf=np.empty(max(2 * C, 1), np.int64), uhead=np.zeros(2, np.int64),
+        stage=np.full(C, NOT_ARRIVED, np.int8), nxt=np.full(C, -1, I), head=np.full(T + 1, -1, np.int64),
+        rnode=np.empty(pool, I), rnext=np.empty(pool, I), rhead=np.full(T + 1, -1, np.int64),
+        rdue=np.full(C, -1, I),
+        qbuf=np.empty((N_QUEUE, max(2 * C, 1)), I), qhead=np.zeros(N_QUEUE, np.int64),
+        qtail=np.zeros(N_QUEUE, np.int64), ubuf=np.empty(max(2 * C, 1), I), uhead=np.zeros(2, np.int64),
         stock=np.zeros(N_STAGE, np.int64), occ=np.zeros(N_LOC, np.int64), budget=np.zeros(N_DESK, np.float64),
-        rec_entry=np.full(C, -1, np.int64), acc=np.zeros(N_ACC, np.float64), ivar=np.zeros(N_IVAR, np.int64),
-        arrival_day=arrival_day.astype(np.int64, copy=True), reg_day=np.full(C, -1, np.int64),
-        decision_day=np.full(C, -1, np.int64), outcome=np.zeros(C, np.int8), housed_day=np.full(C, -1, np.int64),
-        exit_day=np.full(C, -1, np.int64), exit_reason=np.zeros(C, np.int8), moves=np.zeros(C, np.int32),
-        breach=np.zeros(C, np.int8), reception_days=np.zeros(C, np.int64), loc=np.full(C, LOC_NONE, np.int8),
+        rec_entry=np.full(C, -1, I), acc=np.zeros(N_ACC, np.float64), ivar=np.zeros(N_IVAR, np.int64),
+        arrival_day=arrival_day.astype(I, copy=True), reg_day=np.full(C, -1, I),
+        decision_day=np.full(C, -1, I), outcome=np.zeros(C, np.int8), housed_day=np.full(C, -1, I),
+        exit_day=np.full(C, -1, I), exit_reason=np.zeros(C, np.int8), moves=np.zeros(C, np.int32),
+        breach=np.zeros(C, np.int8), reception_days=np.zeros(C, I), loc=np.full(C, LOC_NONE, np.int8),
         stage_stock=np.zeros((T, N_STAGE), np.int64), loc_stock=np.zeros((T, N_LOC), np.int64),
         flows=np.zeros((T, N_FLOW), np.int64),
     )

@@ -302,8 +302,9 @@ def replicate_kpis(out: ReplicateOutput, scenario: Scenario, names=None) -> dict
     in_period = (dec >= si) & (reg >= 0)
 
     def mean_weeks(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-        w = size[mask]
-        return float(np.average((a[mask] - b[mask]) / 7.0, weights=w)) if w.sum() > 0 else float("nan")
+        idx = np.flatnonzero(mask)  # the few cases counted: gathered once (the same values as by mask)
+        w = size[idx]
+        return float(np.average((a[idx] - b[idx]) / 7.0, weights=w)) if w.sum() > 0 else float("nan")
 
     def ratio(num: float, den: float) -> float:  # n/a (NaN) when nobody is counted
         return float(num / den) if den > 0 else float("nan")

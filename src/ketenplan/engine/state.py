@@ -13,6 +13,7 @@ A run advanced in one call or in many gives the same arrays: the kernel's whole 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,11 @@ def period_starts(day0: dt.date, T: int, freq: str = "month") -> np.ndarray:
         return np.arange(T, dtype=np.int64)
     if freq != "month":
         raise ValueError(f"period must be 'month', 'day' or 'none', found {freq!r}")
+    return _month_starts(day0, int(T)).copy()  # built once per grid (every run asks)
+
+
+@functools.lru_cache(maxsize=16)
+def _month_starts(day0: dt.date, T: int) -> np.ndarray:
     d = pd.date_range(day0, periods=T, freq="D")
     first = np.flatnonzero(d.day.to_numpy() == 1)
     return np.unique(np.r_[0, first]).astype(np.int64)
@@ -122,7 +128,7 @@ class Run:
         """Days in reception per case up to the day reached (spells still open count to that day)."""
         st = self.state
         open_ = (st.loc != K.LOC_NONE) & (st.loc != K.LOC_WAITING) & (st.rec_entry >= 0)
-        return st.reception_days + np.where(open_, self.day - st.rec_entry, 0)
+        return st.reception_days.astype(np.int64) + np.where(open_, self.day - st.rec_entry.astype(np.int64), 0)
 
     def hook(self, name: str):
         for h in self.hooks:

@@ -162,12 +162,30 @@ class ResultStore:
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Categoricals as plain strings so that DuckDB stores stable types across runs."""
-    out = df.copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype(str)
+    """Categoricals as plain strings so that DuckDB stores stable types across runs (a new frame when
+    there are any; the frame itself otherwise: callers never change it)."""
+    cats = [k for k, (c, t) in enumerate(df.dtypes.items()) if isinstance(t, pd.CategoricalDtype)]
+    if not cats:
+        return df
+    out = df.copy(deep=False)
+    for k in cats:
+        out.isetitem(k, df.iloc[:, k].astype(str))
     return out
+
+
+def _mixed_categories(frames: list[pd.DataFrame]) -> bool:
+    """True when a categorical column does not have the same categories in every frame: concatenated
+    as they are, it would not stay categorical and its values would not all become the strings
+    :func:`_plain` makes of them (a missing value: 'nan')."""
+    seen: dict = {}
+    if len({tuple(f.columns) for f in frames}) > 1:  # columns missing somewhere: frame by frame
+        return True
+    for f in frames:
+        for c, t in f.dtypes.items():
+            first = seen.setdefault(c, t)
+            if (isinstance(t, pd.CategoricalDtype) or isinstance(first, pd.CategoricalDtype)) and t != first:
+                return True
+    return False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,10 +261,11 @@ class PartitionStore:
         tmp = Path(tempfile.mkdtemp(prefix=".chunk-", dir=self.folder))
         try:
             for name in names:
-                frames = [_plain(self._buffer[r][name]) for r in reps if name in self._buffer[r]]
+                frames = [self._buffer[r][name] for r in reps if name in self._buffer[r]]
                 frames = [f for f in frames if len(f.columns)]
-                if frames:
-                    pd.concat(frames, ignore_index=True).to_parquet(tmp / f"{name}.parquet", index=False)
+                if frames:  # categoricals become strings once per chunk, not once per replicate
+                    frames = [_plain(f) for f in frames] if _mixed_categories(frames) else frames
+                    _plain(pd.concat(frames, ignore_index=True)).to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "replicates.json").write_text(json.dumps(reps), encoding="utf-8")
             os.replace(tmp, self.folder / f"chunk-{reps[0]:07d}-{reps[-1]:07d}-{tmp.name[7:]}")
         except BaseException:

@@ -26,6 +26,7 @@ naming the key, what was expected and what was found.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -73,8 +74,7 @@ class Cases:
 
     def year_of(self, days: np.ndarray) -> np.ndarray:
         """Calendar year of grid days."""
-        d = np.datetime64(self.day0, "D") + np.asarray(days, dtype="int64").astype("timedelta64[D]")
-        return d.astype("datetime64[Y]").astype(int) + 1970
+        return _calendar(self.day0, days, "Y").astype(int) + 1970
 
     @property
     def housed(self) -> np.ndarray:
@@ -83,12 +83,36 @@ class Cases:
 
 
 def _month_index(day0: dt.date, days: np.ndarray) -> np.ndarray:
-    d = np.datetime64(day0, "D") + np.asarray(days, dtype="int64").astype("timedelta64[D]")
-    return (d.astype("datetime64[M]") - np.datetime64(day0, "M")).astype(np.int64)
+    return _calendar(day0, days, "M") - np.datetime64(day0, "M").astype(np.int64)
+
+
+def _calendar(day0: dt.date, days: np.ndarray, unit: str) -> np.ndarray:
+    """Calendar month (``unit`` 'M') or year ('Y') of grid days, as numpy counts them since 1970 (int64).
+
+    NumPy converts days to months or years element by element through the calendar (about 20x an
+    array lookup), so the distinct days' span is converted once and looked up: the same numbers,
+    a few ms less per replicate (P0.1)."""
+    days = np.asarray(days, dtype="int64")
+    if days.size < 64:
+        return _to_unit(day0, days, unit)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 4 * days.size:  # sparse days far apart: the direct conversion is cheaper
+        return _to_unit(day0, days, unit)
+    return _to_unit(day0, np.arange(lo, hi + 1, dtype=np.int64), unit)[days - lo]
+
+
+def _to_unit(day0: dt.date, days: np.ndarray, unit: str) -> np.ndarray:
+    d = np.datetime64(day0, "D") + days.astype("timedelta64[D]")
+    return d.astype(f"datetime64[{unit}]").astype(np.int64)
 
 
 def month_starts(day0: dt.date, n_months: int) -> pd.DatetimeIndex:
     """First day of each of ``n_months`` calendar months from the month of ``day0``."""
+    return _month_starts(day0, int(n_months)).copy()  # built once per grid (every replicate asks twice)
+
+
+@functools.lru_cache(maxsize=16)
+def _month_starts(day0: dt.date, n_months: int) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(day0).to_period("M").to_timestamp(), periods=n_months, freq="MS")
 
 

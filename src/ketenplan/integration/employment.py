@@ -131,7 +131,7 @@ def _accumulate(c: Cases, p: Employment, keep: np.ndarray, pm: np.ndarray, weigh
     f = waiting_factors(c, p)[keep]
     cost = _benefit_eur_month(c, p)[keep]
     t50 = _case_t50(c, p)[keep]
-    cells, cell_id = np.unique(np.round(t50, 12), return_inverse=True)
+    cells, cell_id = _t50_cells(t50, c.year_of(c.permit_day)[keep], c.group[keep])
     n_cell = len(cells)
     tau = (np.arange(K + 1) + 0.5) / 12.0             # years since permit at each month offset
     bucket = np.minimum(np.arange(K + 1) // 12, len(YEAR_BUCKETS) - 1)
@@ -167,6 +167,25 @@ def _accumulate(c: Cases, p: Employment, keep: np.ndarray, pm: np.ndarray, weigh
         out["benefit_cost_eur"] += _diag_sum(housed_c * b2, rows, pk, L, p0, n_m)
     for k in ("working_age", "employed"):
         out[k] += sum(out[f"{k}_y{b}"] for b in YEAR_BUCKETS)
+
+
+def _t50_cells(t50: np.ndarray, cohort: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(np.round(t50, 12), return_inverse=True)`` without sorting every case: a case's t50
+    depends on its cohort and group only (:func:`_case_t50`), so the few (cohort, group) pairs are found
+    by counting and only their values are sorted. The same cells and cell of each case."""
+    if t50.size == 0:
+        return np.unique(np.round(t50, 12), return_inverse=True)
+    cohort = np.asarray(cohort, np.int64)
+    group = np.asarray(group, np.int64)
+    c0, n_g = int(cohort.min()), int(group.max()) + 1
+    key = (cohort - c0) * n_g + group
+    first = np.full(int(key.max()) + 1, -1, np.int64)
+    first[key[::-1]] = np.arange(key.size - 1, -1, -1)  # the first case of every pair
+    pairs = np.flatnonzero(first >= 0)
+    cells, pair_cell = np.unique(np.round(t50[first[pairs]], 12), return_inverse=True)
+    pair_of_key = np.zeros(first.size, np.int64)
+    pair_of_key[pairs] = np.arange(pairs.size)
+    return cells, pair_cell.reshape(-1)[pair_of_key[key]]
 
 
 def _diag_sum(values: np.ndarray, rows: np.ndarray, pk: np.ndarray, L: int, p0: int, n_m: int) -> np.ndarray:

@@ -182,23 +182,33 @@ def case_arrays(out) -> dict:
     c, r = out.compiled, out.case
     arrival = r["arrival_day"]
     idx = np.flatnonzero((arrival >= 0) & (arrival < c.grid.T))
-    size = c.case["size"][idx].astype(np.int64)
-    kids = c.case["children"][idx].astype(np.int64)
-    return {"stream": c.case["stream"][idx].astype(np.int64), "group": c.case["group"][idx].astype(np.int64),
-            "outcome": r["outcome"][idx].astype(np.int64), "exit_reason": r["exit_reason"][idx].astype(np.int64),
-            "arrival": arrival[idx].astype(np.int64), "reg": r["reg_day"][idx].astype(np.int64),
-            "decision": r["decision_day"][idx].astype(np.int64), "housed": r["housed_day"][idx].astype(np.int64),
-            "persons": size, "adults": size - kids, "children": kids}
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return a[idx].astype(np.int64, copy=False)
+
+    size = take(c.case["size"])
+    kids = take(c.case["children"])
+    return {"stream": take(c.case["stream"]), "group": take(c.case["group"]), "outcome": take(r["outcome"]),
+            "exit_reason": take(r["exit_reason"]), "arrival": take(arrival), "reg": take(r["reg_day"]),
+            "decision": take(r["decision_day"]), "housed": take(r["housed_day"]), "persons": size,
+            "adults": size - kids, "children": kids}
 
 
 def _codes(names: tuple[str, ...], wanted) -> np.ndarray:
     return np.array([k for k, n in enumerate(names) if n in wanted], np.int64)
 
 
+def _member(codes: np.ndarray, names: tuple[str, ...], wanted) -> np.ndarray:
+    """``np.isin(codes, _codes(names, wanted))`` by a table over the names (codes are indexes into them)."""
+    table = np.zeros(len(names), bool)
+    table[_codes(names, wanted)] = True
+    return table[codes]
+
+
 def chain_cases_arrays(a: dict, day0, horizon_days: int, bands: dict[str, str], group_names) -> dict:
     """:func:`chain_cases` on :func:`case_arrays` (the same dict, the same numbers)."""
-    keep = np.isin(a["outcome"], _codes(R.OUTCOMES, PERMIT_OUTCOMES)) & \
-        np.isin(a["stream"], _codes(R.STREAM_NAMES, DEFAULT_STREAM_NAMES))
+    keep = np.flatnonzero(_member(a["outcome"], R.OUTCOMES, PERMIT_OUTCOMES)
+                          & _member(a["stream"], R.STREAM_NAMES, DEFAULT_STREAM_NAMES))
     permit, arrival, housed, reg = (a[k][keep] for k in ("decision", "arrival", "housed", "reg"))
     stream = a["stream"][keep]
     permit = np.where(permit < 0, arrival, permit)
@@ -206,7 +216,7 @@ def chain_cases_arrays(a: dict, day0, horizon_days: int, bands: dict[str, str], 
     housed = np.where(joined & (housed < 0), permit, housed)
     housed = np.where((housed >= 0) & (housed < permit), permit, housed)
     after = np.where(housed >= 0, housed - permit, np.maximum(horizon_days - permit, 0))
-    asylum = np.isin(stream, _codes(R.STREAM_NAMES, ("first", "subsequent")))
+    asylum = _member(stream, R.STREAM_NAMES, ("first", "subsequent"))
     wait = np.where(asylum & (reg >= 0), np.maximum(permit - reg, 0), 0)
     gidx = {g: i for i, g in enumerate(DEFAULT_GROUP_NAMES)}
     glut = np.array([gidx[bands.get(g, "low")] for g in group_names], np.int64)
@@ -224,9 +234,8 @@ def ind_load_arrays(a: dict, grid, month_of_day: np.ndarray, start: pd.Timestamp
     """:func:`ind_load` on :func:`case_arrays` (the same table)."""
     months = grid.months().to_timestamp()
     names = np.array(R.STREAM_NAMES, dtype=object)
-    codes = _codes(R.STREAM_NAMES, IND_STREAMS)
     S, M = len(R.STREAM_NAMES), len(months)
-    m = np.isin(a["stream"], codes)
+    m = np.flatnonzero(_member(a["stream"], R.STREAM_NAMES, IND_STREAMS))
     reg, dec, w, st = a["reg"][m], a["decision"][m], a["persons"][m].astype(float), a["stream"][m]
     first = int(np.searchsorted(months, start))  # months starting on or after the start
 
@@ -240,9 +249,9 @@ def ind_load_arrays(a: dict, grid, month_of_day: np.ndarray, start: pd.Timestamp
         idx = pd.MultiIndex.from_arrays([months[hit // S], names[hit % S]], names=["month", "stream"])
         return idx, [c[hit] for c in cols]
 
-    r = reg >= 0
+    r = np.flatnonzero(reg >= 0)  # indexes, ascending: the same elements in the same order as by mask
     ia, (apps,) = table(reg[r], st[r], w[r])
-    dd = (dec >= 0) & r
+    dd = r[dec[r] >= 0]
     weeks = (dec[dd] - reg[dd]) / 7.0
     idd, (dpers, pw) = table(dec[dd], st[dd], w[dd], w[dd] * weeks)
     a_ = pd.Series(apps, index=ia, name="applications")

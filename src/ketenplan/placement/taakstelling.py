@@ -18,6 +18,7 @@ advance (``advance_carried``) to the next half-year.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -44,6 +45,11 @@ def load_municipalities() -> pd.DataFrame:
     labour_market_region_no, labour_market_region, households_2021, land_area_ha,
     pop_density_per_km2, stedelijkheid_1_5, pct_non_western_migr_background.
     """
+    return _municipalities().copy()  # read once per process (each replicate's post-processors ask)
+
+
+@functools.lru_cache(maxsize=1)
+def _municipalities() -> pd.DataFrame:
     return pd.read_csv(data_path("placement", "municipalities.csv"))
 
 

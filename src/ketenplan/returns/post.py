@@ -110,12 +110,14 @@ def departures_table(out: ReplicateOutput) -> pd.DataFrame:
         return np.bincount(yi * G + g, weights=w, minlength=ny * G).reshape(ny, G)
 
     rows = []
+    reported = np.flatnonzero((exit_day >= si) & (exit_day < T))  # exits in the reported period
+    reason = exit_reason[reported]
     for outcome, ex in _EXIT_OF.items():
-        m = (exit_reason == R.EXITS.index(ex)) & (exit_day >= si) & (exit_day < T)
+        m = reported[reason == R.EXITS.index(ex)]
         rows.append((outcome, grid_of(year_of_day[exit_day[m]] - y0, group[m], size[m]).astype(np.int64)))
     # still present at the end of each year: +persons from the year of the decision, -persons from
     # the year of the exit (years before the reported period count as its first year)
-    ret = np.isin(r["outcome"], [R.OUTCOMES.index(o) for o in _RETURN_OUTCOMES]) & (r["decision_day"] >= 0)
+    ret = _is_return_outcome(r["outcome"]) & (r["decision_day"] >= 0)
     dec, ext = r["decision_day"][ret], exit_day[ret]
     g_ret, s_ret = group[ret], size[ret].astype(np.float64)
     yi_dec = np.clip(year_of_day[dec] - y0, 0, None)
@@ -130,6 +132,13 @@ def departures_table(out: ReplicateOutput) -> pd.DataFrame:
     df = pd.concat(parts, ignore_index=True)
     df.insert(0, "replicate", np.int32(out.replicate))
     return df
+
+
+def _is_return_outcome(outcome: np.ndarray) -> np.ndarray:
+    """True where the outcome code is one of :data:`_RETURN_OUTCOMES` (a table over the registry's outcomes)."""
+    table = np.zeros(len(R.OUTCOMES), bool)
+    table[[R.OUTCOMES.index(o) for o in _RETURN_OUTCOMES]] = True
+    return table[outcome]
 
 
 def _per_year(values: np.ndarray, years: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
@@ -203,7 +212,7 @@ def minors_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     out_code = r["outcome"]
     granted = by_year(uam & np.isin(out_code, [R.OUTCOMES.index("granted"), R.OUTCOMES.index("granted_on_appeal")]),
                       r["decision_day"])
-    rejected = by_year(uam & np.isin(out_code, [R.OUTCOMES.index(o) for o in _RETURN_OUTCOMES]), r["decision_day"])
+    rejected = by_year(uam & _is_return_outcome(out_code), r["decision_day"])
     foster = share_below_age(float(mn.foster_family_below_age), mn.age_split)
     unit = 0.5 * (mn.small_unit_places[0] + mn.small_unit_places[1])
     _, waiting = _per_year(out.stage_stock[si:, R.STAGE["minor_until_18"]].astype(np.float64), yrs, "mean")
