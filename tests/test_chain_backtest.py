@@ -145,15 +145,9 @@ def test_malformed_facts_are_clear_errors(tmp_path, text, must):
 def test_model_error_bands_cover_left_out_facts():
     """P0.5: each 2014-2019 fact's 80% band with its group's bias and scale inferred from the group's
     other facts (the shipped draws and sets; no simulation) covers 70-90% of them (measured 86% of 36)."""
-    import sys
-    from pathlib import Path
+    from ketenplan.model_error import loo_coverage, with_derived_sims
 
-    from ketenplan.model_error import loo_coverage
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    import calibrate_history as ch
-
-    draws = ch.with_derived_sims(pd.read_csv(data_path("nl_chain", "nl_history_abc_draws.csv")))
+    draws = with_derived_sims(pd.read_csv(data_path("nl_chain", "nl_history_abc_draws.csv")))
     kept = pd.read_csv(data_path("nl_chain", "nl_history_parameter_sets.csv"))
     loo = loo_coverage(draws, read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv")), kept)
     assert len(loo) == 36 and 0.70 <= loo.inside.mean() <= 0.90

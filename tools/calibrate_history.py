@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import derive_chain_data as d  # noqa: E402
 
 from ketenplan.backtest import read_facts, simulated_values  # noqa: E402
+from ketenplan.model_error import sim_column, with_derived_sims  # noqa: E402
 from ketenplan.data import data_path  # noqa: E402
 from ketenplan.scenario import scenario_from_dict  # noqa: E402
 from ketenplan.simulation import simulate  # noqa: E402
@@ -65,11 +66,6 @@ def in_sample_facts(quantities: list[str] | None = QUANTITIES) -> pd.DataFrame:
     if quantities is None:
         return facts
     return facts[facts.quantity.isin(quantities)].reset_index(drop=True)
-
-
-def sim_column(quantity: str, date: str) -> str:
-    """The draws file's column of one fact's simulated value."""
-    return f"sim:{quantity}@{date}"
 
 
 def run_once(theta: dict[str, float], seed: int, facts: pd.DataFrame) -> np.ndarray:
@@ -110,17 +106,6 @@ def main(draws: int = 90, keep: int = 18) -> None:
     select(keep)
 
 
-def with_derived_sims(draws: pd.DataFrame) -> pd.DataFrame:
-    """Add simulated values of facts that are sums of recorded ones (departures_from_ind_intake: the
-    three kinds of departure of the same year)."""
-    out = draws.copy()
-    kinds = ("departures_independent", "departures_forced", "departures_unsupervised")
-    years = {c.split("@")[1] for c in draws.columns if c.startswith("sim:departures_forced@")}
-    for y in sorted(years):
-        out[sim_column("departures_from_ind_intake", y)] = sum(out[sim_column(k, y)] for k in kinds)
-    return out
-
-
 def select(keep: int = 18) -> None:
     """Joint posterior of the parameters and the model error from the recorded draws (no simulation):
     writes the parameter sets with a model-error scale per quantity (ketenplan.model_error)."""
@@ -145,7 +130,18 @@ def select(keep: int = 18) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--select-only"]:
-        select(*(int(a) for a in sys.argv[2:3]))
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Calibrate the history replay's uncertain parameters and its "
+                                             "model error on the 2014-2019 facts (docs/backtest.md).")
+    ap.add_argument("draws", nargs="?", type=int, default=90, help="prior draws to simulate (default 90)")
+    ap.add_argument("keep", nargs="?", type=int, default=18, help="parameter sets to keep (default 18)")
+    ap.add_argument("--select-only", action="store_true",
+                    help="redo the selection from the recorded draws without simulating")
+    a = ap.parse_args()
+    if a.draws < 1 or a.keep < 1:
+        ap.error(f"draws and keep must be at least 1, found {a.draws} and {a.keep}")
+    if a.select_only:  # calibrate_history.py --select-only [KEEP]
+        select(a.draws if len([x for x in sys.argv[1:] if not x.startswith("-")]) == 1 else a.keep)
     else:
-        main(*(int(a) for a in sys.argv[1:3]))
+        main(a.draws, a.keep)

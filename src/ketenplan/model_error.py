@@ -76,6 +76,22 @@ COLUMN = "model_error_sd:"  # parameter-set column prefix: ``model_error_sd:<qua
 BIAS_COLUMN = "model_error_bias:"  # ``model_error_bias:<quantity>``: the bias's posterior mean [log units]
 
 
+
+def sim_column(quantity: str, date: str) -> str:
+    """The draws file's column of one fact's simulated value (``nl_history_abc_draws.csv``)."""
+    return f"sim:{quantity}@{date}"
+
+
+def with_derived_sims(draws: pd.DataFrame) -> pd.DataFrame:
+    """Add simulated values of facts that are sums of recorded ones (departures_from_ind_intake: the
+    three kinds of departure of the same year)."""
+    out = draws.copy()
+    kinds = ("departures_independent", "departures_forced", "departures_unsupervised")
+    years = {c.split("@")[1] for c in draws.columns if c.startswith("sim:departures_forced@")}
+    for y in sorted(years):
+        out[sim_column("departures_from_ind_intake", y)] = sum(out[sim_column(k, y)] for k in kinds)
+    return out
+
 def log_residuals(simulated, observed) -> np.ndarray:
     """log(observed / simulated) per fact [log units]; a simulated value below 1 counts as 1."""
     return np.log(np.asarray(observed, float) / np.maximum(np.asarray(simulated, float), 1.0))

@@ -28,6 +28,8 @@ def test_split_by_hand():
     assert e.tolist() == over.tolist() and not w.any()
     e, w = split_overflow(over, ReceptionPolicy(emergency_limit=0))  # no emergency reception at all
     assert not e.any() and w.tolist() == over.tolist()
+    e, w = split_overflow(over, ReceptionPolicy(emergency_limit=1e30))  # beyond any integer: no limit in effect
+    assert e.tolist() == over.tolist() and not w.any() and e.dtype == over.dtype
 
 
 def test_people_without_a_place_cost_no_reception_price():

@@ -158,7 +158,7 @@ def split_overflow(overflow: np.ndarray, policy) -> tuple[np.ndarray, np.ndarray
     limit = getattr(policy, "emergency_limit", None)
     if limit is None:
         return overflow, np.zeros_like(overflow)
-    kept = np.minimum(overflow, np.asarray(limit).astype(overflow.dtype))
+    kept = np.minimum(overflow, float(limit)).astype(overflow.dtype, copy=False)  # a huge limit: no cast overflow
     return kept, overflow - kept
 
 
