@@ -155,6 +155,13 @@ def _print_kpis(res, names) -> None:
                               f"{r['start']:,.0f}" + (f" (corrected from the replay's {r['replay']:,.0f} to the "
                                                       f"published {r['published']:,.0f})" if r["corrected"] else ""),
                               soft_wrap=True)
+    sc = res.scenario
+    if sc.inflow.source == "forecast":
+        f = sc.forecast
+        after = "then the given inflow.first" if f.after_horizon == "given" else "then each path's last year held"
+        console.print(f"inflow: first applications from the {sc.inflow.forecast_country} forecast's sample paths "
+                      f"(one per replicate, calibrated yearly totals) for {f.horizon_months} months after its origin, "
+                      f"{after}; [inflow] source = \"given\" for a fixed inflow", soft_wrap=True, markup=False)
     print_kpi_table(f"{m['scenario']}: {m['start']} to {m['end']}, {m['replicates']} replicates, seed {res.seed}",
                     [(k, s.loc[k]) for k in names if k in s.index])
 
