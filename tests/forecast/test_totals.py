@@ -8,6 +8,7 @@ from ketenplan.forecast import api
 from ketenplan.forecast import backtest as bt
 from ketenplan.forecast import models as fm
 from ketenplan.forecast import totals as ft
+from ketenplan.forecast import totals_backtest as ftb
 
 
 # --------------------------------------------------------------------------- coverage computation
@@ -27,7 +28,7 @@ def _toy_rows():
 
 
 def test_summary_counts_toy_backtest():
-    s = ft.totals_summary(_toy_rows()).set_index(["geo", "h"])
+    s = ftb.totals_summary(_toy_rows()).set_index(["geo", "h"])
     assert s.loc[("A", 12), "inside80"] == 4 and s.loc[("B", 12), "inside80"] == 1
     assert s.loc[("all", 12), "inside80"] == 5 and s.loc[("all", 12), "n"] == 10
     assert s.loc[("all", 12), "coverage80"] == pytest.approx(0.5)
@@ -41,15 +42,6 @@ def test_summary_counts_toy_backtest():
     assert s.loc[("all", 12), "path_cov80"] == pytest.approx(0.75)
 
 
-def test_wilson_interval_matches_statsmodels():
-    from statsmodels.stats.proportion import proportion_confint
-
-    for k, n in [(16, 22), (19, 22), (0, 10), (10, 10), (600, 800)]:
-        lo, hi = proportion_confint(k, n, alpha=0.10, method="wilson")
-        assert ft.wilson_interval(k, n) == pytest.approx((lo, hi), abs=1e-9)
-
-
-# --------------------------------------------------------------------------- reconciliation
 def _paths(n=4000, H=24, seed=3):
     """Lognormal paths with a persistent level (months move together) and monthly noise."""
     rng = np.random.default_rng(seed)
@@ -185,7 +177,7 @@ def test_paths_do_not_depend_on_the_horizon():
 @pytest.mark.slow
 def test_totals_backtest_nl_reproduces_uncalibrated_figure():
     """The uncalibrated Dutch paths covered 16 of 22 actual 12-month totals (docs/forecast.md)."""
-    rows = ft.totals_backtest(["NL"], (12,), reconcile=False)
+    rows = ftb.totals_backtest(["NL"], (12,), reconcile=False)
     assert len(rows) == 22 and int(rows["in80"].sum()) == 16
     # the backtest draws the same paths forecast() draws at that origin
     fc = api.forecast("NL", 12, n_paths=1000, seed=0, origin="2016-12", reconcile=False)

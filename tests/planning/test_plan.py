@@ -169,7 +169,7 @@ def test_a_policy_with_its_own_capacity_runs_on_the_same_cases(tmp_path):
 def test_wilson_interval_against_statsmodels():
     from statsmodels.stats.proportion import proportion_confint
 
-    from ketenplan.planning.plan import wilson_interval
+    from ketenplan._stats import wilson_interval
 
     for k, n in ((0, 20), (20, 20), (7, 20), (130, 1000)):
         lo, hi = proportion_confint(k, n, alpha=0.1, method="wilson")

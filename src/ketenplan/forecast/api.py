@@ -18,17 +18,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ketenplan.data import data_path
 from ketenplan.errors import DataError, ScenarioError
 from ketenplan.forecast import backtest as bt
 from ketenplan.forecast import data as fdata
 from ketenplan.forecast import models as fm
 from ketenplan.forecast import nareis as fn
 from ketenplan.forecast import totals as ft
+from ketenplan.forecast.backtest import LIBRARY_FILE, error_library  # noqa: F401 (part of this module's API)
 
 log = logging.getLogger(__name__)
 
-LIBRARY_FILE = "combo_error_library.csv"
 MODEL = "combo"
 #: Longest horizon [months] of ``ketenplan forecast``: 24 months backtested, 25-60 extrapolated.
 MAX_CLI_HORIZON = 60
@@ -78,12 +77,6 @@ def build_error_library(n_jobs: int = 2) -> pd.DataFrame:
     res = bt.run_backtest("all", horizons=(1,), models=(MODEL,), n_jobs=n_jobs)
     fc = res.forecasts[(res.forecasts["model"] == MODEL) & np.isfinite(res.forecasts["u"])]
     return fc[["geo", "origin", "h", "u"]].reset_index(drop=True)
-
-
-@functools.lru_cache(maxsize=1)
-def error_library() -> pd.DataFrame:
-    """The shipped error library (see :func:`build_error_library`)."""
-    return pd.read_csv(data_path("forecast", LIBRARY_FILE))
 
 
 #: Interval calibrations of :func:`forecast`: per country (the backtest's, development log C4) or pooled.

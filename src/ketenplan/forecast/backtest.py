@@ -31,6 +31,7 @@ Protocol (fixed in advance, nothing is tuned on the evaluation):
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import time
@@ -41,6 +42,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ketenplan.data import data_path
 from ketenplan.errors import DataError
 from ketenplan.forecast import data as fdata
 from ketenplan.forecast import models as fm
@@ -55,6 +57,14 @@ MIN_POOL = 25
 SIGMA_WINDOW = 60
 SIGMA_FLOOR = 0.05
 ANCHOR_STEP = 12  # intervals beyond this step grow at least like sqrt(k / ANCHOR_STEP) times its quantiles
+#: the combination's standardised errors at every rolling origin (``forecast.api.build_error_library``)
+LIBRARY_FILE = "combo_error_library.csv"
+
+
+@functools.lru_cache(maxsize=1)
+def error_library() -> pd.DataFrame:
+    """The shipped error library: ``geo, origin, h, u`` (built by ``forecast.api.build_error_library``)."""
+    return pd.read_csv(data_path("forecast", LIBRARY_FILE))
 
 
 @dataclass

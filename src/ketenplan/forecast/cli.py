@@ -152,7 +152,8 @@ def register(app: typer.Typer) -> None:
         table = nl_annual_table() if nl_table else None
         tot_rows = tot_sum = None
         if totals:
-            from ketenplan.forecast.totals import TOTAL_HORIZONS, totals_backtest, totals_summary
+            from ketenplan.forecast.totals import TOTAL_HORIZONS
+            from ketenplan.forecast.totals_backtest import totals_backtest, totals_summary
 
             parts = [totals_backtest(cs, TOTAL_HORIZONS, reconcile=rec).assign(paths=name)
                      for rec, name in ((False, "uncalibrated"), (True, "reconciled"))]

@@ -310,8 +310,8 @@ def nl_figure(t: pd.DataFrame) -> go.Figure:
 def write_backtest(res: BacktestResult, out: Path, nl_table: pd.DataFrame | None = None,
                    totals: pd.DataFrame | None = None, totals_rows: pd.DataFrame | None = None) -> list[Path]:
     """Write metrics tables and the HTML page of a backtest; with ``totals`` / ``totals_rows`` the
-    backtest of the sample paths' h-month totals (:func:`ketenplan.forecast.totals.totals_summary`,
-    :func:`~ketenplan.forecast.totals.totals_backtest`) as ``backtest_totals.csv`` and
+    backtest of the sample paths' h-month totals (:func:`ketenplan.forecast.totals_backtest.totals_summary`,
+    :func:`~ketenplan.forecast.totals_backtest.totals_backtest`) as ``backtest_totals.csv`` and
     ``backtest_totals_rows.csv``."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ketenplan.engine import registry as R
 from ketenplan.errors import ScenarioError
+from ketenplan._stats import wilson_interval  # noqa: F401 (part of this module's API)
 from ketenplan.planning.costs import ITEM_NAMES, ITEMS, PARTNERS, month_index, monthly, replicate_quantities, \
     unit_costs
 
@@ -279,20 +280,6 @@ def beds_at_assurance(need: np.ndarray, levels=ASSURANCE) -> np.ndarray:
     of the monthly peak need (``need``: [run, month]); with that many beds the month's peak is
     covered in that share of the runs (numpy's default linear interpolation between runs)."""
     return np.quantile(np.asarray(need, float), list(levels), axis=0)
-
-
-def wilson_interval(k: float, n: int, level: float = 0.9) -> tuple[float, float]:
-    """Wilson score interval of a probability from ``k`` successes in ``n`` runs (two-sided ``level``):
-    how precisely ``n`` runs pin down the probability of a shortage."""
-    from statistics import NormalDist
-
-    if n <= 0:
-        return float("nan"), float("nan")
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    p = k / n
-    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(max(mid - half, 0.0)), float(min(mid + half, 1.0))
 
 
 def pareto_front(cost: np.ndarray, risk: np.ndarray) -> np.ndarray:
