@@ -77,7 +77,7 @@ LATE_DECISION, LATE_DEPARTURE = R.LATE["decision"], R.LATE["departure"]
 # ----------------------------------------------------------------------------------------------
 _SCENARIO_TABLES: dict[int, tuple[weakref.ref, dict]] = {}
 _SCENARIOS_KEPT = 4  # the scenarios whose tables are kept (an ensemble runs one; a comparison a few)
-_SCENARIO_LOCK = threading.Lock()  # replicates may compile in threads (ensemble backend 'threads')
+_SCENARIO_LOCK = threading.RLock()  # replicates may compile in threads (backend "threads"); a table may build on another
 
 
 #: replicate scenarios (``scenario.parameter_sets.for_replicate``) -> the scenario they were drawn from:
@@ -89,6 +89,18 @@ _DRAWN_FROM: dict[int, tuple[weakref.ref, Scenario]] = {}
 def _base_of(sc: Scenario) -> Scenario:
     entry = _DRAWN_FROM.get(id(sc))
     return entry[1] if entry is not None and entry[0]() is sc else sc
+
+
+#: Scenario sections that the per-scenario tables (:func:`inflow_parts`, :func:`group_mix_rows`,
+#: :func:`late_tables`) are built from: a replicate that changes a key under one of them builds its own.
+TABLE_SECTIONS = ("simulation", "inflow.first", "inflow.subsequent", "inflow.monthly_profile", "inflow.shocks",
+                  "inflow.nareis.mode", "inflow.nareis.per_year", "inflow.nareis.monthly", "resettlement", "regular",
+                  "circular", "groups", "minors", "return", "return_", "cooperation")
+
+
+def reads_tables(key: str) -> bool:
+    """True when the dotted scenario ``key`` lies under one of :data:`TABLE_SECTIONS`."""
+    return any(key == s or key.startswith(s + ".") for s in TABLE_SECTIONS)
 
 
 def share_tables(drawn: Scenario, base: Scenario) -> None:
@@ -207,6 +219,22 @@ def step_values(steps: tuple[Step, ...], dates: pd.DatetimeIndex) -> np.ndarray:
     vals = np.array([s.value for s in steps], np.float64)
     pos = np.searchsorted(starts, dates.values.astype("datetime64[D]"), side="right") - 1
     return vals[np.clip(pos, 0, None)]
+
+
+def grid_steps(steps: tuple[Step, ...], grid: "TimeGrid") -> np.ndarray:
+    """:func:`step_values` on every day of ``grid`` (a new array each call; the values are computed
+    once per process for the same steps and grid: every replicate of an ensemble asks)."""
+    return _grid_steps(tuple((s.start, float(s.value)) for s in steps), grid.day0, grid.end).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _grid_steps(steps: tuple, day0: dt.date, end: dt.date) -> np.ndarray:
+    starts = np.array([np.datetime64(s) for s, _ in steps], dtype="datetime64[D]")
+    vals = np.array([v for _, v in steps], np.float64)
+    days = np.arange(np.datetime64(day0, "D"), np.datetime64(end, "D") + 1)
+    out = vals[np.clip(np.searchsorted(starts, days, side="right") - 1, 0, None)]
+    out.setflags(write=False)
+    return out
 
 
 def monthly_persons(stream_steps: tuple[Step, ...], monthly: tuple[MonthValue, ...], grid: TimeGrid,
@@ -606,13 +634,32 @@ def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
 
 def _month_bounds(grid: TimeGrid) -> tuple[pd.PeriodIndex, np.ndarray, np.ndarray, np.ndarray]:
     """Grid months: the months, their absolute index (months since year 0) and the first and last
-    grid day of each (partial first and last months cut to the grid)."""
+    grid day of each (partial first and last months cut to the grid). Computed once per grid (copies
+    handed out)."""
+    months, *arrays = _grid_month_bounds(grid.day0, grid.end)
+    return (months.copy(), *(a.copy() for a in arrays))
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_month_bounds(day0: dt.date, end: dt.date):
+    grid = TimeGrid(day0=day0, start=day0, end=end)
     months = grid.months()
     start = (months.to_timestamp(how="start").values.astype("datetime64[D]") - np.datetime64(grid.day0, "D"))
     end = (months.to_timestamp(how="end").values.astype("datetime64[D]") - np.datetime64(grid.day0, "D"))
     lo = np.maximum(start.astype(np.int64), 0)
     hi = np.minimum(end.astype(np.int64), grid.T - 1)
     return months, (months.year * 12 + months.month - 1).to_numpy(np.int64), lo, hi
+
+
+@functools.lru_cache(maxsize=16)
+def _month_of_day(day0: dt.date, end: dt.date) -> np.ndarray:
+    """The grid month of each grid day (0 = the grid's first month)."""
+    grid = TimeGrid(day0=day0, start=day0, end=end)
+    out = np.searchsorted(grid.months().to_timestamp().values.astype("datetime64[D]"),
+                          grid.dates().values.astype("datetime64[D]"), side="right") - 1
+    out = out.astype(np.int64)
+    out.setflags(write=False)
+    return out
 
 
 def resettlement_monthly(sc: Scenario, grid: TimeGrid) -> np.ndarray:
@@ -657,8 +704,19 @@ def _inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None
     exp_first = first_monthly if first_monthly is not None else monthly_persons(
         sc.inflow.first.per_year, sc.inflow.first.monthly, grid, profile)
     first_parts = shocked_first(exp_first, sc.inflow.shocks, grid)
-    parts = [(PART_OF_STREAM[STREAM_FIRST], STREAM_FIRST, first_parts[0][0], 0),
-             (PART_OF_STREAM[STREAM_SUBSEQUENT], STREAM_SUBSEQUENT,
+    # the parts that do not depend on the first applications: once per scenario (a forecast path
+    # per replicate changes only the first)
+    others = _per_scenario(sc, ("other_parts", grid), lambda: _other_parts(sc, grid, profile))
+    parts = [(PART_OF_STREAM[STREAM_FIRST], STREAM_FIRST, first_parts[0][0], 0)]
+    parts += [(p, c, np.array(e, copy=True), m) for p, c, e, m in others]
+    for expected, k in first_parts[1:]:
+        parts.append((SHOCK_PART0 + k, STREAM_FIRST, expected, k + 1))
+    return parts, exp_first
+
+
+def _other_parts(sc: Scenario, grid: TimeGrid, profile: np.ndarray) -> list:
+    """The inflow parts after the first applications (see :func:`inflow_parts`), in part order."""
+    parts = [(PART_OF_STREAM[STREAM_SUBSEQUENT], STREAM_SUBSEQUENT,
               monthly_persons(sc.inflow.subsequent.per_year, sc.inflow.subsequent.monthly, grid, profile), 0),
              (PART_OF_STREAM[STREAM_RESETTLEMENT], STREAM_RESETTLEMENT, resettlement_monthly(sc, grid), 0)]
     if sc.inflow.nareis.mode == "given":
@@ -673,9 +731,7 @@ def _inflow_parts(sc: Scenario, grid: TimeGrid, first_monthly: np.ndarray | None
         months = grid.months()
         on = np.array([p.to_timestamp().date() >= c.start.replace(day=1) for p in months], np.float64)
         parts.append((PART_CIRCULAR, R.STREAM["labour"], on * c.places_per_year / 12.0, -1))
-    for expected, k in first_parts[1:]:
-        parts.append((SHOCK_PART0 + k, STREAM_FIRST, expected, k + 1))
-    return parts, exp_first
+    return parts
 
 
 def expected_persons(sc: Scenario, first_monthly: np.ndarray | None = None) -> float:
@@ -789,7 +845,6 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     sc = scenario
     key = np.asarray(key, np.uint64)
     grid = time_grid(sc)
-    dates = grid.dates()
     T = grid.T
     from ketenplan.engine.hooks import half_years
 
@@ -959,13 +1014,13 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     desk_cap = np.zeros((len(R.DESKS), T))
     dc = sc.decision_capacity
     pooled = dc.pooling == "shared"
-    desk_cap[R.DESK["registration"]] = step_values(sc.registration.capacity_per_day, dates)
-    regular_cap = step_values(dc.regular, dates) / 7.0
+    desk_cap[R.DESK["registration"]] = grid_steps(sc.registration.capacity_per_day, grid)
+    regular_cap = grid_steps(dc.regular, grid) / 7.0
     if pooled:
-        desk_cap[R.DESK["ind_general"]] = step_values(dc.total, dates) / 7.0
+        desk_cap[R.DESK["ind_general"]] = grid_steps(dc.total, grid) / 7.0
     else:
         for desk, steps in (("ind_general", dc.general), ("ind_safe", dc.safe), ("ind_dublin", dc.dublin)):
-            desk_cap[R.DESK[desk]] = step_values(steps, dates) / 7.0
+            desk_cap[R.DESK[desk]] = grid_steps(steps, grid) / 7.0
     if dc.regular_shares_asylum_capacity:
         desk_cap[R.DESK["ind_general"]] += regular_cap
     else:
@@ -973,14 +1028,13 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     desk_cap[R.DESK["detention"]] = det.places
     desk_cap[R.DESK["lvv"]] = lvv.places
     tb = R.tables()
-    month_of_day = np.searchsorted(months.to_timestamp().values.astype("datetime64[D]"),
-                                   dates.values.astype("datetime64[D]"), side="right") - 1
+    month_of_day = _month_of_day(grid.day0, grid.end).copy()
     out.inputs = K.Inputs(
         **{f: getattr(tb, f) for f in K.TABLE_FIELDS if f not in ("desk_queues", "kc")}, kc=K.kernel_constants(),
         desk_queues=R.desk_layout(pooled, dc.regular_shares_asylum_capacity),
-        desk_cap=desk_cap, cap_regular=step_values(sc.reception.capacity_regular, dates),
-        cap_small=step_values(sc.reception.capacity_small, dates),
-        statutory_days=np.round(step_values(sc.procedure.statutory_months, dates) * DAYS_PER_MONTH).astype(np.int64),
+        desk_cap=desk_cap, cap_regular=grid_steps(sc.reception.capacity_regular, grid),
+        cap_small=grid_steps(sc.reception.capacity_small, grid),
+        statutory_days=np.round(grid_steps(sc.procedure.statutory_months, grid) * DAYS_PER_MONTH).astype(np.int64),
         month_of_day=month_of_day.astype(np.int64), late_cum=late_tables(sc, grid),
         key=key, dspec=dspec, slot_spec=slot_spec, slot_purpose=slot_purpose,
         size=roomy(size, K.CASE_INT), stream=roomy(stream, np.int8), track=track, routed=routed,

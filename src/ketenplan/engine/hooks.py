@@ -15,6 +15,7 @@ previous half-year.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -36,7 +37,14 @@ class Hook(Protocol):
 
 def half_years(day0: dt.date, T: int) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     """Half-year of each day: (index per day, labels like '2025-H1', first day of each half within
-    the grid, full length of each half [days])."""
+    the grid, full length of each half [days]). Computed once per process for a grid (copies handed
+    out: every replicate asks)."""
+    idx, labels, starts, full = _half_years(day0, int(T))
+    return idx.copy(), list(labels), starts.copy(), full.copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _half_years(day0: dt.date, T: int) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     d = pd.date_range(day0, periods=T, freq="D")
     half = (d.year.to_numpy() * 2 + (d.month.to_numpy() > 6)).astype(np.int64)
     change = np.r_[True, half[1:] != half[:-1]]

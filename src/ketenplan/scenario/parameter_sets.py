@@ -131,13 +131,19 @@ def for_replicate(scenario, i: int, seed: int | None = None):
     from ketenplan.engine.compile import share_tables
     from ketenplan.scenario.uncertainty import draws
 
+    from ketenplan.engine.compile import reads_tables
+
     name = scenario.simulation.parameter_sets
     out = scenario
+    changed: list[str] = []
     if name:
         sets = load(name)
-        out = apply_row(out, sets.iloc[i % len(sets)])
+        set_row = sets.iloc[i % len(sets)]
+        out = apply_row(out, set_row)
+        changed += list(set_row.index)
     row = draws(scenario, scenario.simulation.seed if seed is None else seed, i)
     out = apply_draws(out, row) if len(row) else out
-    if out is not scenario:
-        share_tables(out, scenario)
+    changed += list(row.index)
+    if out is not scenario and not any(reads_tables(k.split("@")[0]) for k in changed):
+        share_tables(out, scenario)  # what the replicate changes is read by none of the scenario's tables
     return out
