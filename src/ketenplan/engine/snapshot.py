@@ -438,8 +438,11 @@ def nareis_pipeline(snap: Snapshot, scenario, grid) -> np.ndarray:
     if ident in snap.memo:
         return snap.memo[ident]
     grants = snap.days["flows"][:, R.FLOW["grants"]].astype(np.float64)
-    fam, mean, cv, low, high = _duration_row(n.lag)
-    pmf = _lag_pmf(snap.key, G.P["nareis_lag"], int(fam), mean, cv, low, high, 20_000)
+    lag_ident = ("nareis_lag_pmf", n.lag.model_dump_json())
+    if lag_ident not in snap.memo:  # the lag's distribution does not depend on the (drawn) ratio
+        fam, mean, cv, low, high = _duration_row(n.lag)
+        snap.memo[lag_ident] = _lag_pmf(snap.key, G.P["nareis_lag"], int(fam), mean, cv, low, high, 20_000)
+    pmf = snap.memo[lag_ident]
     daily = np.convolve(grants * n.ratio, pmf)  # expected arrivals per day from day 0
     daily[: snap.day] = 0.0  # those before the start arrived in the replay
     _, _, lo, hi = _month_bounds(grid)
