@@ -88,7 +88,11 @@ def calendar_of_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _month(day: int, day0: int, month0: int) -> int:
+def _month(day: int, day0: int, month0: int, month_lut: np.ndarray) -> int:
+    """Calendar month of a grid day counted from the grid's first month: from the grid's table
+    (:func:`calendar_of_days` of its days and a margin), by the calendar outside it."""
+    if 0 <= day < month_lut.size:
+        return month_lut[day]
     y, m = _year_month(day0 + day)
     return (y - 1970) * 12 + m - 1 - month0
 
@@ -115,12 +119,11 @@ def _benefit_share(e: float, plateau: float, top: float, floor: float, power: fl
 @njit(cache=True, nogil=True)
 def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, group, size, children, month_of_day,
           fp, ip, permit_outcome, stream_lut, asylum, ind_stream, regular, band_of_group, applies, pair_cell,
-          n_cells, emp_pair, early_round, late_round, by21, t21, pip):
+          n_cells, emp_pair, early_round, late_round, by21, t21, pip, month_lut, year_lut):
     """Everything the post-processor sums over cases, in two loops over the cases and one over
     the employment model's (cell, permit month) rows. See :func:`replicate_tables`."""
     T, day0, month0, n_m = ip[I_T], ip[I_DAY0], ip[I_MONTH0], ip[I_N_MONTHS]
-    year0, n_years, si, start21, joined_code, S = (ip[I_YEAR0], ip[I_N_YEARS], ip[I_START], ip[I_START21],
-                                                   ip[I_JOINED], ip[I_N_STREAMS])
+    n_years, si, start21, joined_code, S = ip[I_N_YEARS], ip[I_START], ip[I_START21], ip[I_JOINED], ip[I_N_STREAMS]
     G = 4
     n = arrival.size
     # IND load per (grid month, stream): applications and decisions (count, persons, persons x weeks)
@@ -173,9 +176,8 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
         wait = max(permit - reg, 0) if (asylum[st] and reg >= 0) else 0
         adults = float(size[i] - children[i])
         band = band_of_group[group[i]]
-        pm = _month(permit, day0, month0)
-        yy, _m = _year_month(day0 + permit)
-        yi = yy - year0
+        pm = _month(permit, day0, month0, month_lut)
+        yi = year_lut[permit]  # a grid day (permit < T)
         pair = yi * G + band
         n_year[yi] += 1
         # employment: waiting factor, cohort sums and the (cell, permit month, months to housing) bins
@@ -198,7 +200,7 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
             kpi[3] += wa
         if wa > 0 and pm < n_m:
             if housed >= 0:
-                rr = min(max(_month(housed, day0, month0) - pm, 0), n_m)
+                rr = min(max(_month(housed, day0, month0, month_lut) - pm, 0), n_m)
             else:
                 rr = n_m
             cell = pair_cell[pair]
@@ -219,11 +221,11 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
             else:
                 civ_h[1, pm] += nob
         if is21 and nob != 0:
-            em = _month(permit + early_round[d], day0, month0)
+            em = _month(permit + early_round[d], day0, month0, month_lut)
             if em < n_m:
                 civ_h[3, em] += nob * fp[F_EARLY_SHARE]
             if housed >= 0:
-                lm = _month(permit + late_round[d], day0, month0)
+                lm = _month(permit + late_round[d], day0, month0, month_lut)
                 if lm < n_m:
                     civ_h[4, lm] += nob * (1.0 - fp[F_EARLY_SHARE])
         b = 9
@@ -326,6 +328,8 @@ class _Tables:
     by21: np.ndarray
     t21: np.ndarray
     pip: np.ndarray
+    month_lut: np.ndarray
+    year_lut: np.ndarray
     months: pd.DatetimeIndex
     ind_months: pd.DatetimeIndex
     ind_first: int
@@ -415,6 +419,10 @@ def _build_tables(p, cp, bands: dict[str, str], group_names: tuple[str, ...], gr
     fp[F_BY13] = pass13 * lognormal_cdf(y, cp.wi2013_median_years, cp.wi2013_sigma)
     fp[F_MEAN13] = lognormal_mean(cp.wi2013_median_years, cp.wi2013_sigma)
     fp[F_WSUM] = wsum
+    # calendar month (from the grid's first) and year (from the first year) of the grid's days and the
+    # days a start of civic integration may fall on after them
+    margin = int(np.ceil(max(cp.koppeling_days, 0.0) + cp.intake_to_pip_days)) + 2
+    lut_y, lut_m = calendar_of_days(np.arange(T + margin, dtype=np.int64) + day0)
     gidx = {g: i for i, g in enumerate(DEFAULT_GROUP_NAMES)}
     stream_lut = np.array([DEFAULT_STREAM_NAMES.index(s) if s in DEFAULT_STREAM_NAMES else -1
                            for s in R.STREAM_NAMES], np.int64)
@@ -430,7 +438,7 @@ def _build_tables(p, cp, bands: dict[str, str], group_names: tuple[str, ...], gr
         applies=_table(DEFAULT_STREAM_NAMES, p.waiting_effect_streams), pair_cell=pair_cell.reshape(-1).astype(np.int64),
         cells=cells, emp_pair=np.ascontiguousarray(emp_pair), curve=curve, bucket=bucket,
         early_round=np.round(early).astype(np.int64), late_round=np.round(late).astype(np.int64), by21=by21, t21=t21,
-        pip=se * de + (1 - se) * dl)
+        pip=se * de + (1 - se) * dl, month_lut=lut_m - month0, year_lut=lut_y + 1970 - year0)
     for a in arrays.values():
         a.setflags(write=False)
     # IND load: months starting on or after the first reported day
@@ -469,7 +477,7 @@ def replicate_tables(out, scenario) -> ReplicateIntegration:
         c.case["stream"], c.case["group"], c.case["size"], c.case["children"],
         np.asarray(out.day_inputs["month_of_day"], dtype=np.int64), t.fp, t.ip, t.permit_outcome, t.stream_lut,
         t.asylum, t.ind_stream, t.regular, t.band_of_group, t.applies, t.pair_cell, len(t.cells), t.emp_pair,
-        t.early_round, t.late_round, t.by21, t.t21, t.pip)
+        t.early_round, t.late_round, t.by21, t.t21, t.pip, t.month_lut, t.year_lut)
     n_m = int(t.ip[I_N_MONTHS])
     monthly = _monthly(t, h, hf, cell_of, civ_h, n_m, scenario.civic_integration)
     cohorts = _cohorts(t, sums, n_year)
