@@ -128,7 +128,10 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
     n = arrival.size
     # IND load per (grid month, stream): applications and decisions (count, persons, persons x weeks)
     ind = np.zeros((5, n_m * S))
-    kpi = np.zeros(4)  # regular decisions: persons, persons x weeks; waiting factor: wa x f, wa
+    # key-figure sums (compensated: over all cases): regular decisions' persons and persons x weeks,
+    # the waiting factor x working age and the working age
+    kpi = np.zeros((1, 4))
+    kpi_comp = np.zeros((1, 4))
     # the permit holders, in case order
     c_pm = np.empty(n, np.int64)
     c_rr = np.empty(n, np.int64)
@@ -160,8 +163,8 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
                 ind[3, key] += w
                 ind[4, key] += w * weeks
                 if regular[st] and dec >= si:
-                    kpi[0] += w
-                    kpi[1] += weeks * w
+                    _kahan(kpi, kpi_comp, 0, 0, w)
+                    _kahan(kpi, kpi_comp, 0, 1, weeks * w)
         s4 = stream_lut[st]
         if not permit_outcome[outcome[i]] or s4 < 0:
             continue
@@ -196,8 +199,8 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
         e3 = min(f * emp_pair[pair, 2], 1.0)  # EMP_YEARS[2] == 3
         _kahan(sums, comp, yi, 8, wa * _benefit_share(e3, fp[F_PLATEAU], fp[F_TOP], fp[F_FLOOR], fp[F_POWER]))
         if permit >= si and wa > 0:
-            kpi[2] += f * wa
-            kpi[3] += wa
+            _kahan(kpi, kpi_comp, 0, 2, f * wa)
+            _kahan(kpi, kpi_comp, 0, 3, wa)
         if wa > 0 and pm < n_m:
             if housed >= 0:
                 rr = min(max(_month(housed, day0, month0, month_lut) - pm, 0), n_m)
@@ -263,7 +266,7 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
         h[1, j, p, r] += w * c_cost[q]
         h[2, j, p, r] += w * c_f[q]
         hf[j, p] += w * c_f[q]
-    return ind, kpi, sums, n_year, civ_h, cell_of, h, hf
+    return ind, kpi[0], sums, n_year, civ_h, cell_of, h, hf
 
 
 @njit(cache=True, nogil=True)
