@@ -29,7 +29,8 @@ from numba import njit
 
 from ketenplan.engine import registry as R
 from ketenplan.integration.cases import DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAMES, month_starts
-from ketenplan.integration.curves import cohort_t50, employment_share, lognormal_cdf, lognormal_mean
+from ketenplan.integration.curves import (benefit_share, cohort_t50, employment_share, lognormal_cdf, lognormal_mean,
+                                          waiting_factor)
 from ketenplan.integration.employment import YEAR_BUCKETS
 
 __all__ = ["replicate_tables", "ReplicateIntegration"]
@@ -119,7 +120,8 @@ def _benefit_share(e: float, plateau: float, top: float, floor: float, power: fl
 @njit(cache=True, nogil=True)
 def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, group, size, children, month_of_day,
           fp, ip, permit_outcome, stream_lut, asylum, ind_stream, regular, band_of_group, applies, pair_cell,
-          n_cells, emp_pair, early_round, late_round, by21, t21, pip, month_lut, year_lut):
+          n_cells, emp_pair, early_round, late_round, by21, t21, pip, month_lut, year_lut, rap_days, f_tab,
+          level_of_pair, b3_tab, b3_one):
     """Everything the post-processor sums over cases, in two loops over the cases and one over
     the employment model's (cell, permit month) rows. See :func:`replicate_tables`."""
     T, day0, month0, n_m = ip[I_T], ip[I_DAY0], ip[I_MONTH0], ip[I_N_MONTHS]
@@ -186,18 +188,25 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
         # employment: waiting factor, cohort sums and the (cell, permit month, months to housing) bins
         wa = adults * fp[F_WA_SHARE]
         if applies[s4]:
-            extra = ((wait + fp[F_RAP_WEIGHT] * after) - fp[F_REF_WAIT]) / _DAYS_PER_YEAR
-            f = min(fp[F_WAIT_BASE] ** extra, fp[F_CAP])
+            x = wait + rap_days * after
+            if 0 <= rap_days and x < f_tab.size:  # a whole-day weight: tabulated
+                f = f_tab[x]
+                b3 = b3_tab[level_of_pair[pair], x]
+            else:
+                extra = ((wait + fp[F_RAP_WEIGHT] * after) - fp[F_REF_WAIT]) / _DAYS_PER_YEAR
+                f = min(fp[F_WAIT_BASE] ** extra, fp[F_CAP])
+                b3 = _benefit_share(min(f * emp_pair[pair, 2], 1.0), fp[F_PLATEAU], fp[F_TOP], fp[F_FLOOR],
+                                    fp[F_POWER])  # EMP_YEARS[2] == 3
         else:
             f = 1.0
+            b3 = b3_one[pair]
         _kahan(sums, comp, yi, 0, wa)
         _kahan(sums, comp, yi, 1, wa * wait)
         _kahan(sums, comp, yi, 2, wa * f)
         _kahan(sums, comp, yi, 3, wa * (1.0 if permit + fp[F_HORIZON3] >= T else 0.0))
         for q in range(emp_pair.shape[1]):
             _kahan(sums, comp, yi, 4 + q, wa * min(f * emp_pair[pair, q], 1.0))
-        e3 = min(f * emp_pair[pair, 2], 1.0)  # EMP_YEARS[2] == 3
-        _kahan(sums, comp, yi, 8, wa * _benefit_share(e3, fp[F_PLATEAU], fp[F_TOP], fp[F_FLOOR], fp[F_POWER]))
+        _kahan(sums, comp, yi, 8, wa * b3)
         if permit >= si and wa > 0:
             _kahan(kpi, kpi_comp, 0, 2, f * wa)
             _kahan(kpi, kpi_comp, 0, 3, wa)
@@ -333,6 +342,11 @@ class _Tables:
     pip: np.ndarray
     month_lut: np.ndarray
     year_lut: np.ndarray
+    rap_days: int
+    f_tab: np.ndarray
+    level_of_pair: np.ndarray
+    b3_tab: np.ndarray
+    b3_one: np.ndarray
     months: pd.DatetimeIndex
     ind_months: pd.DatetimeIndex
     ind_first: int
@@ -395,6 +409,21 @@ def _build_tables(p, cp, bands: dict[str, str], group_names: tuple[str, ...], gr
     tau = (np.arange(n_m) + 0.5) / 12.0
     curve = np.stack([employment_share(tau, c, p.shape, p.plateau) for c in cells])
     bucket = np.minimum(np.arange(n_m) // 12, len(YEAR_BUCKETS) - 1).astype(np.int64)
+    # the waiting factor and the benefit share 3 years after the permit by whole days waited (wait +
+    # weight x days in reception after the permit) when the weight is a whole number, per t50 level
+    # (the distinct t50 of the pairs); cases without the waiting effect per pair (f = 1)
+    e3_pair = emp_pair[:, 2]
+    b3_one = benefit_share(np.minimum(1.0 * e3_pair, 1.0), p.plateau, p.benefit_top, p.benefit_floor, p.benefit_power)
+    levels, level_of_pair = np.unique(t50, return_inverse=True)
+    rap_days = int(w) if float(w).is_integer() and 0 <= w <= 4 else -1
+    if rap_days >= 0:
+        xs = np.arange((1 + rap_days) * T + 1, dtype=float)
+        f_tab = waiting_factor((xs - fp[F_REF_WAIT]) / _DAYS_PER_YEAR, p.waiting_effect_per_year, cap=1.0 / p.plateau)
+        e3_level = np.array([e3_pair[level_of_pair.reshape(-1) == k][0] for k in range(len(levels))])
+        b3_tab = benefit_share(np.minimum(f_tab[None, :] * e3_level[:, None], 1.0), p.plateau, p.benefit_top,
+                               p.benefit_floor, p.benefit_power)
+    else:
+        f_tab, b3_tab = np.zeros(0), np.zeros((0, 0))
     # civic integration: the terms of a case by whole days from the permit to the (late) start
     y = CIVIC_WITHIN_YEARS
     delay = np.arange(T + 1, dtype=float)
@@ -441,12 +470,13 @@ def _build_tables(p, cp, bands: dict[str, str], group_names: tuple[str, ...], gr
         applies=_table(DEFAULT_STREAM_NAMES, p.waiting_effect_streams), pair_cell=pair_cell.reshape(-1).astype(np.int64),
         cells=cells, emp_pair=np.ascontiguousarray(emp_pair), curve=curve, bucket=bucket,
         early_round=np.round(early).astype(np.int64), late_round=np.round(late).astype(np.int64), by21=by21, t21=t21,
-        pip=se * de + (1 - se) * dl, month_lut=lut_m - month0, year_lut=lut_y + 1970 - year0)
+        pip=se * de + (1 - se) * dl, month_lut=lut_m - month0, year_lut=lut_y + 1970 - year0, f_tab=f_tab,
+        level_of_pair=level_of_pair.reshape(-1).astype(np.int64), b3_tab=np.ascontiguousarray(b3_tab), b3_one=b3_one)
     for a in arrays.values():
         a.setflags(write=False)
     # IND load: months starting on or after the first reported day
     ind_first = int(np.searchsorted(ind_months, pd.Timestamp(grid.start)))
-    return _Tables(months=months, ind_months=ind_months, ind_first=ind_first, **arrays)
+    return _Tables(months=months, ind_months=ind_months, ind_first=ind_first, rap_days=rap_days, **arrays)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -480,7 +510,8 @@ def replicate_tables(out, scenario) -> ReplicateIntegration:
         c.case["stream"], c.case["group"], c.case["size"], c.case["children"],
         np.asarray(out.day_inputs["month_of_day"], dtype=np.int64), t.fp, t.ip, t.permit_outcome, t.stream_lut,
         t.asylum, t.ind_stream, t.regular, t.band_of_group, t.applies, t.pair_cell, len(t.cells), t.emp_pair,
-        t.early_round, t.late_round, t.by21, t.t21, t.pip, t.month_lut, t.year_lut)
+        t.early_round, t.late_round, t.by21, t.t21, t.pip, t.month_lut, t.year_lut, t.rap_days, t.f_tab,
+        t.level_of_pair, t.b3_tab, t.b3_one)
     n_m = int(t.ip[I_N_MONTHS])
     monthly = _monthly(t, h, hf, cell_of, civ_h, n_m, scenario.civic_integration)
     cohorts = _cohorts(t, sums, n_year)
