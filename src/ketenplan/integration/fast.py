@@ -20,7 +20,6 @@ here; pandas and numpy sum by blocks): relative differences of order 1e-15.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +31,7 @@ from ketenplan.integration.cases import DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAME
 from ketenplan.integration.curves import (benefit_share, cohort_t50, employment_share, lognormal_cdf, lognormal_mean,
                                           waiting_factor)
 from ketenplan.integration.employment import YEAR_BUCKETS
+from ketenplan.integration.post import IND_STREAMS, PERMIT_OUTCOMES, REGULAR_STREAMS
 
 __all__ = ["replicate_tables", "ReplicateIntegration"]
 
@@ -40,9 +40,7 @@ _DAYS_PER_YEAR = 365.25
 EMP_YEARS = (1.0, 2.0, 3.0, 5.0)
 #: years within which the cohort table counts civic integration passed (civic_by_cohort's default)
 CIVIC_WITHIN_YEARS = 3.0
-PERMIT_OUTCOMES = ("granted", "granted_on_appeal", "granted_after_lvv", "permit_on_arrival")
-IND_STREAMS = ("first", "subsequent", "labour", "knowledge", "study", "family")
-REGULAR_STREAMS = ("labour", "knowledge", "study", "family")
+_G = len(DEFAULT_GROUP_NAMES)  # the employment model's nationality groups (recognition bands)
 
 # float parameters of the pass (indexes into its ``fp`` array)
 (F_WA_SHARE, F_RAP_WEIGHT, F_REF_WAIT, F_WAIT_BASE, F_CAP, F_COST_SINGLE, F_COST_COUPLE, F_PLATEAU, F_TOP,
@@ -122,11 +120,12 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
           fp, ip, permit_outcome, stream_lut, asylum, ind_stream, regular, band_of_group, applies, pair_cell,
           n_cells, emp_pair, early_round, late_round, by21, t21, pip, month_lut, year_lut, rap_days, f_tab,
           level_of_pair, b3_tab, b3_one):
-    """Everything the post-processor sums over cases, in two loops over the cases and one over
-    the employment model's (cell, permit month) rows. See :func:`replicate_tables`."""
+    """Everything the post-processor sums over cases: one loop over the cases (IND load, key-figure
+    sums, cohort sums, civic-integration histograms; the permit holders' employment bins noted),
+    then one over the noted permit holders into the employment bins of the cells they use. See
+    :func:`replicate_tables`."""
     T, day0, month0, n_m = ip[I_T], ip[I_DAY0], ip[I_MONTH0], ip[I_N_MONTHS]
     n_years, si, start21, joined_code, S = ip[I_N_YEARS], ip[I_START], ip[I_START21], ip[I_JOINED], ip[I_N_STREAMS]
-    G = 4
     n = arrival.size
     # IND load per (grid month, stream): applications and decisions (count, persons, persons x weeks)
     ind = np.zeros((5, n_m * S))
@@ -183,7 +182,7 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
         band = band_of_group[group[i]]
         pm = _month(permit, day0, month0, month_lut)
         yi = year_lut[permit]  # a grid day (permit < T)
-        pair = yi * G + band
+        pair = yi * _G + band
         n_year[yi] += 1
         # employment: waiting factor, cohort sums and the (cell, permit month, months to housing) bins
         wa = adults * fp[F_WA_SHARE]
@@ -399,8 +398,7 @@ def _build_tables(p, cp, bands: dict[str, str], group_names: tuple[str, ...], gr
     fp[F_COST_COUPLE] = 0.5 * p.benefit_couple_eur_month * (1.0 + p.holiday_allowance)
     fp[F_PLATEAU], fp[F_TOP], fp[F_FLOOR], fp[F_POWER] = p.plateau, p.benefit_top, p.benefit_floor, p.benefit_power
     fp[F_HORIZON3] = 3 * _DAYS_PER_YEAR
-    G = len(DEFAULT_GROUP_NAMES)
-    cohort = np.repeat(np.arange(year0, year0 + n_years), G)
+    cohort = np.repeat(np.arange(year0, year0 + n_years), _G)
     speed = np.tile(np.array([p.group_speed.get(n, 1.0) for n in DEFAULT_GROUP_NAMES], dtype=float), n_years)
     t50 = cohort_t50(cohort, p.t50_years, p.cohort_speedup_per_year, p.cohort_first, p.cohort_last, speed)
     cells, pair_cell = np.unique(np.round(t50, 12), return_inverse=True)

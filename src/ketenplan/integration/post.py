@@ -19,6 +19,11 @@ and runs :func:`~ketenplan.integration.employment.employment_over_time` and
 wait and stay in reception) shows in employment through the waiting effect and in civic
 integration through the earlier start. Everything is an expected value given the replicate's
 journeys; the bands across replicates come from the chain's own randomness.
+
+Per replicate the tables come from one compiled pass over the replicate's case arrays
+(:mod:`ketenplan.integration.fast`, P0.1) that applies these definitions and sums what the model
+functions sum; :func:`chain_cases` and :func:`ind_load` on the journeys frame and the model
+functions are the reference it is tested against (tests/integration/test_integration_fast.py).
 """
 
 from __future__ import annotations
