@@ -32,6 +32,7 @@ from ketenplan.integration.curves import (benefit_share, cohort_t50, employment_
                                           waiting_factor)
 from ketenplan.integration.employment import YEAR_BUCKETS
 from ketenplan.integration.post import IND_STREAMS, PERMIT_OUTCOMES, REGULAR_STREAMS
+from ketenplan.scenario.pillar6 import CivicIntegration, Employment
 
 __all__ = ["replicate_tables", "ReplicateIntegration"]
 
@@ -362,8 +363,10 @@ def _tables(scenario, group_names: tuple[str, ...], grid) -> _Tables:
     """The scenario's and grid's tables, built once per process (at most 8 kept)."""
     emp, civ = scenario.employment, scenario.civic_integration
     bands = tuple((g.name, g.band) for g in scenario.groups)
-    key = (emp.model_dump_json(), civ.model_dump_json(), bands, tuple(group_names), grid.day0, grid.start, grid.end,
-           grid.T, grid.start_index)
+    # every parameter read by name (a scenario view that records what is read sees them all)
+    key = (repr([getattr(emp, n) for n in Employment.model_fields]),
+           repr([getattr(civ, n) for n in CivicIntegration.model_fields]), bands, tuple(group_names), grid.day0,
+           grid.start, grid.end, grid.T, grid.start_index)
     t = _CACHE.get(key)
     if t is None:
         if len(_CACHE) >= 8:
