@@ -169,22 +169,3 @@ def test_a_faster_ind_means_fewer_reception_years_and_more_work(short_run):
     assert k1["waiting_factor_mean"] > k0["waiting_factor_mean"] + 0.01
     assert k1["employment_3y_share"] > k0["employment_3y_share"]
     assert k1["civic_years_from_application"] < k0["civic_years_from_application"]
-
-
-def test_the_array_path_gives_what_the_journeys_frame_gives(short_run):
-    """The post-processor reads the replicate's arrays (case_arrays) instead of building a journeys
-    frame; the frame-based functions are the reference: the same cases, the same IND load."""
-    from ketenplan.engine.results import journeys
-    from ketenplan.integration import post as P
-
-    sc, out = short_run
-    g = out.compiled.grid
-    j, a = journeys(out), P.case_arrays(out)
-    ref = P.chain_cases(j, g.day0, g.T, P._bands(sc))
-    new = P.chain_cases_arrays(a, g.day0, g.T, P._bands(sc), out.compiled.group_names)
-    assert ref.keys() == new.keys()
-    for k, v in ref.items():
-        assert np.array_equal(v, new[k]) if isinstance(v, np.ndarray) else v == new[k], k
-    start = pd.Timestamp(g.start)
-    pd.testing.assert_frame_equal(P.ind_load(j, start),
-                                  P.ind_load_arrays(a, g, np.asarray(out.day_inputs["month_of_day"]), start))

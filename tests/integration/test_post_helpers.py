@@ -59,12 +59,3 @@ def test_t50_cells_by_cohort_and_group_equal_the_unique_of_every_case():
         want = np.unique(np.round(t50, 12), return_inverse=True)
         got = _t50_cells(t50, cohort, group)
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1].reshape(-1))
-
-
-def test_member_equals_isin():
-    from ketenplan.engine import registry as R
-    from ketenplan.integration.post import PERMIT_OUTCOMES, _codes, _member
-
-    codes = np.random.default_rng(1).integers(0, len(R.OUTCOMES), 1000)
-    assert np.array_equal(_member(codes, R.OUTCOMES, PERMIT_OUTCOMES),
-                          np.isin(codes, _codes(R.OUTCOMES, PERMIT_OUTCOMES)))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ketenplan.engine import registry as R
 from ketenplan.engine.run import ReplicateOutput
@@ -282,6 +283,56 @@ def journeys(out: ReplicateOutput) -> pd.DataFrame:
     })
 
 
+# sums of _case_kpi_sums (whole numbers: persons, person-days, moves)
+(K_FIRST, K_RESETTLED, K_GENERAL_DAYS, K_GENERAL, K_SAFE_DAYS, K_SAFE, K_DUBLIN_DAYS, K_DUBLIN, K_BREACH, K_DECIDED,
+ K_MOVES, K_LEFT, K_MOVES_KIDS, K_LEFT_KIDS, K_HOUSING_DAYS, K_HOUSED, N_K) = range(17)
+
+
+@njit(cache=True, nogil=True)
+def _case_kpi_sums(arrival, reg, dec, housed, exit_day, reception_days, breach, moves, size, children, stream, track,
+                   si, T):
+    """The per-case sums of :func:`replicate_kpis` in one pass over the cases (int64, exact): persons
+    of first applications and resettled arriving in the period; decisions from the start on (asylum
+    streams for the general track and the statutory breach, all streams for the safe-country and
+    Dublin tracks) as persons and person-days from registration to decision; moves of those who
+    left the chain from the start on after a stay in reception (per person and per child); and
+    person-days from the decision to housing of the housed (not resettled)."""
+    k = np.zeros(N_K, np.int64)
+    for i in range(arrival.size):
+        w = size[i]
+        st = stream[i]
+        if si <= arrival[i] < T:
+            if st == STREAM_FIRST:
+                k[K_FIRST] += w
+            elif st == STREAM_RESETTLEMENT:
+                k[K_RESETTLED] += w
+        d = dec[i]
+        if d >= si and reg[i] >= 0:
+            days = (d - reg[i]) * w
+            tr = track[i]
+            if st == STREAM_FIRST or st == STREAM_SUBSEQUENT:
+                k[K_BREACH] += breach[i] * w
+                k[K_DECIDED] += w
+                if tr == TRACK_GENERAL:
+                    k[K_GENERAL_DAYS] += days
+                    k[K_GENERAL] += w
+            if tr == TRACK_SAFE:
+                k[K_SAFE_DAYS] += days
+                k[K_SAFE] += w
+            elif tr == TRACK_DUBLIN:
+                k[K_DUBLIN_DAYS] += days
+                k[K_DUBLIN] += w
+        if exit_day[i] >= si and reception_days[i] > 0:
+            k[K_MOVES] += moves[i] * w
+            k[K_LEFT] += w
+            k[K_MOVES_KIDS] += moves[i] * children[i]
+            k[K_LEFT_KIDS] += children[i]
+        if housed[i] >= si and d >= 0 and st != STREAM_RESETTLEMENT:
+            k[K_HOUSING_DAYS] += (housed[i] - d) * w
+            k[K_HOUSED] += w
+    return k
+
+
 def replicate_kpis(out: ReplicateOutput, scenario: Scenario, names=None) -> dict[str, float]:
     """Key figures of one replicate over the reported period (start .. end), from its daily arrays
     (``names``: only these, computed alone)."""
@@ -298,31 +349,35 @@ def replicate_kpis(out: ReplicateOutput, scenario: Scenario, names=None) -> dict
     def per_year(name: str) -> float:
         return float(fl[:, F[name]].sum() / years)
 
-    dec, reg, size = r["decision_day"], r["reg_day"], cs["size"]
-    in_period = (dec >= si) & (reg >= 0)
+    k_: list[np.ndarray] = []
 
-    def mean_weeks(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-        idx = np.flatnonzero(mask)  # the few cases counted: gathered once (the same values as by mask)
-        w = size[idx]
-        return float(np.average((a[idx] - b[idx]) / 7.0, weights=w)) if w.sum() > 0 else float("nan")
+    def ks() -> np.ndarray:  # the per-case sums, computed once when a figure needs them
+        if not k_:
+            k_.append(_case_kpi_sums(r["arrival_day"], r["reg_day"], r["decision_day"], r["housed_day"],
+                                     r["exit_day"], r["reception_days"], r["breach"], r["moves"], cs["size"],
+                                     cs["children"], cs["stream"], cs["track"], si, c.grid.T))
+        return k_[0]
+
+    def mean_weeks(days: int, persons: int) -> float:
+        """Mean weeks per person from person-days (the weighted mean of (a - b) / 7 by case size)."""
+        k = ks()
+        return float(k[days] / 7.0 / k[persons]) if k[persons] > 0 else float("nan")
 
     def ratio(num: float, den: float) -> float:  # n/a (NaN) when nobody is counted
         return float(num / den) if den > 0 else float("nan")
 
-    asylum = (cs["stream"] == STREAM_FIRST) | (cs["stream"] == STREAM_SUBSEQUENT)
-    decided = in_period & asylum
-    left = (r["exit_day"] >= si) & (r["reception_days"] > 0)  # left the chain after a stay in reception
-    kids = cs["children"]
-    housed = (r["housed_day"] >= si) & (r["decision_day"] >= 0) & (cs["stream"] != STREAM_RESETTLEMENT)
+    def kratio(num: int, den: int) -> float:
+        k = ks()
+        return ratio(float(k[num]), float(k[den]))
+
     overflow = ls[:, R.LOC["emergency"]]  # everyone without a regular bed
     emergency, without = split_overflow(overflow, scenario.reception_policy)
     cost = (coa - overflow) * scenario.reception.cost_regular + emergency * scenario.reception.cost_emergency
     h = out.housing
     last = h.iloc[-1] if len(h) else None
-    arrived_in = (r["arrival_day"] >= si) & (r["arrival_day"] < c.grid.T)
     values = {
         "arrivals_per_year": lambda: per_year("arrivals"),
-        "first_applications_per_year": lambda: float(size[(cs["stream"] == STREAM_FIRST) & arrived_in].sum() / years),
+        "first_applications_per_year": lambda: float(ks()[K_FIRST] / years),
         "nareis_per_year": lambda: per_year("nareis_arrivals"),
         "waiting_registration_peak": lambda: float(ss[:, S["waiting_registration"]].max()),
         "coa_occupancy_peak": lambda: float(coa.max()),
@@ -333,22 +388,22 @@ def replicate_kpis(out: ReplicateOutput, scenario: Scenario, names=None) -> dict
         "without_place_days": lambda: float((without > 0).sum()),
         "reception_cost_per_year": lambda: float(cost.sum() / years / 1e6),
         "ind_pending_end": lambda: float(R.derived_stock("ind_pending", ss[-1:], ls[-1:])[0]),
-        "decision_time_general_weeks": lambda: mean_weeks(decided & (cs["track"] == TRACK_GENERAL), dec, reg),
-        "decision_time_safe_weeks": lambda: mean_weeks(in_period & (cs["track"] == TRACK_SAFE), dec, reg),
-        "decision_time_dublin_weeks": lambda: mean_weeks(in_period & (cs["track"] == TRACK_DUBLIN), dec, reg),
-        "statutory_breach_share": lambda: ratio((r["breach"][decided] * size[decided]).sum(), size[decided].sum()),
-        "moves_per_person": lambda: ratio((r["moves"][left] * size[left]).sum(), size[left].sum()),
-        "moves_per_school_child": lambda: ratio((r["moves"][left] * kids[left]).sum(), kids[left].sum()),
+        "decision_time_general_weeks": lambda: mean_weeks(K_GENERAL_DAYS, K_GENERAL),
+        "decision_time_safe_weeks": lambda: mean_weeks(K_SAFE_DAYS, K_SAFE),
+        "decision_time_dublin_weeks": lambda: mean_weeks(K_DUBLIN_DAYS, K_DUBLIN),
+        "statutory_breach_share": lambda: kratio(K_BREACH, K_DECIDED),
+        "moves_per_person": lambda: kratio(K_MOVES, K_LEFT),
+        "moves_per_school_child": lambda: kratio(K_MOVES_KIDS, K_LEFT_KIDS),
         "departures_independent_per_year": lambda: per_year("departures_independent"),
         "departures_forced_per_year": lambda: per_year("departures_forced"),
         "departures_unsupervised_per_year": lambda: per_year("departures_unsupervised"),
         "without_residence_right_mean": lambda: float(R.derived_stock("without_residence", ss, ls).mean()),
-        "resettled_per_year": lambda: float(size[(cs["stream"] == STREAM_RESETTLEMENT) & arrived_in].sum() / years),
+        "resettled_per_year": lambda: float(ks()[K_RESETTLED] / years),
         "permits_per_year": lambda: per_year("grants"),
         "housed_per_year": lambda: per_year("housed"),
         "permit_holders_in_reception_mean": lambda: float(R.derived_stock("permit_holders_in_reception", ss,
                                                                           ls).mean()),
-        "housing_wait_weeks": lambda: mean_weeks(housed, r["housed_day"], r["decision_day"]),
+        "housing_wait_weeks": lambda: mean_weeks(K_HOUSING_DAYS, K_HOUSED),
         "housing_backlog_end": lambda: float(max(last.task + last.backlog_in - last.realised, 0.0)) if last is not None
         else float("nan"),
         "days_over_application_centre_cap": lambda: float(

@@ -19,6 +19,11 @@ and runs :func:`~ketenplan.integration.employment.employment_over_time` and
 wait and stay in reception) shows in employment through the waiting effect and in civic
 integration through the earlier start. Everything is an expected value given the replicate's
 journeys; the bands across replicates come from the chain's own randomness.
+
+Per replicate the tables come from one compiled pass over the replicate's case arrays
+(:mod:`ketenplan.integration.fast`, P0.1) that applies these definitions and sums what the model
+functions sum; :func:`chain_cases` and :func:`ind_load` on the journeys frame and the model
+functions are the reference it is tested against (tests/integration/test_integration_fast.py).
 """
 
 from __future__ import annotations
@@ -173,96 +178,6 @@ def ind_load(j: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------
-# the same from the replicate's arrays (no journeys frame: a tenth of the time)
-# ----------------------------------------------------------------------------------------------
-def case_arrays(out) -> dict:
-    """The per-case arrays the post-processor reads, for the cases a journeys frame holds (arrived
-    within the grid): codes of stream, group, outcome and exit reason (the registry's and the
-    scenario's orders), days (-1: not reached), persons and children."""
-    c, r = out.compiled, out.case
-    arrival = r["arrival_day"]
-    idx = np.flatnonzero((arrival >= 0) & (arrival < c.grid.T))
-
-    def take(a: np.ndarray) -> np.ndarray:
-        return a[idx].astype(np.int64, copy=False)
-
-    size = take(c.case["size"])
-    kids = take(c.case["children"])
-    return {"stream": take(c.case["stream"]), "group": take(c.case["group"]), "outcome": take(r["outcome"]),
-            "exit_reason": take(r["exit_reason"]), "arrival": take(arrival), "reg": take(r["reg_day"]),
-            "decision": take(r["decision_day"]), "housed": take(r["housed_day"]), "persons": size,
-            "adults": size - kids, "children": kids}
-
-
-def _codes(names: tuple[str, ...], wanted) -> np.ndarray:
-    return np.array([k for k, n in enumerate(names) if n in wanted], np.int64)
-
-
-def _member(codes: np.ndarray, names: tuple[str, ...], wanted) -> np.ndarray:
-    """``np.isin(codes, _codes(names, wanted))`` by a table over the names (codes are indexes into them)."""
-    table = np.zeros(len(names), bool)
-    table[_codes(names, wanted)] = True
-    return table[codes]
-
-
-def chain_cases_arrays(a: dict, day0, horizon_days: int, bands: dict[str, str], group_names) -> dict:
-    """:func:`chain_cases` on :func:`case_arrays` (the same dict, the same numbers)."""
-    keep = np.flatnonzero(_member(a["outcome"], R.OUTCOMES, PERMIT_OUTCOMES)
-                          & _member(a["stream"], R.STREAM_NAMES, DEFAULT_STREAM_NAMES))
-    permit, arrival, housed, reg = (a[k][keep] for k in ("decision", "arrival", "housed", "reg"))
-    stream = a["stream"][keep]
-    permit = np.where(permit < 0, arrival, permit)
-    joined = a["exit_reason"][keep] == R.EXITS.index("joined_sponsor")
-    housed = np.where(joined & (housed < 0), permit, housed)
-    housed = np.where((housed >= 0) & (housed < permit), permit, housed)
-    after = np.where(housed >= 0, housed - permit, np.maximum(horizon_days - permit, 0))
-    asylum = _member(stream, R.STREAM_NAMES, ("first", "subsequent"))
-    wait = np.where(asylum & (reg >= 0), np.maximum(permit - reg, 0), 0)
-    gidx = {g: i for i, g in enumerate(DEFAULT_GROUP_NAMES)}
-    glut = np.array([gidx[bands.get(g, "low")] for g in group_names], np.int64)
-    slut = np.full(len(R.STREAM_NAMES), -1, np.int64)
-    for k, n in enumerate(R.STREAM_NAMES):
-        if n in DEFAULT_STREAM_NAMES:
-            slut[k] = DEFAULT_STREAM_NAMES.index(n)
-    return {"permit_day": permit, "housed_day": housed, "reception_days_after_permit": after.astype(float),
-            "wait_days": wait.astype(float), "group": glut[a["group"][keep]],
-            "adults": a["adults"][keep].astype(float), "children": a["children"][keep].astype(float),
-            "stream": slut[stream], "day0": day0, "horizon_days": int(horizon_days)}
-
-
-def ind_load_arrays(a: dict, grid, month_of_day: np.ndarray, start: pd.Timestamp) -> pd.DataFrame:
-    """:func:`ind_load` on :func:`case_arrays` (the same table)."""
-    months = grid.months().to_timestamp()
-    names = np.array(R.STREAM_NAMES, dtype=object)
-    S, M = len(R.STREAM_NAMES), len(months)
-    m = np.flatnonzero(_member(a["stream"], R.STREAM_NAMES, IND_STREAMS))
-    reg, dec, w, st = a["reg"][m], a["decision"][m], a["persons"][m].astype(float), a["stream"][m]
-    first = int(np.searchsorted(months, start))  # months starting on or after the start
-
-    def table(day, stream, weights, extra=None):
-        key = month_of_day[day] * S + stream
-        n = np.bincount(key, minlength=M * S)
-        cols = [np.bincount(key, weights=x, minlength=M * S) for x in [weights] + ([extra] if extra is not None
-                                                                                   else [])]
-        hit = np.flatnonzero(n > 0)
-        hit = hit[hit // S >= first]
-        idx = pd.MultiIndex.from_arrays([months[hit // S], names[hit % S]], names=["month", "stream"])
-        return idx, [c[hit] for c in cols]
-
-    r = np.flatnonzero(reg >= 0)  # indexes, ascending: the same elements in the same order as by mask
-    ia, (apps,) = table(reg[r], st[r], w[r])
-    dd = r[dec[r] >= 0]
-    weeks = (dec[dd] - reg[dd]) / 7.0
-    idd, (dpers, pw) = table(dec[dd], st[dd], w[dd], w[dd] * weeks)
-    a_ = pd.Series(apps, index=ia, name="applications")
-    d = pd.DataFrame({"persons": dpers, "pw": pw}, index=idd)
-    d["decision_weeks"] = d["pw"] / d["persons"].where(d["persons"] > 0)
-    out = pd.concat([a_, d.rename(columns={"persons": "decisions"})[["decisions", "decision_weeks"]]], axis=1)
-    out[["applications", "decisions"]] = out[["applications", "decisions"]].fillna(0.0)
-    return out.sort_index().reset_index()  # by month, then stream name (as the grouping does)
-
-
-# ----------------------------------------------------------------------------------------------
 # the post-processor
 # ----------------------------------------------------------------------------------------------
 def _spreiding_table(out, scenario) -> pd.DataFrame:
@@ -285,43 +200,35 @@ def _spreiding_table(out, scenario) -> pd.DataFrame:
 
 
 def run(out, scenario, seed: int) -> dict:
-    """Integration tables and key figures of one replicate (see the module docstring)."""
-    from ketenplan.integration.civic import civic_by_cohort, civic_integration
-    from ketenplan.integration.employment import employment_by_cohort, employment_over_time, waiting_factors
-    from ketenplan.integration.cases import as_cases
+    """Integration tables and key figures of one replicate (see the module docstring).
+
+    The tables come from one compiled pass over the replicate's cases
+    (:func:`ketenplan.integration.fast.replicate_tables`); :func:`chain_cases`, :func:`ind_load` and
+    the model functions it sums are the reference it is tested against."""
+    from ketenplan.integration.fast import replicate_tables
 
     c = out.compiled
     g = c.grid
     si = g.start_index
     years = (g.T - si) / _DAYS_PER_YEAR
     start = pd.Timestamp(g.start)
-    a = case_arrays(out)  # what a journeys frame holds, as arrays (chain_cases / ind_load on it)
-    cases = as_cases(chain_cases_arrays(a, g.day0, g.T, _bands(scenario), c.group_names))
-    emp_p, civ_p = scenario.employment, scenario.civic_integration
-    emp = employment_over_time(cases, emp_p)
-    civ = civic_integration(cases, civ_p)
-    monthly = emp.merge(civ, on="month")
-    monthly = monthly[monthly["month"] >= start].reset_index(drop=True)
+    rt = replicate_tables(out, scenario)
+    monthly = rt.monthly
+    monthly = monthly[(monthly["month"] >= start).to_numpy()].reset_index(drop=True)
     monthly.insert(0, "replicate", np.int32(out.replicate))
-    ec = employment_by_cohort(cases, emp_p)
-    cc = civic_by_cohort(cases, civ_p)
-    cohorts = ec.merge(cc, on="cohort", how="outer")
+    cohorts = rt.cohorts.copy()
     cohorts.insert(0, "replicate", np.int32(out.replicate))
-    load = ind_load_arrays(a, g, np.asarray(out.day_inputs["month_of_day"]), start)
+    load = rt.ind_load
     load.insert(0, "replicate", np.int32(out.replicate))
 
     # key figures over the permits of the reported period
-    in_p = cases.permit_day >= si
     first_year = start.year
-    ecp = ec[ec["cohort"] >= first_year]
-    ccp = cc[cc["cohort"] >= first_year]
-    w = ecp["working_age"].to_numpy(float)
-    f = waiting_factors(cases, emp_p)
-    wa = cases.adults * emp_p.working_age_share_of_adults
-    ok = in_p & (wa > 0)
-    ob = ccp["obliged"].to_numpy(float)
-    passers = ob * ccp["passed_within_3y"].to_numpy(float)  # weights for the years to pass
-    yrs = ccp["years_to_pass"].to_numpy(float)
+    cp = rt.cohorts[(rt.cohorts["cohort"] >= first_year).to_numpy()]
+    w = cp["working_age"].to_numpy(float)
+    ob = cp["obliged"].to_numpy(float)
+    passed3 = cp["passed_within_3y"].to_numpy(float)
+    passers = ob * passed3  # weights for the years to pass
+    yrs = cp["years_to_pass"].to_numpy(float)
     good = np.isfinite(yrs) & (ob > 0)
 
     ss, ls = out.stage_stock[si:], out.loc_stock[si:]
@@ -334,26 +241,24 @@ def run(out, scenario, seed: int) -> dict:
     hw = monthly["housed_working_age"].to_numpy(float)
     last = monthly.iloc[-1] if len(monthly) else None
 
-    # regular applications decided from the start on: weeks from application to decision
-    rs = np.isin(a["stream"], _codes(R.STREAM_NAMES, REGULAR_STREAMS))
-    rdec = rs & (a["decision"] >= si) & (a["reg"] >= 0)
-    rw = a["persons"][rdec].astype(float)
-    rweeks = (a["decision"][rdec] - a["reg"][rdec]) / 7.0
-
     def wmean(x, wt) -> float:
         return float(np.average(x, weights=wt)) if len(wt) and wt.sum() > 0 else float("nan")
 
+    def ratio(sums: tuple[float, float]) -> float:
+        return sums[1] / sums[0] if sums[0] > 0 else float("nan")
+
     kpis = {
-        "regular_decision_weeks": wmean(rweeks, rw),
+        # regular applications decided from the start on: weeks from application to decision
+        "regular_decision_weeks": ratio(rt.regular_decisions),
         "regular_grants_per_year": float(out.flows[si:, R.FLOW["regular_grants"]].sum() / years),
         "circular_workers_mean": float(R.derived_stock("circular_workers", ss, ls).mean()),
-        "employment_3y_share": wmean(ecp["employed_3y"].to_numpy(float), w),
-        "waiting_factor_mean": wmean(f[ok], wa[ok]),
+        "employment_3y_share": wmean(cp["employed_3y"].to_numpy(float), w),
+        "waiting_factor_mean": ratio((rt.waiting[1], rt.waiting[0])),
         "civic_years_to_pass": wmean(yrs[good], (passers[good] if passers[good].sum() > 0 else ob[good])),
         "civic_years_from_application": wmean(
-            yrs[good] + ecp.set_index("cohort")["mean_wait_days"].reindex(ccp["cohort"]).to_numpy(float)[good]
-            / _DAYS_PER_YEAR, (passers[good] if passers[good].sum() > 0 else ob[good])),
-        "civic_passed_3y_share": wmean(ccp["passed_within_3y"].to_numpy(float), ob),
+            yrs[good] + cp["mean_wait_days"].to_numpy(float)[good] / _DAYS_PER_YEAR,
+            (passers[good] if passers[good].sum() > 0 else ob[good])),
+        "civic_passed_3y_share": wmean(passed3, ob),
         "benefit_share_end": float(last["on_benefits"] / last["housed_working_age"])
         if last is not None and hw[-1] > 0 else float("nan"),
         "reception_years": float(coa.sum() / _DAYS_PER_YEAR),

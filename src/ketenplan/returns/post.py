@@ -29,10 +29,13 @@ Tables (each with a ``replicate`` column; read them with ``Results.table(name)``
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ketenplan.engine import registry as R
 from ketenplan.engine.results import KPI
@@ -80,6 +83,36 @@ KPIS = (
 # ----------------------------------------------------------------------------------------------
 # pieces (pure functions of the replicate's arrays)
 # ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Calendar:
+    """A grid's days as the tables count them (built once per grid and process)."""
+
+    year_of_day: np.ndarray  # calendar year of every grid day (int32, as DatetimeIndex.year)
+    year_of_day64: np.ndarray  # the same as int64
+    years: np.ndarray  # the reported years (int32)
+    year_start: np.ndarray  # index of the first reported day of each reported year (from the start)
+    month_end: np.ndarray  # indexes of the last reported day of each month (from the start)
+    month_label: pd.DatetimeIndex  # the first day of each reported month
+    year_end: np.ndarray  # indexes of the last reported day of each year (from the start)
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar(grid) -> _Calendar:
+    si, dates = grid.start_index, grid.dates()
+    year_of_day = dates.year.to_numpy()
+    d = dates[si:]
+    yrs = year_of_day[si:]
+    years, year_start = np.unique(yrs, return_index=True)
+    key = d.year.to_numpy() * 12 + d.month.to_numpy()
+    last = np.flatnonzero(np.r_[key[1:] != key[:-1], True])
+    yend = np.flatnonzero(np.r_[yrs[1:] != yrs[:-1], True])
+    cal = _Calendar(year_of_day, year_of_day.astype(np.int64), years, year_start, last,
+                    d[last].to_period("M").to_timestamp(), yend)
+    for a in (cal.year_of_day, cal.year_of_day64, years, year_start, last, yend):
+        a.setflags(write=False)
+    return cal
+
+
 def _days(out: ReplicateOutput) -> tuple[int, pd.DatetimeIndex]:
     g = out.compiled.grid
     return g.start_index, g.dates()
@@ -87,87 +120,135 @@ def _days(out: ReplicateOutput) -> tuple[int, pd.DatetimeIndex]:
 
 def _years_of(out: ReplicateOutput) -> np.ndarray:
     """Calendar year of each reported day."""
-    si, dates = _days(out)
-    return dates[si:].year.to_numpy()
+    return _calendar(out.compiled.grid).year_of_day[out.compiled.grid.start_index:]
+
+
+@njit(cache=True, nogil=True)
+def _departure_sums(size, group, exit_day, exit_reason, outcome, decision_day, year_of_day, si, T, y0, ny, G,
+                    exit_codes, return_outcome):
+    """One pass over the cases: persons per (year, group) leaving by each exit of ``exit_codes``
+    (exits in the reported period), and entering (by decision) and leaving (by exit) the return
+    process (years before the period count as its first)."""
+    dep = np.zeros((len(exit_codes), ny, G))
+    ret_in = np.zeros((ny, G))
+    ret_out = np.zeros((ny, G))
+    for i in range(size.size):
+        w = float(size[i])
+        g = group[i]
+        ex = exit_day[i]
+        if si <= ex < T:
+            for k in range(len(exit_codes)):
+                if exit_reason[i] == exit_codes[k]:
+                    dep[k, year_of_day[ex] - y0, g] += w
+        dec = decision_day[i]
+        if return_outcome[outcome[i]] and dec >= 0:
+            ret_in[max(year_of_day[dec] - y0, 0), g] += w
+            if ex >= 0:
+                ret_out[max(year_of_day[ex] - y0, 0), g] += w
+    return dep, ret_in, ret_out
+
+
+@njit(cache=True, nogil=True)
+def _minor_sums(size, outcome, decision_day, stream, uam, arrival, year_of_day, si, T, y0, ny, return_outcome,
+                granted_outcome, first_stream):
+    """One pass over the cases: persons per reported year of unaccompanied minors' first arrivals, all
+    first arrivals, and the minors' grants and rejections (by decision)."""
+    minors = np.zeros((4, ny))
+    for i in range(size.size):
+        w = float(size[i])
+        a = arrival[i]
+        if stream[i] == first_stream and si <= a < T:
+            yi = year_of_day[a] - y0
+            minors[1, yi] += w
+            if uam[i]:
+                minors[0, yi] += w
+        dec = decision_day[i]
+        if uam[i] and si <= dec < T:
+            if granted_outcome[outcome[i]]:
+                minors[2, year_of_day[dec] - y0] += w
+            elif return_outcome[outcome[i]]:
+                minors[3, year_of_day[dec] - y0] += w
+    return minors
+
+
+def _outcome_table(names) -> np.ndarray:
+    table = np.zeros(len(R.OUTCOMES), np.bool_)
+    table[[R.OUTCOMES.index(o) for o in names]] = True
+    return table
+
+
+_EXIT_CODES = np.array([R.EXITS.index(ex) for ex in _EXIT_OF.values()], np.int64)
+_GRANTED = _outcome_table(("granted", "granted_on_appeal"))
+_RETURN = _outcome_table(_RETURN_OUTCOMES)
+
+
+@functools.lru_cache(maxsize=8)
+def _departure_labels(grid, group_names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    years = _calendar(grid).years
+    G, ny, n_out = len(group_names), len(years), len(OUTCOMES)
+    year = np.tile(np.repeat(years, G), n_out)
+    group = np.tile(np.array(group_names, dtype=object), ny * n_out)
+    outcome = np.repeat(np.array(OUTCOMES, dtype=object), ny * G)
+    for a in (year, group, outcome):
+        a.setflags(write=False)
+    return year, group, outcome
 
 
 def departures_table(out: ReplicateOutput) -> pd.DataFrame:
     """Departures by outcome and nationality group per year, and the still-present stock at year end."""
-    si, dates = _days(out)
     c, r = out.compiled, out.case
-    T = c.grid.T
-    size = c.case["size"].astype(np.int64)
-    group = c.case["group"].astype(np.int64)
-    names = list(c.group_names)
-    G = len(names)
-    year_of_day = dates.year.to_numpy()
-    years = np.unique(year_of_day[si:])
-    y0 = int(years[0])
-    exit_day, exit_reason = r["exit_day"], r["exit_reason"]
-    ny = len(years)
-
-    def grid_of(yi: np.ndarray, g: np.ndarray, w: np.ndarray) -> np.ndarray:
-        return np.bincount(yi * G + g, weights=w, minlength=ny * G).reshape(ny, G)
-
-    rows = []
-    reported = np.flatnonzero((exit_day >= si) & (exit_day < T))  # exits in the reported period
-    reason = exit_reason[reported]
-    for outcome, ex in _EXIT_OF.items():
-        m = reported[reason == R.EXITS.index(ex)]
-        rows.append((outcome, grid_of(year_of_day[exit_day[m]] - y0, group[m], size[m]).astype(np.int64)))
+    cal = _calendar(c.grid)
+    dep, ret_in, ret_out = _departure_sums(
+        c.case["size"], c.case["group"], r["exit_day"], r["exit_reason"], r["outcome"], r["decision_day"],
+        cal.year_of_day64, c.grid.start_index, c.grid.T, int(cal.years[0]), len(cal.years), len(c.group_names),
+        _EXIT_CODES, _RETURN)
     # still present at the end of each year: +persons from the year of the decision, -persons from
     # the year of the exit (years before the reported period count as its first year)
-    ret = _is_return_outcome(r["outcome"]) & (r["decision_day"] >= 0)
-    dec, ext = r["decision_day"][ret], exit_day[ret]
-    g_ret, s_ret = group[ret], size[ret].astype(np.float64)
-    yi_dec = np.clip(year_of_day[dec] - y0, 0, None)
-    left = ext >= 0
-    yi_ext = np.clip(year_of_day[ext[left]] - y0, 0, None)
-    delta = grid_of(yi_dec, g_ret, s_ret) - grid_of(yi_ext, g_ret[left], s_ret[left])
-    rows.append(("still_present", np.rint(np.cumsum(delta, axis=0)).astype(np.int64)))
-    parts = []
-    for outcome, grid in rows:
-        parts.append(pd.DataFrame({"year": np.repeat(years, G), "group": np.tile(names, len(years)),
-                                   "outcome": outcome, "persons": grid.reshape(-1)}))
-    df = pd.concat(parts, ignore_index=True)
-    df.insert(0, "replicate", np.int32(out.replicate))
-    return df
+    still = np.rint(np.cumsum(ret_in - ret_out, axis=0)).astype(np.int64)
+    persons = np.concatenate([dep.astype(np.int64).reshape(-1), still.reshape(-1)])
+    year, group, outcome = _departure_labels(out.compiled.grid, tuple(out.compiled.group_names))
+    return pd.DataFrame({"replicate": np.full(len(persons), out.replicate, np.int32), "year": year.copy(),
+                         "group": group.copy(), "outcome": outcome.copy(), "persons": persons})
 
 
-def _is_return_outcome(outcome: np.ndarray) -> np.ndarray:
-    """True where the outcome code is one of :data:`_RETURN_OUTCOMES` (a table over the registry's outcomes)."""
-    table = np.zeros(len(R.OUTCOMES), bool)
-    table[[R.OUTCOMES.index(o) for o in _RETURN_OUTCOMES]] = True
-    return table[outcome]
-
-
-def _per_year(values: np.ndarray, years: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
-    s = pd.Series(values).groupby(years)
-    agg = getattr(s, how)()
-    return agg.index.to_numpy(), agg.to_numpy()
+def _per_year(values: np.ndarray, out: ReplicateOutput, how: str) -> np.ndarray:
+    """Sum, mean or max of a reported-days array per reported year (days are in calendar order, so
+    each year is one block)."""
+    cal = _calendar(out.compiled.grid)
+    if how == "max":
+        return np.maximum.reduceat(values, cal.year_start)
+    s = np.add.reduceat(values, cal.year_start)
+    if how == "sum":
+        return s
+    return s / np.diff(np.r_[cal.year_start, len(values)])
 
 
 def facilities_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     """Detention and LVV per year: occupancy (the stage stock), place-days, cost, entries, references."""
-    si, _ = _days(out)
-    yrs = _years_of(out)
+    si = out.compiled.grid.start_index
+    years = _calendar(out.compiled.grid).years
     det, lvv = scenario.detention, scenario.lvv
     spec = (("detention", "detention", "detention_entries", det.places, det.cost_per_place_day,
              det.placements_per_year, det.occupancy_check),
             ("lvv", "lvv", "lvv_entries", lvv.places, lvv.cost_per_place_day, lvv.intake_per_year, float("nan")))
-    parts = []
+    cols: dict[str, list] = {k: [] for k in ("year", "facility", "places", "mean_occupancy", "peak_occupancy",
+                                             "place_days", "cost_eur_million", "entries", "reference_entries_per_year",
+                                             "reference_occupancy")}
+    ny = len(years)
     for facility, stage, flow, places, cost, ref_entries, ref_occ in spec:
-        stock = out.stage_stock[si:, R.STAGE[stage]].astype(np.float64)
-        years, mean = _per_year(stock, yrs, "mean")
-        _, peak = _per_year(stock, yrs, "max")
-        _, pdays = _per_year(stock, yrs, "sum")
-        _, entries = _per_year(out.flows[si:, R.FLOW[flow]].astype(np.float64), yrs, "sum")
-        parts.append(pd.DataFrame({"year": years, "facility": facility, "places": float(places),
-                                   "mean_occupancy": mean, "peak_occupancy": peak, "place_days": pdays,
-                                   "cost_eur_million": pdays * cost / 1e6, "entries": entries,
-                                   "reference_entries_per_year": float(ref_entries),
-                                   "reference_occupancy": float(ref_occ)}))
-    df = pd.concat(parts, ignore_index=True)
+        stock = out.stage_stock[si:, R.STAGE[stage]]
+        pdays = _per_year(stock, out, "sum").astype(np.float64)  # whole persons: the sums are exact
+        cols["year"].append(years)
+        cols["facility"].append(np.full(ny, facility, dtype=object))
+        cols["places"].append(np.full(ny, float(places)))
+        cols["mean_occupancy"].append(_per_year(stock.astype(np.float64), out, "mean"))
+        cols["peak_occupancy"].append(_per_year(stock, out, "max").astype(np.float64))
+        cols["place_days"].append(pdays)
+        cols["cost_eur_million"].append(pdays * cost / 1e6)
+        cols["entries"].append(_per_year(out.flows[si:, R.FLOW[flow]], out, "sum").astype(np.float64))
+        cols["reference_entries_per_year"].append(np.full(ny, float(ref_entries)))
+        cols["reference_occupancy"].append(np.full(ny, float(ref_occ)))
+    df = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items()})
     df.insert(0, "replicate", np.int32(out.replicate))
     return df
 
@@ -190,33 +271,18 @@ def _published_share(periods: tuple[tuple[str, float], ...], year: int) -> float
 
 def minors_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     """Unaccompanied minors per year: arrivals, decisions, guardianship, reception type, ageing out."""
-    si, dates = _days(out)
-    c, r = out.compiled, out.case
+    si = out.compiled.grid.start_index
     mn = scenario.minors
-    T = c.grid.T
-    year_of_day = dates.year.to_numpy()
-    yrs = year_of_day[si:]
-    years = np.unique(yrs)
-    size = c.case["size"].astype(np.float64)
-    first = c.case["stream"] == R.STREAM["first"]
-    uam = c.case["uam"].astype(bool)
-    arr = c.case["arrival_day"]
-    arrived = (arr >= si) & (arr < T)
-
-    def by_year(mask: np.ndarray, day: np.ndarray) -> np.ndarray:
-        m = mask & (day >= si) & (day < T)
-        return np.bincount(year_of_day[day[m]] - int(years[0]), weights=size[m], minlength=len(years))
-
-    uam_arrivals = by_year(first & uam & arrived, arr)
-    first_arrivals = by_year(first & arrived, arr)
-    out_code = r["outcome"]
-    granted = by_year(uam & np.isin(out_code, [R.OUTCOMES.index("granted"), R.OUTCOMES.index("granted_on_appeal")]),
-                      r["decision_day"])
-    rejected = by_year(uam & _is_return_outcome(out_code), r["decision_day"])
+    years = _calendar(out.compiled.grid).years
+    c, r = out.compiled, out.case
+    cal = _calendar(c.grid)
+    uam_arrivals, first_arrivals, granted, rejected = _minor_sums(
+        c.case["size"], r["outcome"], r["decision_day"], c.case["stream"], c.case["uam"], c.case["arrival_day"],
+        cal.year_of_day64, si, c.grid.T, int(years[0]), len(years), _RETURN, _GRANTED, R.STREAM["first"])
     foster = share_below_age(float(mn.foster_family_below_age), mn.age_split)
     unit = 0.5 * (mn.small_unit_places[0] + mn.small_unit_places[1])
-    _, waiting = _per_year(out.stage_stock[si:, R.STAGE["minor_until_18"]].astype(np.float64), yrs, "mean")
-    _, aged_out = _per_year(out.flows[si:, R.FLOW["minors_aged_out"]].astype(np.float64), yrs, "sum")
+    waiting = _per_year(out.stage_stock[si:, R.STAGE["minor_until_18"]].astype(np.float64), out, "mean")
+    aged_out = _per_year(out.flows[si:, R.FLOW["minors_aged_out"]], out, "sum").astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(first_arrivals > 0, uam_arrivals / np.maximum(first_arrivals, 1), np.nan)
     df = pd.DataFrame({
@@ -233,53 +299,70 @@ def minors_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
 
 def without_residence_tables(out: ReplicateOutput, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The stock without a right of residence per month and its regional split at each year end."""
-    si, dates = _days(out)
+    si = out.compiled.grid.start_index
+    cal = _calendar(out.compiled.grid)
     ss, ls = out.stage_stock[si:], out.loc_stock[si:]
-    d = dates[si:]
     awaiting = R.derived_stock("without_residence", ss, ls).astype(np.int64)
     lvv = ss[:, R.STAGE["lvv"]].astype(np.int64)
     minors = ss[:, R.STAGE["minor_until_18"]].astype(np.int64)
     unsup = np.cumsum(out.flows[si:, R.FLOW["departures_unsupervised"]].astype(np.int64))
-    key = d.year.to_numpy() * 12 + d.month.to_numpy()
-    last = np.r_[key[1:] != key[:-1], True]
-    month = pd.DataFrame({"replicate": np.int32(out.replicate),
-                          "date": d[last].to_period("M").to_timestamp(),
+    last = cal.month_end
+    month = pd.DataFrame({"replicate": np.int32(out.replicate), "date": cal.month_label,
                           "awaiting_departure": awaiting[last], "in_lvv": lvv[last], "minors_waiting": minors[last],
                           "departed_unsupervised_cumulative": unsup[last],
                           "stock": awaiting[last] + lvv[last]})
-    # regional split at each year end
-    from ketenplan.data import data_path
-    from ketenplan.returns.data import irregular_regions_2009
-    from ketenplan.placement import load_municipalities
-
-    wr = scenario.without_residence
-    reg = irregular_regions_2009(data_path("returns", wr.regional_table))
-    locs = list(scenario.lvv.locations)
-    prov = load_municipalities().set_index("municipality")["province"]
-    yend = np.r_[d.year.to_numpy()[1:] != d.year.to_numpy()[:-1], True]
-    rows = []
-    for i in np.flatnonzero(yend):
-        y = int(d[i].year)
-        for loc in locs:
-            rows.append((y, f"LVV {loc}", prov.get(loc, ""), "lvv", lvv[i] / len(locs)))
-        for _, rr in reg.iterrows():
-            name = str(rr["police_region"])
-            rows.append((y, name, POLICE_REGION_PROVINCE.get(name, "other"), "awaiting_departure",
-                         awaiting[i] * float(rr["share_of_national"])))
-    by_region = pd.DataFrame(rows, columns=["year", "region", "province", "part", "persons"])
-    by_region.insert(0, "replicate", np.int32(out.replicate))
+    # regional split at each year end: the LVV residents evenly over the locations, the others by the key
+    year, region, province, part, n_loc, shares = _region_key(scenario.without_residence.regional_table,
+                                                              tuple(scenario.lvv.locations), out.compiled.grid)
+    ye = cal.year_end
+    persons = np.concatenate([np.repeat(lvv[ye][:, None] / n_loc, n_loc, axis=1),
+                              awaiting[ye][:, None] * shares[None, :]], axis=1).reshape(-1)
+    by_region = pd.DataFrame({"replicate": np.full(len(persons), out.replicate, np.int32), "year": year.copy(),
+                              "region": region.copy(), "province": province.copy(), "part": part.copy(),
+                              "persons": persons})
     by_region["key"] = REGION_KEY
     return month, by_region
+
+
+@functools.lru_cache(maxsize=8)
+def _region_key(regional_table: str, locations: tuple[str, ...], grid):
+    """The row labels of the regional split (year, region, province, part per year end: the LVV
+    locations, then the police regions), the number of LVV locations and the regions' shares."""
+    from ketenplan.data import data_path
+    from ketenplan.placement import load_municipalities
+    from ketenplan.returns.data import irregular_regions_2009
+
+    reg = irregular_regions_2009(data_path("returns", regional_table))
+    prov = load_municipalities().set_index("municipality")["province"]
+    names = [str(n) for n in reg["police_region"]]
+    regions = [f"LVV {loc}" for loc in locations] + names
+    provinces = [prov.get(loc, "") for loc in locations] + [POLICE_REGION_PROVINCE.get(n, "other") for n in names]
+    parts = ["lvv"] * len(locations) + ["awaiting_departure"] * len(names)
+    shares = reg["share_of_national"].to_numpy(float)
+    cal = _calendar(grid)
+    years = cal.year_of_day[grid.start_index:][cal.year_end].astype(np.int64)
+    k = len(regions)
+    labels = (np.repeat(years, k), np.tile(np.array(regions, dtype=object), len(years)),
+              np.tile(np.array(provinces, dtype=object), len(years)), np.tile(np.array(parts, dtype=object), len(years)))
+    for a in labels + (shares,):
+        a.setflags(write=False)
+    return labels + (len(locations), shares)
 
 
 def reference_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     """The published national estimates of people without a right of residence (WODC)."""
     wr = scenario.without_residence
+    df = _reference(wr.estimate_2009, wr.estimate_2017_2018_poisson, wr.estimate_2017_2018_dse).copy()
+    df.insert(0, "replicate", np.int32(out.replicate))
+    return df
+
+
+@functools.lru_cache(maxsize=8)
+def _reference(estimate_2009, poisson, dse) -> pd.DataFrame:
     return pd.DataFrame({
-        "replicate": np.int32(out.replicate),
         "estimate": ["2009 (police records)", "2017-2018 Poisson", "2017-2018 dual systems"],
         "period_mid": pd.to_datetime(["2009-07-01", "2018-01-01", "2018-01-01"]),
-        "persons": [wr.estimate_2009, wr.estimate_2017_2018_poisson, wr.estimate_2017_2018_dse],
+        "persons": [estimate_2009, poisson, dse],
         "source": ["WODC 2009 estimate via Binnenlands Bestuur (U3)", "WODC 16-12-2020 (U1)", "WODC 16-12-2020 (U1)"]})
 
 
