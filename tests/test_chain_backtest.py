@@ -19,14 +19,18 @@ from ketenplan.scenario import load_scenario
 # Measured in sample: 97% of the 36 facts inside bands that include the model error (above the 70-90%
 # bar: the bands are judged on the facts they were fitted to; leave-one-out, 86%: see
 # test_model_error_bands_cover_left_out_facts); 22% inside bands of noise and parameter sets alone.
+# The decision time is the IND's lead time of FIRST applications (backtest.py): measured 13.9% with the
+# sets calibrated on that definition (16.3% when first and subsequent applications were averaged).
 IN_SAMPLE_COVERAGE = (0.90, 1.0)
 IN_SAMPLE_SETS = {"coa_occupancy": (10.0, 0.75), "permit_holders_in_reception": (40.0, 0.6),
-                  "ind_pending_asylum": (5.0, 1.0), "permits_granted_asylum": (17.0, 0.8)}
-# measured with the joint posterior and its model error: pending at all levels 43.9% (20% covered), IND
-# pending 41.9% (50%), wait 39.7% (50%). Before (rejection ABC, no model error): 53.8% (20%), 56.5% (0%),
-# 56.5% (0%); before the shared pool, uncapped registration and the parameter sets: 44.6%, 86.0%, 106.1%
-OUT_OF_SAMPLE = {"asylum_pending_all_levels": (46.0, 0.2), "ind_pending_asylum": (44.0, 0.5),
-                 "ind_avg_decision_time_weeks": (42.0, 0.5)}
+                  "ind_pending_asylum": (5.0, 1.0), "ind_avg_decision_time_weeks": (15.0, 1.0),
+                  "permits_granted_asylum": (17.0, 0.8)}
+# measured with the joint posterior and its model error: pending at all levels 42.7% (20% covered), IND
+# pending 41.1% (50%), wait 39.0% (50%) (before the decision time's definition was corrected: 43.9%, 41.9%,
+# 39.7%). Before (rejection ABC, no model error): 53.8% (20%), 56.5% (0%), 56.5% (0%); before the shared
+# pool, uncapped registration and the parameter sets: 44.6%, 86.0%, 106.1%
+OUT_OF_SAMPLE = {"asylum_pending_all_levels": (45.0, 0.2), "ind_pending_asylum": (43.0, 0.5),
+                 "ind_avg_decision_time_weeks": (41.0, 0.5)}
 TOL_MISSED = 17  # decision time and permits miss the 15% bar by about one point (docs/backtest.md)
 
 
@@ -97,6 +101,39 @@ def test_in_sample_fit(history):
     assert (bt.table.p10 <= bt.table.simulated + 1e-9).all() and (bt.table.simulated <= bt.table.p90 + 1e-9).all()
 
 
+def _published_permit_components() -> pd.DataFrame:
+    """Per year 2015-2019 from shipped tables only: the CBS count of asylum permits (rounded to
+    thousands), the IND/CBS nareizigers, the resettled refugees the preset admits (CBS 82025NED,
+    2015 the quota) and UNHCR's positive decisions in persons at first instance (FI) and on repeat
+    applications (RA); ``gap`` is the CBS count less all of them."""
+    dec = pd.read_csv(data_path("returns", "unhcr_nl_asylum_decisions.csv"))
+    pos = (dec.assign(p=dec.dec_recognized + dec.dec_other).groupby(["year", "dec_level"]).p.sum().unstack()
+           .fillna(0).rename(index=int))
+    comp = pd.read_csv(data_path("nl_chain", "nl_asylum_inflow_components_yearly.csv"))
+    nareis = comp[comp.component == "nareizigers"].drop_duplicates("year").set_index("year").persons
+    cbs = pd.read_csv(data_path("nl_chain", "cbs_cohort_verblijfsvergunningen_asiel_2014_2019.csv"))
+    quota = {s.start.year: s.value for s in load_scenario("nl_history").resettlement.quota}
+    t = pd.DataFrame({"cbs": cbs.set_index("period").asylum_residence_permits_granted_rounded, "nareis": nareis,
+                      "resettled": pd.Series(quota)}).join(pos[["FI", "RA"]]).loc[2015:2019]
+    return t.assign(gap=t.cbs - t.nareis - t.resettled - t.FI - t.RA)
+
+
+def test_permit_shortfall_lies_between_the_published_series(history):
+    """P0.2 (docs/backtest.md, permits): the CBS count of asylum permits exceeds nareizigers +
+    resettled + UNHCR's positive decisions (first instance and repeat applications) by 2,700-5,100 a
+    year 2015-2019, far beyond the count's rounding (500) - a gap between the published series, with no
+    simulation involved. The replay reproduces the decision series its grant rates come from
+    (first-instance grants 2015-2019 +5% against UNHCR's FI + RA positives; measured 54,600 / 51,900),
+    so its permits fall short by about that gap; no parameter moves it."""
+    t = _published_permit_components()
+    assert (t.gap > 2000).all(), t  # measured 2,694 / 4,895 / 4,414 / 4,658 / 5,106
+    j = history.journeys
+    first_instance = j[(j.outcome == "granted") & j.stream.isin(["first", "subsequent"])
+                       & j.decision_date.dt.year.between(2015, 2019)]
+    sim = first_instance.persons.sum() / history.journeys.replicate.nunique()
+    assert sim == pytest.approx((t.FI + t.RA).sum(), rel=0.10)
+
+
 def test_unknown_and_out_of_span_rows_are_skipped(tmp_path, history):
     p = tmp_path / "f.csv"
     p.write_text("date,quantity,value\n2016,coa_occupancy,27028\n2016,bananas,3\n2030,coa_occupancy,1\n")
@@ -144,7 +181,7 @@ def test_malformed_facts_are_clear_errors(tmp_path, text, must):
 
 def test_model_error_bands_cover_left_out_facts():
     """P0.5: each 2014-2019 fact's 80% band with its group's bias and scale inferred from the group's
-    other facts (the shipped draws and sets; no simulation) covers 70-90% of them (measured 86% of 36)."""
+    other facts (the shipped draws and sets; no simulation) covers 70-90% of them (measured 83% of 36)."""
     from ketenplan.model_error import loo_coverage, with_derived_sims
 
     draws = with_derived_sims(pd.read_csv(data_path("nl_chain", "nl_history_abc_draws.csv")))
@@ -152,7 +189,7 @@ def test_model_error_bands_cover_left_out_facts():
     loo = loo_coverage(draws, read_facts(data_path("nl_chain", "facts_nl_2014_2019.csv")), kept)
     assert len(loo) == 36 and 0.70 <= loo.inside.mean() <= 0.90
     per = loo.groupby("quantity").inside.agg(["mean", "size"])
-    assert (per["mean"][per["size"] >= 5] >= 0.79).all()  # measured 80-100% where a quantity has >= 5 facts
+    assert (per["mean"][per["size"] >= 5] >= 0.79).all()  # measured 80-88% where a quantity has >= 5 facts
 
 
 @pytest.mark.slow

@@ -38,7 +38,7 @@ def main(out: str | None = None) -> None:
                                        "mdape_pct": t.error_pct.abs().median(), "bias_pct": t.error_pct.median(),
                                        "facts": name, "model_error": with_error}]))
     allr = pd.concat(rows, ignore_index=True)
-    cols = ["facts", "model_error", "quantity", "rows", "mdape_pct", "bias_pct", "coverage_80", "band"]
+    cols = ["facts", "model_error", "quantity", "rows", "mdape_pct", "mdae", "bias_pct", "coverage_80", "band"]
     print(allr[cols].round(3).to_string(index=False))
     if out:
         allr[cols].to_csv(out, index=False)
