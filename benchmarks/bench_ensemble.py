@@ -53,6 +53,9 @@ def _rss(pid: int) -> int:
 
 def timed(cmd: list[str], env: dict | None = None) -> dict:
     """Wall time [s] and peak summed RSS of the process tree [bytes] of ``cmd``."""
+    import resource
+
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -63,7 +66,9 @@ def timed(cmd: list[str], env: dict | None = None) -> dict:
     err = p.stderr.read().decode(errors="replace")
     if p.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {err[-2000:]}")
-    return {"wall_s": wall, "peak_rss_gb": peak / 2**30}
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers, once waited for
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    return {"wall_s": wall, "peak_rss_gb": peak / 2**30, "cpu_s": cpu}
 
 
 def command(python: str, replicates: int, out: Path, workers: int | None) -> list[str]:
@@ -85,7 +90,8 @@ def main() -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         res["current"] = timed(command(sys.executable, a.replicates, Path(tmp) / "cur", a.workers))
         print(f"current: {a.replicates} replicates in {res['current']['wall_s']:.1f} s, peak RSS "
-              f"{res['current']['peak_rss_gb']:.2f} GB ({a.replicates / res['current']['wall_s']:.1f} replicates/s)")
+              f"{res['current']['peak_rss_gb']:.2f} GB ({a.replicates / res['current']['wall_s']:.1f} replicates/s; "
+              f"CPU {res['current']['cpu_s']:.1f} s, {res['current']['cpu_s'] / a.replicates:.3f} s per replicate)")
         if a.reference:
             ref = Path(tmp) / "ref"
             ref.mkdir()
