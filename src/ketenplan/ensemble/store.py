@@ -173,6 +173,15 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _write_table(df: pd.DataFrame, path: Path) -> None:
+    """``df`` as one Parquet file, as ``DataFrame.to_parquet(index=False)`` writes it (pyarrow,
+    snappy), converted in the calling thread (pyarrow would start a thread pool for a long frame)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False, nthreads=1), path)
+
+
 def _mixed_categories(frames: list[pd.DataFrame]) -> bool:
     """True when a categorical column does not have the same categories in every frame: concatenated
     as they are, it would not stay categorical and its values would not all become the strings
@@ -250,10 +259,14 @@ class PartitionStore:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered replicates as one chunk (atomically)."""
+        """Write the buffered replicates as one chunk (atomically).
+
+        Each table of the chunk is one concatenation of the replicates' frames (in replicate order),
+        turned into Arrow once and written by pyarrow without a thread pool (the workers have the
+        cores): the chunk's rows are ordered by replicate, which :meth:`export` and :meth:`read` rely
+        on to skip a sort."""
         if not self._buffer:
             return
-        import os
         import tempfile
 
         reps = sorted(self._buffer)
@@ -265,7 +278,10 @@ class PartitionStore:
                 frames = [f for f in frames if len(f.columns)]
                 if frames:  # categoricals become strings once per chunk, not once per replicate
                     frames = [_plain(f) for f in frames] if _mixed_categories(frames) else frames
-                    _plain(pd.concat(frames, ignore_index=True)).to_parquet(tmp / f"{name}.parquet", index=False)
+                    df = _plain(pd.concat(frames, ignore_index=True))
+                    if "replicate" in df and not df["replicate"].is_monotonic_increasing:
+                        df = df.sort_values("replicate", kind="stable", ignore_index=True)
+                    _write_table(df, tmp / f"{name}.parquet")
             (tmp / "replicates.json").write_text(json.dumps(reps), encoding="utf-8")
             os.replace(tmp, self.folder / f"chunk-{reps[0]:07d}-{reps[-1]:07d}-{tmp.name[7:]}")
         except BaseException:
@@ -332,24 +348,60 @@ class PartitionStore:
             raise DataError(f"{self.folder}: query failed ({exc})") from None
 
     def read(self, name: str) -> pd.DataFrame:
-        """One table of every stored replicate, ordered by replicate (empty if none was kept)."""
+        """One table of every stored replicate, ordered by replicate (empty if none was kept).
+
+        The chunks are read into one Arrow table and converted to pandas once; the stable sort by
+        replicate is skipped when the rows are in replicate order already (chunks of increasing
+        replicates, as an uninterrupted run writes them)."""
         if name not in self.tables():
             return pd.DataFrame()
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        files = [c / f"{name}.parquet" for c in self.chunks() if (c / f"{name}.parquet").exists()]
-        df = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
-        if "replicate" in df:
+        parts = [pq.read_table(c / f"{name}.parquet") for c in self.chunks() if (c / f"{name}.parquet").exists()]
+        try:
+            df = pa.concat_tables(parts).to_pandas()
+        except pa.ArrowInvalid:  # the chunks' schemas differ (e.g. a column all missing in one): as pandas does
+            df = pd.concat([t.to_pandas() for t in parts], ignore_index=True)
+        if "replicate" in df and not df["replicate"].is_monotonic_increasing:
             df = df.sort_values("replicate", kind="stable").reset_index(drop=True)
         return df
+
+    def in_replicate_order(self, name: str) -> bool:
+        """True when reading the chunks of ``name`` one after the other gives its rows in replicate
+        order: every chunk is ordered by replicate (see :meth:`flush`) and each chunk's replicates
+        come after the previous chunk's (read from the Parquet statistics, not the data)."""
+        import pyarrow.parquet as pq
+
+        last = None
+        for c in self.chunks():
+            f = c / f"{name}.parquet"
+            if not f.exists():
+                continue
+            meta = pq.ParquetFile(f).metadata
+            if meta.num_rows == 0:
+                continue
+            k = meta.schema.names.index("replicate") if "replicate" in meta.schema.names else -1
+            if k < 0:
+                return False
+            for g in range(meta.num_row_groups):
+                st = meta.row_group(g).column(k).statistics
+                if st is None or not st.has_min_max:
+                    return False
+                if last is not None and st.min < last:
+                    return False
+                last = st.max
+        return True
 
     def export(self, name: str, target: str | Path) -> Path:
         """Copy one table of every replicate into one Parquet file (streamed by DuckDB, atomically)."""
         from ketenplan._io import atomic_path
 
         with atomic_path(target) as tmp:
-            order = " ORDER BY replicate" if "replicate" in self.query(f'SELECT * FROM "{name}" LIMIT 0').columns \
-                else ""
+            has = "replicate" in self.query(f'SELECT * FROM "{name}" LIMIT 0').columns
+            # rows read chunk after chunk are in replicate order already when the chunks follow each
+            # other (an uninterrupted run): DuckDB keeps that order without a sort
+            order = " ORDER BY replicate" if has and not self.in_replicate_order(name) else ""
             self._connection().execute(f"COPY (SELECT * FROM \"{name}\"{order}) TO '{tmp}' (FORMAT PARQUET)")
         return Path(target)
 
