@@ -61,6 +61,7 @@ class ResultStore:
             raise DataError(f"{self.path}: no such store; save runs with `ketenplan run ... --store {self.path}`")
         try:
             con = duckdb.connect(str(self.path))
+            con.execute("SET enable_progress_bar = false")
         except duckdb.Error as exc:
             raise DataError(f"{self.path}: cannot be opened as a DuckDB database ({exc}); "
                             "give a new file name or an existing ketenplan store") from None
@@ -173,6 +174,12 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def plain_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every frame without categoricals (:func:`_plain`): what a worker hands to
+    ``PartitionStore.add(..., plain=True)``."""
+    return {name: _plain(df) for name, df in tables.items()}
+
+
 def _write_table(df: pd.DataFrame, path: Path) -> None:
     """``df`` as one Parquet file, as ``DataFrame.to_parquet(index=False)`` writes it (pyarrow,
     snappy), converted in the calling thread (pyarrow would start a thread pool for a long frame)."""
@@ -223,6 +230,7 @@ class PartitionStore:
         self.folder = Path(folder)
         self.chunk = max(1, int(chunk))
         self._buffer: dict[int, dict[str, pd.DataFrame]] = {}
+        self._unchecked: set[int] = set()  # buffered replicates whose frames may hold categoricals
         self._con = None
         self._pid = os.getpid()  # a forked worker inherits the store but must not close its connection
 
@@ -253,8 +261,13 @@ class PartitionStore:
         write_text(path, json.dumps(want, indent=1, sort_keys=True))
         return set()
 
-    def add(self, replicate: int, tables: dict[str, pd.DataFrame]) -> None:
+    def add(self, replicate: int, tables: dict[str, pd.DataFrame], *, plain: bool = False) -> None:
+        """Buffer one replicate's tables (written with the chunk). ``plain``: the frames hold no
+        categorical column (e.g. made so by :func:`plain_tables` in the worker), so the chunk need
+        not look at every frame's column types (0.1 ms a frame, in the parent)."""
         self._buffer[int(replicate)] = tables
+        if not plain:
+            self._unchecked.add(int(replicate))
         if len(self._buffer) >= self.chunk:
             self.flush()
 
@@ -274,10 +287,11 @@ class PartitionStore:
         tmp = Path(tempfile.mkdtemp(prefix=".chunk-", dir=self.folder))
         try:
             for name in names:
-                frames = [self._buffer[r][name] for r in reps if name in self._buffer[r]]
-                frames = [f for f in frames if len(f.columns)]
+                have = [r for r in reps if name in self._buffer[r]]
+                frames = [f for f in (self._buffer[r][name] for r in have) if len(f.columns)]
                 if frames:  # categoricals become strings once per chunk, not once per replicate
-                    frames = [_plain(f) for f in frames] if _mixed_categories(frames) else frames
+                    if not self._unchecked.isdisjoint(have) and _mixed_categories(frames):
+                        frames = [_plain(f) for f in frames]
                     df = _plain(pd.concat(frames, ignore_index=True))
                     if "replicate" in df and not df["replicate"].is_monotonic_increasing:
                         df = df.sort_values("replicate", kind="stable", ignore_index=True)
@@ -290,6 +304,7 @@ class PartitionStore:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self._buffer.clear()
+        self._unchecked.clear()
         self._reset()
 
     # ---- reading ----
@@ -332,7 +347,10 @@ class PartitionStore:
         import duckdb
 
         if self._con is None:
+            # no progress bar: DuckDB draws one on the terminal for a query longer than 2 s (an export
+            # of a 1,000-replicate run), between the command's own lines
             con = duckdb.connect()
+            con.execute("SET enable_progress_bar = false")
             for name in self.tables():
                 con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {self.parquet_source(name)}')
             self._con = con
