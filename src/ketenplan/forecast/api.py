@@ -98,7 +98,11 @@ def _country_quantiles(origin_ordinal: int) -> tuple[tuple[str, ...], np.ndarray
     oi = lib["origin"].map({o: i for i, o in enumerate(origins)}).to_numpy()
     U[gi, oi, lib["h"].to_numpy() - 1] = lib["u"].to_numpy(float)
     orig_t = np.asarray([pd.Period(o, freq="M").ordinal for o in origins] + [origin_ordinal])
-    return codes, bt._interval_quantiles(U, orig_t)[:, -1]
+    from ketenplan.forecast.fitcache import cached_fit, fit_key
+
+    key = fit_key(U, orig_t, what="country_quantiles", calibration=bt.CALIBRATION)
+    return codes, cached_fit(key, (len(codes), bt.H_MAX, 4), lambda: bt._interval_quantiles(U, orig_t)[:, -1],
+                             allow_nan=True)
 
 
 def country_quantiles(country: str, origin) -> np.ndarray:
