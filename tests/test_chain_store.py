@@ -168,3 +168,22 @@ def test_reads_and_exports_are_in_replicate_order_whatever_order_the_chunks_came
     if not interleaved:  # no sort: each replicate's rows exactly as written
         pd.testing.assert_frame_equal(got, want)
     store.close()
+
+
+def test_columns_read_as_categoricals_equal_those_made_by_astype(tmp_path):
+    """``read(name, categorical=...)`` gives exactly ``astype("category")`` of the plain read (sorted
+    categories, missing values kept), across chunks whose values differ."""
+    from ketenplan.ensemble.store import PartitionStore
+
+    store = PartitionStore(tmp_path / "r", chunk=2)
+    store.open({"what": "categories"})
+    values = {0: ["b", "a", None], 1: ["c", "b", "b"], 2: ["z", "a", "a"], 3: [None, None, None]}
+    for r, v in values.items():
+        store.add(r, {"t": pd.DataFrame({"replicate": [r] * 3, "k": v, "n": [1, 2, 3]})})
+    store.flush()
+    plain = store.read("t")
+    got = store.read("t", categorical=("k", "n", "missing"))
+    want = plain.assign(k=plain.k.astype("category"), n=plain.n.astype("category"))  # any type: as astype
+    pd.testing.assert_frame_equal(got, want)
+    assert list(got.k.cat.categories) == ["a", "b", "c", "z"]
+    store.close()

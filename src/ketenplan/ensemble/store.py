@@ -365,22 +365,39 @@ class PartitionStore:
         except duckdb.Error as exc:
             raise DataError(f"{self.folder}: query failed ({exc})") from None
 
-    def read(self, name: str) -> pd.DataFrame:
+    def read(self, name: str, categorical: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
         """One table of every stored replicate, ordered by replicate (empty if none was kept).
 
         The chunks are read into one Arrow table and converted to pandas once; the stable sort by
         replicate is skipped when the rows are in replicate order already (chunks of increasing
-        replicates, as an uninterrupted run writes them)."""
+        replicates, as an uninterrupted run writes them). The columns named in ``categorical`` come
+        back as ``astype("category")`` makes them (sorted categories), read as Parquet dictionaries:
+        no Python string per row (6.7 million rows of stocks in a 1,000-replicate run)."""
         if name not in self.tables():
             return pd.DataFrame()
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        parts = [pq.read_table(c / f"{name}.parquet") for c in self.chunks() if (c / f"{name}.parquet").exists()]
+        files = [c / f"{name}.parquet" for c in self.chunks() if (c / f"{name}.parquet").exists()]
+        parts = []
+        for f in files:
+            if categorical:
+                schema = pq.read_schema(f)
+                strings = [c for c in categorical if c in schema.names
+                           and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
+                parts.append(pq.read_table(f, read_dictionary=strings or None))
+            else:
+                parts.append(pq.read_table(f))
         try:
             df = pa.concat_tables(parts).to_pandas()
         except pa.ArrowInvalid:  # the chunks' schemas differ (e.g. a column all missing in one): as pandas does
             df = pd.concat([t.to_pandas() for t in parts], ignore_index=True)
+        for c in categorical:
+            if c in df:
+                if isinstance(df[c].dtype, pd.CategoricalDtype):
+                    df[c] = df[c].cat.reorder_categories(sorted(df[c].cat.categories))
+                else:
+                    df[c] = df[c].astype("category")
         if "replicate" in df and not df["replicate"].is_monotonic_increasing:
             df = df.sort_values("replicate", kind="stable").reset_index(drop=True)
         return df
