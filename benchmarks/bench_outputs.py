@@ -13,7 +13,7 @@ are stored. Then every stored table is read back (``PartitionStore.read``), expo
 all its threads, DuckDB's and Arrow's included), not wall time, so a busy machine does not blur it.
 
 With ``--reference REV`` the same steps run on an earlier revision of this repository (``git
-archive`` into a temporary folder, this environment), on the same tables in the same session, and
+archive`` into a temporary folder, this environment), on the same tables in the same run, and
 the ratio reference/current of each step is printed. Writes ``out/bench/outputs.json``.
 """
 
