@@ -41,7 +41,12 @@ from ketenplan.engine.results import Results
 from ketenplan.ensemble.store import PartitionStore
 from ketenplan.report import render_report
 from ketenplan.scenario import load_scenario
-blobs = pickle.load(open(tables, "rb"))
+try:  # what this implementation's workers send: NumPy columns, or the frames themselves
+    from ketenplan.ensemble.store import plain_tables
+except ImportError:
+    plain_tables = None
+blobs = [pickle.dumps(plain_tables(f) if plain_tables else f, pickle.HIGHEST_PROTOCOL)
+         for f in (pickle.loads(b) for b in pickle.load(open(tables, "rb")))]
 meta = json.loads(open(meta).read())
 meta["replicates"] = n
 cpu = {k: 0.0 for k in ("unpickle", "store", "read", "export", "report")}
@@ -53,7 +58,10 @@ for i in range(n):
     reduced = pickle.loads(blobs[i % len(blobs)])  # what a worker's result costs the parent to receive
     cpu["unpickle"] += time.process_time() - t
     for df in reduced.values():
-        if "replicate" in df:
+        if hasattr(df, "names"):  # columns
+            if "replicate" in df.names:
+                df.arrays[df.names.index("replicate")][:] = i
+        elif "replicate" in df:
             df["replicate"] = df["replicate"].astype("int32") * 0 + i
     t = time.process_time()
     store.add(i, reduced, plain=True) if plain else store.add(i, reduced)
@@ -78,7 +86,7 @@ print(json.dumps({"cpu_s": cpu, "rows_read": rows,
 
 
 def capture(folder: Path, n: int = 20) -> tuple[Path, Path]:
-    """Simulate ``n`` replicates and keep each one's reduced tables, pickled as a worker sends them."""
+    """Simulate ``n`` replicates and keep each one's reduced tables (as frames, pickled)."""
     from ketenplan.engine.results import Keep, metadata
     from ketenplan.ensemble import Job, run_ensemble
     from ketenplan.post import selected
@@ -90,8 +98,11 @@ def capture(folder: Path, n: int = 20) -> tuple[Path, Path]:
     posts = [p.name for p in selected(sc, None) if p.name != "placement"]
     got: dict[int, bytes] = {}
     job = Job(sc, seed, Reducer(sc, Keep(resolution="month", journeys="none"), posts, seed))
-    run_ensemble(job, range(n), lambda i, t: got.__setitem__(i, pickle.dumps(t, pickle.HIGHEST_PROTOCOL)),
-                 paths=inflow_paths(sc, seed, n))
+    def keep(i, reduced):  # as frames: each implementation measured hands them over its own way
+        frames = {k: v.frame() if hasattr(v, "frame") else v for k, v in reduced.items()}
+        got[i] = pickle.dumps(frames, pickle.HIGHEST_PROTOCOL)
+
+    run_ensemble(job, range(n), keep, paths=inflow_paths(sc, seed, n))
     tables, meta = folder / "tables.pkl", folder / "meta.json"
     tables.write_bytes(pickle.dumps([got[i] for i in range(n)]))
     meta.write_text(json.dumps(metadata(sc, seed, n, "processes", {"post_processors": posts, "resolution": "month",

@@ -187,3 +187,48 @@ def test_columns_read_as_categoricals_equal_those_made_by_astype(tmp_path):
     pd.testing.assert_frame_equal(got, want)
     assert list(got.k.cat.categories) == ["a", "b", "c", "z"]
     store.close()
+
+
+def test_a_chunk_of_columns_is_the_chunk_of_the_frames(tmp_path):
+    """Replicates handed over as NumPy columns (``plain_tables``) give the same stored tables as the
+    frames themselves, also when a column's type differs between replicates (then pandas' common
+    type), a frame has an extension type, no columns or no rows."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from ketenplan.ensemble.store import Columns, PartitionStore, plain_tables
+
+    def tables(r):
+        t = {"a": pd.DataFrame({"replicate": np.int32(r), "date": pd.date_range("2025-01-31", periods=3, freq="ME"),
+                                "k": ["x", None, "z"], "v": [1.5, np.nan, 2.0], "n": [1, 2, 3], "b": [True, False, r > 1]}),
+             "mixed": pd.DataFrame({"replicate": [r], "n": [1.5] if r == 2 else [r]}),  # int, then float
+             "ext": pd.DataFrame({"replicate": [r], "i": pd.array([r], dtype="Int64")}),
+             "cat": pd.DataFrame({"replicate": [r, r], "c": pd.Categorical(["u", None])}),
+             "empty": pd.DataFrame()}
+        if r == 1:
+            t["a"] = t["a"].iloc[:0]
+        return t
+
+    got = {}
+    for how in ("frames", "columns"):
+        store = PartitionStore(tmp_path / how, chunk=10)
+        store.open({"what": how})
+        for r in range(4):
+            t = tables(r)
+            if how == "columns":
+                t = plain_tables(t)
+                assert isinstance(t["a"], Columns) and isinstance(t["ext"], pd.DataFrame)
+            store.add(r, t, plain=how == "columns")
+        store.flush()
+        got[how] = {n: store.read(n) for n in store.tables()}
+        (chunk,) = store.chunks()
+        got[how]["schema"] = {n: pq.read_schema(chunk / f"{n}.parquet") for n in store.tables()}
+        store.close()
+    assert set(got["frames"]) == set(got["columns"]) and "empty" not in got["frames"]["schema"]
+    for n, df in got["frames"].items():
+        if n == "schema":
+            assert all(df[k].equals(got["columns"]["schema"][k], check_metadata=True) for k in df)
+        else:
+            pd.testing.assert_frame_equal(got["columns"][n], df)
+    assert got["columns"]["mixed"].n.tolist() == [0.0, 1.0, 1.5, 3.0]
+    assert got["columns"]["cat"].c.tolist() == ["u", "nan"] * 4  # categoricals as the strings _plain makes

@@ -44,7 +44,7 @@ class Reducer:
     def __init__(self, scenario: Scenario, keep: Keep, post: list[str], seed: int):
         self.scenario, self.keep, self.post, self.seed = scenario, keep, list(post), int(seed)
 
-    def __call__(self, out) -> dict[str, pd.DataFrame]:
+    def __call__(self, out) -> dict:
         from ketenplan.ensemble.store import plain_tables
         from ketenplan.post import POST_PROCESSORS
 
@@ -60,8 +60,9 @@ class Reducer:
                 tables["kpis"] = pd.concat([tables["kpis"], kpi_frame(out.replicate, kp, declared)],
                                            ignore_index=True)
             tables.update(extra)
-        # categoricals as strings here, in the worker: the parent's store then takes the frames as
-        # they come (PartitionStore.add(..., plain=True)) and never inspects them one by one
+        # categoricals as strings here, in the worker, and the frames as plain NumPy columns: the
+        # parent's store takes them as they come (PartitionStore.add(..., plain=True)), unpickles no
+        # pandas objects and concatenates a chunk column by column
         return plain_tables(tables)
 
 
