@@ -138,3 +138,97 @@ def test_a_chunk_stores_categoricals_as_the_strings_of_each_replicate(tmp_path):
         assert got["x"].tolist() == want["x"].tolist() and got["v"].tolist() == want["v"].tolist()
         assert got["x"].map(type).eq(str).all()
         store.close()
+
+
+@pytest.mark.parametrize("chunks", [((0, 1), (2, 3)), ((0, 2), (1, 3)), ((3, 1), (0, 2))])
+def test_reads_and_exports_are_in_replicate_order_whatever_order_the_chunks_came_in(tmp_path, chunks):
+    """Rows come back by replicate, each replicate's rows in the order it wrote them: without a sort
+    when the chunks follow each other, with one when they interleave (a resumed run)."""
+    import pyarrow.parquet as pq
+
+    from ketenplan.ensemble.store import PartitionStore
+
+    def frame(r):
+        return pd.DataFrame({"replicate": [r] * 3, "date": pd.date_range("2025-01-31", periods=3, freq="ME")[::-1],
+                             "k": ["c", "a", "b"], "v": [10.0 * r + i for i in range(3)]})
+
+    store = PartitionStore(tmp_path / "r", chunk=2)
+    store.open({"what": "order"})
+    for chunk in chunks:
+        for r in chunk:
+            store.add(r, {"t": frame(r)})
+    store.flush()
+    want = pd.concat([frame(r) for r in range(4)], ignore_index=True)
+    interleaved = any(max(a) > min(b) for a, b in zip(chunks, chunks[1:]))
+    assert store.in_replicate_order("t") is not interleaved
+    pd.testing.assert_frame_equal(store.read("t"), want)
+    got = pq.read_table(store.export("t", tmp_path / "t.parquet")).to_pandas()
+    pd.testing.assert_frame_equal(got.sort_values("replicate", kind="stable", ignore_index=True), want)
+    assert got.replicate.is_monotonic_increasing
+    if not interleaved:  # no sort: each replicate's rows exactly as written
+        pd.testing.assert_frame_equal(got, want)
+    store.close()
+
+
+def test_columns_read_as_categoricals_equal_those_made_by_astype(tmp_path):
+    """``read(name, categorical=...)`` gives exactly ``astype("category")`` of the plain read (sorted
+    categories, missing values kept), across chunks whose values differ."""
+    from ketenplan.ensemble.store import PartitionStore
+
+    store = PartitionStore(tmp_path / "r", chunk=2)
+    store.open({"what": "categories"})
+    values = {0: ["b", "a", None], 1: ["c", "b", "b"], 2: ["z", "a", "a"], 3: [None, None, None]}
+    for r, v in values.items():
+        store.add(r, {"t": pd.DataFrame({"replicate": [r] * 3, "k": v, "n": [1, 2, 3]})})
+    store.flush()
+    plain = store.read("t")
+    got = store.read("t", categorical=("k", "n", "missing"))
+    want = plain.assign(k=plain.k.astype("category"), n=plain.n.astype("category"))  # any type: as astype
+    pd.testing.assert_frame_equal(got, want)
+    assert list(got.k.cat.categories) == ["a", "b", "c", "z"]
+    store.close()
+
+
+def test_a_chunk_of_columns_is_the_chunk_of_the_frames(tmp_path):
+    """Replicates handed over as NumPy columns (``plain_tables``) give the same stored tables as the
+    frames themselves, also when a column's type differs between replicates (then pandas' common
+    type), a frame has an extension type, no columns or no rows."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from ketenplan.ensemble.store import Columns, PartitionStore, plain_tables
+
+    def tables(r):
+        t = {"a": pd.DataFrame({"replicate": np.int32(r), "date": pd.date_range("2025-01-31", periods=3, freq="ME"),
+                                "k": ["x", None, "z"], "v": [1.5, np.nan, 2.0], "n": [1, 2, 3], "b": [True, False, r > 1]}),
+             "mixed": pd.DataFrame({"replicate": [r], "n": [1.5] if r == 2 else [r]}),  # int, then float
+             "ext": pd.DataFrame({"replicate": [r], "i": pd.array([r], dtype="Int64")}),
+             "cat": pd.DataFrame({"replicate": [r, r], "c": pd.Categorical(["u", None])}),
+             "empty": pd.DataFrame()}
+        if r == 1:
+            t["a"] = t["a"].iloc[:0]
+        return t
+
+    got = {}
+    for how in ("frames", "columns"):
+        store = PartitionStore(tmp_path / how, chunk=10)
+        store.open({"what": how})
+        for r in range(4):
+            t = tables(r)
+            if how == "columns":
+                t = plain_tables(t)
+                assert isinstance(t["a"], Columns) and isinstance(t["ext"], pd.DataFrame)
+            store.add(r, t, plain=how == "columns")
+        store.flush()
+        got[how] = {n: store.read(n) for n in store.tables()}
+        (chunk,) = store.chunks()
+        got[how]["schema"] = {n: pq.read_schema(chunk / f"{n}.parquet") for n in store.tables()}
+        store.close()
+    assert set(got["frames"]) == set(got["columns"]) and "empty" not in got["frames"]["schema"]
+    for n, df in got["frames"].items():
+        if n == "schema":
+            assert all(df[k].equals(got["columns"]["schema"][k], check_metadata=True) for k in df)
+        else:
+            pd.testing.assert_frame_equal(got["columns"][n], df)
+    assert got["columns"]["mixed"].n.tolist() == [0.0, 1.0, 1.5, 3.0]
+    assert got["columns"]["cat"].c.tolist() == ["u", "nan"] * 4  # categoricals as the strings _plain makes

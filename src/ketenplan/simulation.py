@@ -13,6 +13,7 @@ of replicates; a run started again on the same ``out`` resumes where it stopped.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -43,7 +44,8 @@ class Reducer:
     def __init__(self, scenario: Scenario, keep: Keep, post: list[str], seed: int):
         self.scenario, self.keep, self.post, self.seed = scenario, keep, list(post), int(seed)
 
-    def __call__(self, out) -> dict[str, pd.DataFrame]:
+    def __call__(self, out) -> dict:
+        from ketenplan.ensemble.store import plain_tables
         from ketenplan.post import POST_PROCESSORS
 
         tables = reduce_replicate(out, self.scenario, self.keep)
@@ -58,7 +60,10 @@ class Reducer:
                 tables["kpis"] = pd.concat([tables["kpis"], kpi_frame(out.replicate, kp, declared)],
                                            ignore_index=True)
             tables.update(extra)
-        return tables
+        # categoricals as strings here, in the worker, and the frames as plain NumPy columns: the
+        # parent's store takes them as they come (PartitionStore.add(..., plain=True)), unpickles no
+        # pandas objects and concatenates a chunk column by column
+        return plain_tables(tables)
 
 
 def forecast_paths(scenario: Scenario, seed: int, n: int) -> list[np.ndarray]:
@@ -211,8 +216,8 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
         progress(len(done))
     job = Job(scenario, seed, Reducer(scenario, keep, posts, seed), hooks=hooks)
     try:
-        run_ensemble(job, todo, store.add, backend=backend, paths=paths, workers=workers, client=client,
-                     scheduler=scheduler, progress=progress)
+        run_ensemble(job, todo, functools.partial(store.add, plain=True), backend=backend, paths=paths,
+                     workers=workers, client=client, scheduler=scheduler, progress=progress)
         store.flush()
     except BaseException:
         try:

@@ -98,7 +98,11 @@ def _country_quantiles(origin_ordinal: int) -> tuple[tuple[str, ...], np.ndarray
     oi = lib["origin"].map({o: i for i, o in enumerate(origins)}).to_numpy()
     U[gi, oi, lib["h"].to_numpy() - 1] = lib["u"].to_numpy(float)
     orig_t = np.asarray([pd.Period(o, freq="M").ordinal for o in origins] + [origin_ordinal])
-    return codes, bt._interval_quantiles(U, orig_t)[:, -1]
+    from ketenplan.forecast.fitcache import cached_fit, fit_key
+
+    key = fit_key(U, orig_t, what="country_quantiles", calibration=bt.CALIBRATION)
+    return codes, cached_fit(key, (len(codes), bt.H_MAX, 4), lambda: bt._interval_quantiles(U, orig_t)[:, -1],
+                             allow_nan=True)
 
 
 def country_quantiles(country: str, origin) -> np.ndarray:
@@ -351,7 +355,7 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
     # and cut to the horizon, so a month's path never depends on how far the forecast reaches
     Hp = ft.path_months(horizon) if reconcile else horizon
     Hf = min(Hp, bt.H_MAX)
-    pt_paths = fm.forecast_origin(p.X, p.moy, T, Hf, p.agg, models=(MODEL,), rows=[r])[MODEL][r]
+    pt_paths = _point_forecast(p, r, T, Hf)
     if Hp > Hf:
         reps = [pt_paths[Hf - 12 + (k % 12)] if Hf >= 12 else pt_paths[-1] for k in range(Hp - Hf)]
         pt_paths = np.r_[pt_paths, reps]
@@ -397,6 +401,17 @@ def forecast(country: str = "NL", horizon: int = 24, *, n_paths: int = 1000, see
             "data_last_month": last_month(code), "latest_data_month": latest_data_month(),
             "series": "Eurostat migr_asyappctzm asylum applicants (first-time + subsequent) [persons/month]"}
     return Forecast(country=code, origin=str(p.months[T]), table=table, paths=paths, history=hist, meta=meta)
+
+
+def _point_forecast(p: bt.Panel, r: int, T: int, h: int) -> np.ndarray:
+    """The combination model's point forecast [h] on the log scale of country row ``r`` at origin
+    index ``T``: fitted once per input and kept on disk (:mod:`ketenplan.forecast.fitcache`)."""
+    from ketenplan.forecast.fitcache import cached_fit, fit_key
+
+    key = fit_key(p.X[:, :T + 1], p.moy[:T + 1], p.agg[:T + 1], T=int(T), h=int(h), row=int(r), model=MODEL,
+                  code=p.codes[r])
+    return cached_fit(key, int(h), lambda: fm.forecast_origin(p.X, p.moy, T, h, p.agg, models=(MODEL,),
+                                                              rows=[r])[MODEL][r])
 
 
 def sample_paths(point_log: np.ndarray, sigma: float, traj: np.ndarray, n_paths: int, rng: np.random.Generator,

@@ -152,7 +152,11 @@ def quantiles_from_library(lib: TotalsLibrary, origin_ordinal: int, calibration:
     V = lib.V if scale == "sigma" else lib.V * lib.sigma[:, :, None]
     orig_t = np.asarray([pd.Period(o, freq="M").ordinal for o in lib.origins] + [origin_ordinal])
     Vx = np.concatenate([V, np.full((V.shape[0], 1, V.shape[2]), np.nan)], axis=1)
-    Qc = bt._interval_quantiles(Vx, orig_t, calibration)[:, -1]
+    from ketenplan.forecast.fitcache import cached_fit, fit_key
+
+    key = fit_key(Vx, orig_t, what="total_quantiles", calibration=calibration)
+    Qc = cached_fit(key, (Vx.shape[0], Vx.shape[2], 4), lambda: bt._interval_quantiles(Vx, orig_t, calibration)[:, -1],
+                    allow_nan=True)
     Qp = np.full((V.shape[2], len(LEVELS)), np.nan)
     only_known = True
     for k in range(1, V.shape[2] + 1):

@@ -53,6 +53,24 @@ def _band(q: pd.DataFrame, title: str, ytitle: str, lines: dict[str, pd.Series] 
     return _layout(fig, title, ytitle)
 
 
+def band_quantiles(res: Results, table: str, x: str, y: str, by: str | None = None, where: str | None = None,
+                   q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+    """Quantiles over the stored replicates of ``y`` per ``x`` (and per ``by``), computed by DuckDB
+    over the partitions: the same numbers as ``df.groupby([by,] x)[y].quantile(q).unstack()`` of the
+    whole table read into pandas (linear interpolation, missing values and NaN left out), without
+    reading it. ``where``: an SQL condition on the table's columns (e.g. ``"flow = 'resettled'"``).
+    Rows: ``x`` (a MultiIndex ``(by, x)`` with ``by``), sorted; columns: the quantiles."""
+    keys = ([by] if by else []) + [x]
+    cols = ", ".join(f'"{k}"' for k in keys)
+    v = f'CASE WHEN isnan("{y}"::DOUBLE) THEN NULL ELSE "{y}"::DOUBLE END'
+    qs = ", ".join(f"quantile_cont({v}, {float(p)}) AS q{i}" for i, p in enumerate(q))
+    df = res.source.query(f'SELECT {cols}, {qs} FROM "{table}"' + (f" WHERE {where}" if where else "")
+                          + f" GROUP BY {cols} ORDER BY {cols}")
+    df = df.set_index(keys if by else x)
+    df.columns = list(q)
+    return df
+
+
 def _fan(res: Results, dimension: str, category: str, title: str, ytitle: str = "persons",
          lines: dict[str, pd.Series] | None = None) -> go.Figure:
     return _band(res.quantiles(dimension, category), title, ytitle, lines)
@@ -259,11 +277,12 @@ def _departures(res: Results) -> go.Figure:
     return _layout(fig, "Departures per year (mean of replicates)", "persons", barmode="stack")
 
 
-def partner_views(res: Results) -> list[dict]:
-    """Per chain partner: its key figures (mean, p10, p90 over replicates)."""
+def partner_views(res: Results, rows: list[dict] | None = None) -> list[dict]:
+    """Per chain partner: its key figures (mean, p10, p90 over replicates; ``rows``: those of
+    :func:`_kpi_rows` when computed already)."""
     from ketenplan.post import all_kpis
 
-    rows, declared = _kpi_rows(res), all_kpis()
+    rows, declared = (_kpi_rows(res) if rows is None else rows), all_kpis()
     return [{"partner": label, "kpis": [r for r in rows if key in declared[r["kpi"]].partners]}
             for key, label in PARTNERS.items()]
 
@@ -409,10 +428,11 @@ def summary(res: Results) -> dict:
     )
 
 
-def figures(res: Results) -> dict[str, list[go.Figure]]:
-    """The plots of each pillar: the chain's own, then those of the post-processors that ran."""
+def figures(res: Results, post: dict[str, dict[str, list]] | None = None) -> dict[str, list[go.Figure]]:
+    """The plots of each pillar: the chain's own, then those of the post-processors that ran (``post``:
+    their sections when made already, see :func:`_post_sections`)."""
     figs = _chain_figures(res)
-    for name, extra in _post_sections(res).items():
+    for name, extra in (_post_sections(res) if post is None else post).items():
         for pillar, items in extra.items():
             figs.setdefault(pillar, []).extend(x for x in items if isinstance(x, go.Figure))
     return figs
@@ -464,8 +484,8 @@ def assumptions(res: Results) -> dict[str, list[dict]]:
 def render_report(res: Results, path: str | Path, *, title: str | None = None) -> Path:
     """Write the self-contained HTML report for one scenario run."""
     rows = _kpi_rows(res)
-    figs = figures(res)
-    post = _post_sections(res)
+    post = _post_sections(res)  # once: each post-processor's report reads its tables over all replicates
+    figs = figures(res, post)
     first = True
     sections = []
     for p, name in PILLARS.items():
@@ -489,6 +509,6 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
     tpl = env.from_string(resources.files("ketenplan.report").joinpath("report.html.j2").read_text("utf-8"))
     html = tpl.render(title=title or f"ketenplan: {res.scenario.name}", meta=res.metadata, sections=sections,
                       summary=summary(res), assumptions=assumptions(res), scenario_toml=scenario_toml(res.scenario),
-                      description=res.scenario.description, partners=partner_views(res),
+                      description=res.scenario.description, partners=partner_views(res, rows),
                       municipality_figure=muni_html, municipalities=muni_rows)
     return write_text(path, html)

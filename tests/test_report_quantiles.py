@@ -1,0 +1,42 @@
+"""The report's quantiles over replicates from DuckDB equal pandas' on the whole table (P0.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ketenplan.engine.results import Results
+from ketenplan.ensemble.store import PartitionStore
+from ketenplan.report import band_quantiles
+
+
+@pytest.fixture()
+def res(tmp_path):
+    rng = np.random.default_rng(3)
+    store = PartitionStore(tmp_path / "r", chunk=3)
+    store.open({"what": "quantiles"})
+    months = pd.date_range("2025-01-31", periods=4, freq="ME")
+    for r in range(7):
+        n = len(months) * 2
+        y = rng.gamma(2.0, 10.0, n)
+        y[rng.random(n) < 0.2] = np.nan  # e.g. weeks to a decision in a month without decisions
+        store.add(r, {"t": pd.DataFrame({"replicate": r, "month": np.tile(months, 2),
+                                         "stream": np.repeat(["work", "study"], len(months)), "y": y,
+                                         "k": rng.integers(0, 50, n)})})
+    store.flush()
+    yield Results(scenario=None, metadata={"replicates": 7}, source=store)
+    store.close()
+
+
+def test_band_quantiles_equal_pandas_over_the_whole_table(res):
+    t = res.table("t")
+    for y in ("y", "k"):
+        got = band_quantiles(res, "t", "month", y, by="stream")
+        want = t.groupby(["stream", "month"])[y].quantile([0.1, 0.5, 0.9]).unstack()
+        np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12)
+        assert list(got.index) == list(want.index)
+    got = band_quantiles(res, "t", "month", "y", where="stream = 'work'", q=(0.25, 0.75))
+    want = t[t.stream == "work"].groupby("month").y.quantile([0.25, 0.75]).unstack()
+    np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12)
+    assert pd.DatetimeIndex(got.index).equals(pd.DatetimeIndex(want.index))
