@@ -476,18 +476,12 @@ class Results:
 
     @cached_property
     def stocks(self) -> pd.DataFrame:
-        df = self.table("stocks")
-        for c in ("dimension", "category"):
-            if c in df:
-                df[c] = df[c].astype("category")
-        return df
+        # the labels read as Parquet dictionaries: what astype("category") gives, without a string per row
+        return self.source.read("stocks", categorical=("dimension", "category"))
 
     @cached_property
     def flows(self) -> pd.DataFrame:
-        df = self.table("flows")
-        if "flow" in df:
-            df["flow"] = df["flow"].astype("category")
-        return df
+        return self.source.read("flows", categorical=("flow",))
 
     @cached_property
     def housing(self) -> pd.DataFrame:

@@ -277,12 +277,17 @@ def run(out, scenario, seed: int) -> dict:
 # ----------------------------------------------------------------------------------------------
 def _band_fig(df: pd.DataFrame, x: str, y: str, title: str, yaxis: str, by: str | None = None):
     """Median and p10-p90 over replicates of ``y`` per ``x`` (one band per ``by`` value)."""
+    groups = [(None, df)] if by is None else list(df.groupby(by, observed=True))
+    return _quantile_fig([(name, d.groupby(x)[y].quantile([0.1, 0.5, 0.9]).unstack()) for name, d in groups],
+                         title, yaxis)
+
+
+def _quantile_fig(groups: list, title: str, yaxis: str):
+    """Median and p10-p90 bands from ``[(name or None, frame of quantiles 0.1 / 0.5 / 0.9 per x)]``."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    groups = [(None, df)] if by is None else list(df.groupby(by, observed=True))
-    for name, d in groups:
-        q = d.groupby(x)[y].quantile([0.1, 0.5, 0.9]).unstack()
+    for name, q in groups:
         if q.empty:
             continue
         label = "" if name is None else f"{name} "
@@ -305,17 +310,19 @@ def report(res) -> dict[str, list]:
         out["P5"].append(_band_fig(load[load["stream"].isin(REGULAR_STREAMS)], "month", "decision_weeks",
                                    "Regular migration: weeks from application to decision (decisions in the month)",
                                    "weeks", by="stream"))
-    st = res.stocks
-    if not st.empty:
-        circ = st[(st["dimension"] == "derived") & (st["category"] == "circular_workers")]
-        if not circ.empty:
-            out["P5"].append(_band_fig(circ, "date", "persons", "Circular labour migrants at work (places used)",
-                                       "persons"))
-    fl = res.flows
-    if not fl.empty:
-        rs = fl[fl["flow"] == "resettled"]
-        if not rs.empty:
-            out["P5"].append(_band_fig(rs, "date", "persons", "Resettled refugees arriving per month", "persons/month"))
+    from ketenplan.report import band_quantiles
+
+    tables = res.source.tables()
+    # quantiles over the replicates in DuckDB: the stocks and flows of every replicate are not read
+    if "stocks" in tables:
+        q = band_quantiles(res, "stocks", "date", "persons",
+                           where="dimension = 'derived' AND category = 'circular_workers'")
+        if not q.empty:
+            out["P5"].append(_quantile_fig([(None, q)], "Circular labour migrants at work (places used)", "persons"))
+    if "flows" in tables:
+        q = band_quantiles(res, "flows", "date", "persons", where="flow = 'resettled'")
+        if not q.empty:
+            out["P5"].append(_quantile_fig([(None, q)], "Resettled refugees arriving per month", "persons/month"))
     m = res.table("integration_monthly")
     if not m.empty:
         out["P6"].append(_band_fig(m, "month", "employment_rate", "Working-age permit holders in paid work "
