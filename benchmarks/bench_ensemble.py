@@ -3,7 +3,8 @@
     python benchmarks/bench_ensemble.py [--replicates 1000] [--workers N] [--reference REV]
 
 Runs ``ketenplan run nl_baseline --replicates N --no-placement --journeys none --out DIR`` in a
-subprocess (the default process pool, one worker per core) and samples the summed resident memory
+subprocess (the process pool, one worker per core, named with ``--backend processes`` because
+revisions before Engine 2.0 defaulted to threads) and samples the summed resident memory
 of the process and its workers every 0.1 s. With ``--reference REV`` the same command of an earlier
 revision of this repository (checked out with ``git archive`` into a temporary folder and run with
 this environment) is timed on the same machine right after, and the ratio is printed: like with
@@ -73,7 +74,7 @@ def timed(cmd: list[str], env: dict | None = None) -> dict:
 
 def command(python: str, replicates: int, out: Path, workers: int | None) -> list[str]:
     cmd = [python, "-c", "from ketenplan.cli import main; main()", "run", "nl_baseline", "--replicates",
-           str(replicates), "--no-placement", "--journeys", "none", "--out", str(out)]
+           str(replicates), "--no-placement", "--journeys", "none", "--backend", "processes", "--out", str(out)]
     return cmd + (["--workers", str(workers)] if workers else [])
 
 
