@@ -47,6 +47,39 @@ def _routes(p: CivicIntegration) -> dict[str, tuple[float, float, float]]:
             "z": (p.share_z, p.pass_z, p.median_years_z)}
 
 
+def monthly_from_histograms(h_perm: np.ndarray, h13: np.ndarray, h21: np.ndarray, h_start: np.ndarray,
+                            p: CivicIntegration) -> dict[str, np.ndarray]:
+    """The monthly civic-integration stocks and flows from the obliged per permit month (``h_perm``;
+    of them Wi2013 ``h13`` and Wi2021 ``h21``) and the Wi2021 routes started per month, exempt
+    persons taken out (``h_start``): each stock a convolution of its histogram with the share that
+    has reached the state so many months on. Used by :func:`civic_integration` and by the compiled
+    post-processor (``integration.fast``), which gathers the same histograms in one pass."""
+    L = len(h_perm)
+    tau = (np.arange(L) + 0.5) / 12.0
+    ones = np.ones(L)
+
+    def conv(h, kernel):
+        return np.convolve(h, kernel)[:L]
+
+    nonexempt21 = 1.0 - p.wi2021_exempt_share
+    res = {"obliged": conv(h_perm, ones),
+           "exempt": conv(h13, ones) * p.wi2013_exempt_share + conv(h21, ones) * p.wi2021_exempt_share}
+    started21 = conv(h_start, ones)
+    res["waiting_to_start"] = conv(h21, ones) * nonexempt21 - started21
+    res["passed_wi2013"] = conv(h13, (1 - p.wi2013_exempt_share) * p.wi2013_pass_share
+                                * lognormal_cdf(tau, p.wi2013_median_years, p.wi2013_sigma))
+    passed21 = np.zeros(L)
+    for name, (share, ok, median) in _routes(p).items():
+        frac = share / nonexempt21 if nonexempt21 > 0 else 0.0
+        res[f"passed_{name}"] = conv(h_start, frac * ok * lognormal_cdf(tau, median, p.sigma_wi2021))
+        passed21 += res[f"passed_{name}"]
+    res["passed"] = res["passed_wi2013"] + passed21
+    res["in_progress"] = (conv(h13, ones) * (1 - p.wi2013_exempt_share) - res["passed_wi2013"]) + (started21 - passed21)
+    res["routes_started"] = h_start + h13 * (1 - p.wi2013_exempt_share)
+    res["route_cost_eur"] = res["routes_started"] * p.cost_per_route_eur
+    return res
+
+
 def _regime_2021(c: Cases, p: CivicIntegration) -> np.ndarray:
     start = (np.datetime64(p.wi2021_start, "D") - np.datetime64(c.day0, "D")).astype(int)
     return c.permit_day >= start
@@ -90,33 +123,13 @@ def civic_integration(cases: Mapping[str, Any] | Cases, params: CivicIntegration
         ok = (month < n_m) & (weight != 0)
         return np.bincount((month[ok] - p0).astype(np.int64), weights=weight[ok], minlength=L)[:L]
 
-    tau = (np.arange(L) + 0.5) / 12.0
-
-    def conv(h, kernel):
-        return np.convolve(h, kernel)[:L]
-
-    ones = np.ones(L)
     h_perm = hist(pm, n_obl)
     h13 = hist(pm, n_obl * ~is21)
     h21 = hist(pm, n_obl * is21)
     nonexempt21 = 1.0 - p.wi2021_exempt_share
     h_start = (hist(em, n_obl * is21 * p.early_start_share)
                + hist(lm, n_obl * is21 * (1.0 - p.early_start_share))) * nonexempt21
-    res = {"obliged": conv(h_perm, ones),
-           "exempt": conv(h13, ones) * p.wi2013_exempt_share + conv(h21, ones) * p.wi2021_exempt_share}
-    started21 = conv(h_start, ones)
-    res["waiting_to_start"] = conv(h21, ones) * nonexempt21 - started21
-    res["passed_wi2013"] = conv(h13, (1 - p.wi2013_exempt_share) * p.wi2013_pass_share
-                                * lognormal_cdf(tau, p.wi2013_median_years, p.wi2013_sigma))
-    passed21 = np.zeros(L)
-    for name, (share, ok, median) in _routes(p).items():
-        frac = share / nonexempt21 if nonexempt21 > 0 else 0.0
-        res[f"passed_{name}"] = conv(h_start, frac * ok * lognormal_cdf(tau, median, p.sigma_wi2021))
-        passed21 += res[f"passed_{name}"]
-    res["passed"] = res["passed_wi2013"] + passed21
-    res["in_progress"] = (conv(h13, ones) * (1 - p.wi2013_exempt_share) - res["passed_wi2013"]) + (started21 - passed21)
-    res["routes_started"] = h_start + h13 * (1 - p.wi2013_exempt_share)
-    res["route_cost_eur"] = res["routes_started"] * p.cost_per_route_eur
+    res = monthly_from_histograms(h_perm, h13, h21, h_start, p)
     sl = slice(-p0, -p0 + n_m)
     df = pd.DataFrame({"month": month_starts(c.day0, n_m), **{k: v[sl] for k, v in res.items()}})
     cols = ["month", "obliged", "exempt", "waiting_to_start", "in_progress", "passed", "passed_wi2013", "passed_b1",

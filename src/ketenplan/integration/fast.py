@@ -27,6 +27,7 @@ import pandas as pd
 from numba import njit
 
 from ketenplan.engine import registry as R
+from ketenplan.integration.civic import monthly_from_histograms
 from ketenplan.integration.cases import DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAMES, month_starts
 from ketenplan.integration.curves import (benefit_share, cohort_t50, employment_share, lognormal_cdf, lognormal_mean,
                                           waiting_factor)
@@ -542,35 +543,9 @@ def _monthly(t: _Tables, h, hf, cell_of, civ_h, n_m: int, cp) -> pd.DataFrame:
     emp["benefit_cost_eur"] = res[2 * nb + 2]
     emp.update(wa_b)
     emp.update(em_b)
-    # civic integration per month (civic.py's civic_integration on the histograms)
-    L = n_m
-    tau = (np.arange(L) + 0.5) / 12.0
-    ones = np.ones(L)
-
-    def conv(x, kernel):
-        return np.convolve(x, kernel)[:L]
-
-    h_perm, h13, h21 = civ_h[0], civ_h[1], civ_h[2]
-    nonexempt21 = 1.0 - cp.wi2021_exempt_share
-    h_start = (civ_h[3] + civ_h[4]) * nonexempt21
-    civ = {"obliged": conv(h_perm, ones),
-           "exempt": conv(h13, ones) * cp.wi2013_exempt_share + conv(h21, ones) * cp.wi2021_exempt_share}
-    started21 = conv(h_start, ones)
-    civ["waiting_to_start"] = conv(h21, ones) * nonexempt21 - started21
-    civ["passed_wi2013"] = conv(h13, (1 - cp.wi2013_exempt_share) * cp.wi2013_pass_share
-                                * lognormal_cdf(tau, cp.wi2013_median_years, cp.wi2013_sigma))
-    passed21 = np.zeros(L)
-    for name, share, ok, median in (("b1", cp.share_b1, cp.pass_b1, cp.median_years_b1),
-                                    ("onderwijs", cp.share_onderwijs, cp.pass_onderwijs, cp.median_years_onderwijs),
-                                    ("z", cp.share_z, cp.pass_z, cp.median_years_z)):
-        frac = share / nonexempt21 if nonexempt21 > 0 else 0.0
-        civ[f"passed_{name}"] = conv(h_start, frac * ok * lognormal_cdf(tau, median, cp.sigma_wi2021))
-        passed21 += civ[f"passed_{name}"]
-    civ["passed"] = civ["passed_wi2013"] + passed21
-    civ["in_progress"] = ((conv(h13, ones) * (1 - cp.wi2013_exempt_share) - civ["passed_wi2013"])
-                          + (started21 - passed21))
-    civ["routes_started"] = h_start + h13 * (1 - cp.wi2013_exempt_share)
-    civ["route_cost_eur"] = civ["routes_started"] * cp.cost_per_route_eur
+    # civic integration per month: civic.py's monthly stocks on the histograms of the one pass
+    h_start = (civ_h[3] + civ_h[4]) * (1.0 - cp.wi2021_exempt_share)
+    civ = monthly_from_histograms(civ_h[0], civ_h[1], civ_h[2], h_start, cp)
     cols = (["working_age", "employed", "employment_rate", "housed_working_age", "on_benefits", "benefit_cost_eur"]
             + [f"{k}_y{b}" for k in ("working_age", "employed") for b in YEAR_BUCKETS])
     civ_cols = ["obliged", "exempt", "waiting_to_start", "in_progress", "passed", "passed_wi2013", "passed_b1",
