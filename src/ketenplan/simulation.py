@@ -139,7 +139,7 @@ def check_size(scenario: Scenario, replicates: int, workers: int, backend: str) 
 
     if replicates > MAX_REPLICATES:
         raise ScenarioError(f"--replicates / simulation.replicates: {replicates:,} replicates asked; at most "
-                            f"{MAX_REPLICATES:,} fit one run (a 10-year Dutch replicate takes about 0.2 s per core). "
+                            f"{MAX_REPLICATES:,} fit one run (a 10-year Dutch replicate takes 0.2-0.5 s of one core, by machine). "
                             "Split the ensemble into runs with different seeds")
     persons = expected_persons(scenario)
     if not np.isfinite(persons):
