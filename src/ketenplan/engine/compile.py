@@ -31,7 +31,7 @@ from ketenplan.scenario.schema import DAYS_PER_MONTH, Duration, MonthValue, Scen
 
 STREAM_FIRST, STREAM_SUBSEQUENT, STREAM_NAREIS, STREAM_RESETTLEMENT = (R.STREAM[n] for n in (
     "first", "subsequent", "nareis", "resettlement"))
-REGULAR_STREAMS = ("labour", "knowledge", "study", "family")
+REGULAR_STREAMS = R.REGULAR_STREAMS
 TRACK_GENERAL, TRACK_SAFE, TRACK_DUBLIN, TRACK_NONE, TRACK_SAFE_THIRD, TRACK_REGULAR = (R.TRACK[n] for n in (
     "general", "safe_country", "dublin", "none", "safe_third_country", "regular"))
 # inflow parts (the first component of a case's identity): one per stream, the circular-migration

@@ -379,6 +379,8 @@ def _index(names) -> dict[str, int]:
 STAGE_NAMES = tuple(s.name for s in STAGES)
 LOC_NAMES = tuple(lc.name for lc in LOCATIONS)
 STREAM_NAMES = tuple(s.name for s in STREAMS)
+#: the regular-migration streams (P5.1: the IND's regular desk), in declared order
+REGULAR_STREAMS = tuple(s.name for s in STREAMS if s.regular)
 DESK_NAMES = tuple(d.name for d in DESKS)
 STAGE = _index(STAGE_NAMES)
 LOC = _index(LOC_NAMES)

@@ -522,6 +522,24 @@ class Results:
         df.columns = list(q)
         return df
 
+    def band_quantiles(self, table: str, x: str, y: str, by: str | None = None, where: str | None = None,
+                       q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+        """Quantiles over the stored replicates of ``y`` per ``x`` (and per ``by``) of any stored
+        table, computed by DuckDB over the partitions: the same numbers as
+        ``df.groupby([by,] x)[y].quantile(q).unstack()`` of the whole table read into pandas (linear
+        interpolation, missing values and NaN left out), without reading it. ``where``: an SQL
+        condition on the table's columns (e.g. ``"flow = 'resettled'"``). Rows: ``x`` (a MultiIndex
+        ``(by, x)`` with ``by``), sorted; columns: the quantiles."""
+        keys = ([by] if by else []) + [x]
+        cols = ", ".join(f'"{k}"' for k in keys)
+        v = f'CASE WHEN isnan("{y}"::DOUBLE) THEN NULL ELSE "{y}"::DOUBLE END'
+        qs = ", ".join(f"quantile_cont({v}, {float(p)}) AS q{i}" for i, p in enumerate(q))
+        df = self.source.query(f'SELECT {cols}, {qs} FROM "{table}"' + (f" WHERE {where}" if where else "")
+                               + f" GROUP BY {cols} ORDER BY {cols}")
+        df = df.set_index(keys if by else x)
+        df.columns = list(q)
+        return df
+
     def stock(self, dimension: str, category: str, column: str = "persons") -> pd.DataFrame:
         """One stock as a wide frame: rows = dates, columns = replicates."""
         df = self.source.query(f"SELECT replicate, date, {column} AS v FROM stocks WHERE dimension = ? AND "

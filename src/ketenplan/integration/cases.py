@@ -33,12 +33,17 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ketenplan.engine.registry import REGULAR_STREAMS
 from ketenplan.errors import DataError
 
 __all__ = ["Cases", "as_cases", "month_starts", "DEFAULT_GROUP_NAMES", "DEFAULT_STREAM_NAMES"]
 
 DEFAULT_GROUP_NAMES = ("high", "medium", "low", "very_low")
 DEFAULT_STREAM_NAMES = ("first", "subsequent", "nareis", "resettlement")
+#: outcomes that give an asylum permit (or a permit on arrival)
+PERMIT_OUTCOMES = ("granted", "granted_on_appeal", "granted_after_lvv", "permit_on_arrival")
+#: streams whose registration to decision the IND processes (asylum first instance and regular)
+IND_STREAMS = ("first", "subsequent") + REGULAR_STREAMS
 _ARRAYS = ("permit_day", "housed_day", "reception_days_after_permit", "wait_days", "group", "adults", "children",
            "stream")
 

@@ -27,12 +27,12 @@ import pandas as pd
 from numba import njit
 
 from ketenplan.engine import registry as R
+from ketenplan.integration.cases import (DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAMES, IND_STREAMS, PERMIT_OUTCOMES,
+                                         REGULAR_STREAMS, month_starts)
 from ketenplan.integration.civic import monthly_from_histograms
-from ketenplan.integration.cases import DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAMES, month_starts
 from ketenplan.integration.curves import (benefit_share, cohort_t50, employment_share, lognormal_cdf, lognormal_mean,
                                           waiting_factor)
 from ketenplan.integration.employment import YEAR_BUCKETS
-from ketenplan.integration.post import IND_STREAMS, PERMIT_OUTCOMES, REGULAR_STREAMS
 from ketenplan.scenario.pillar6 import CivicIntegration, Employment
 
 __all__ = ["replicate_tables", "ReplicateIntegration"]

@@ -35,19 +35,14 @@ import pandas as pd
 
 from ketenplan.engine import registry as R
 from ketenplan.engine.results import KPI
-from ketenplan.integration.cases import DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAMES
+from ketenplan.integration.cases import (DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAMES, IND_STREAMS, PERMIT_OUTCOMES,
+                                         REGULAR_STREAMS)
 
 log = logging.getLogger(__name__)
 
 __all__ = ["chain_cases", "run", "KPIS", "report", "post_processor", "REGULAR_STREAMS"]
 
 _DAYS_PER_YEAR = 365.25
-#: outcomes that give an asylum permit (or a permit on arrival)
-PERMIT_OUTCOMES = ("granted", "granted_on_appeal", "granted_after_lvv", "permit_on_arrival")
-#: the regular migration streams (P5.1)
-REGULAR_STREAMS = ("labour", "knowledge", "study", "family")
-#: streams whose registration to decision the IND processes (asylum first instance and regular)
-IND_STREAMS = ("first", "subsequent") + REGULAR_STREAMS
 
 KPIS: tuple[KPI, ...] = (
     KPI("regular_decision_weeks", "P5", "weeks", "Regular decision time",
@@ -310,17 +305,15 @@ def report(res) -> dict[str, list]:
         out["P5"].append(_band_fig(load[load["stream"].isin(REGULAR_STREAMS)], "month", "decision_weeks",
                                    "Regular migration: weeks from application to decision (decisions in the month)",
                                    "weeks", by="stream"))
-    from ketenplan.report import band_quantiles
-
     tables = res.source.tables()
     # quantiles over the replicates in DuckDB: the stocks and flows of every replicate are not read
     if "stocks" in tables:
-        q = band_quantiles(res, "stocks", "date", "persons",
-                           where="dimension = 'derived' AND category = 'circular_workers'")
+        q = res.band_quantiles("stocks", "date", "persons",
+                               where="dimension = 'derived' AND category = 'circular_workers'")
         if not q.empty:
             out["P5"].append(_quantile_fig([(None, q)], "Circular labour migrants at work (places used)", "persons"))
     if "flows" in tables:
-        q = band_quantiles(res, "flows", "date", "persons", where="flow = 'resettled'")
+        q = res.band_quantiles("flows", "date", "persons", where="flow = 'resettled'")
         if not q.empty:
             out["P5"].append(_quantile_fig([(None, q)], "Resettled refugees arriving per month", "persons/month"))
     m = res.table("integration_monthly")

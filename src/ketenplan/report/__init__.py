@@ -53,24 +53,6 @@ def _band(q: pd.DataFrame, title: str, ytitle: str, lines: dict[str, pd.Series] 
     return _layout(fig, title, ytitle)
 
 
-def band_quantiles(res: Results, table: str, x: str, y: str, by: str | None = None, where: str | None = None,
-                   q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
-    """Quantiles over the stored replicates of ``y`` per ``x`` (and per ``by``), computed by DuckDB
-    over the partitions: the same numbers as ``df.groupby([by,] x)[y].quantile(q).unstack()`` of the
-    whole table read into pandas (linear interpolation, missing values and NaN left out), without
-    reading it. ``where``: an SQL condition on the table's columns (e.g. ``"flow = 'resettled'"``).
-    Rows: ``x`` (a MultiIndex ``(by, x)`` with ``by``), sorted; columns: the quantiles."""
-    keys = ([by] if by else []) + [x]
-    cols = ", ".join(f'"{k}"' for k in keys)
-    v = f'CASE WHEN isnan("{y}"::DOUBLE) THEN NULL ELSE "{y}"::DOUBLE END'
-    qs = ", ".join(f"quantile_cont({v}, {float(p)}) AS q{i}" for i, p in enumerate(q))
-    df = res.source.query(f'SELECT {cols}, {qs} FROM "{table}"' + (f" WHERE {where}" if where else "")
-                          + f" GROUP BY {cols} ORDER BY {cols}")
-    df = df.set_index(keys if by else x)
-    df.columns = list(q)
-    return df
-
-
 def _fan(res: Results, dimension: str, category: str, title: str, ytitle: str = "persons",
          lines: dict[str, pd.Series] | None = None) -> go.Figure:
     return _band(res.quantiles(dimension, category), title, ytitle, lines)
