@@ -55,7 +55,7 @@ def compiled_of(sc, seed: int):
 
 
 def kernel_time(c, period: str):
-    from ketenplan.engine.run import default_hooks, output_of
+    from ketenplan.engine.run import default_hooks
     from ketenplan.engine.state import Run
 
     run = Run.start(c, default_hooks(c), period=period)

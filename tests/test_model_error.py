@@ -9,7 +9,6 @@ import pytest
 from scipy.stats import norm
 
 from ketenplan import model_error as me
-from ketenplan.errors import DataError
 
 Z80 = norm.ppf(0.9)  # 1.2816: the 80% central band of a normal
 

@@ -236,7 +236,6 @@ def backtest(facts: pd.DataFrame, res: Results, *, model_error: bool = True) -> 
 def chart(bt: Backtest, title: str = "Backtest: simulated p10-p90 against the facts"):
     """Plotly figure, one panel per quantity: each fact (dot) beside the simulated mean (diamond)
     and its p10-p90 band (bar) at the fact's date."""
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     qs = list(dict.fromkeys(bt.table.quantity))

@@ -22,7 +22,6 @@ import itertools
 import math
 
 import numpy as np
-import pandas as pd
 
 from ketenplan.engine import kernel as K
 from ketenplan.engine import registry as R

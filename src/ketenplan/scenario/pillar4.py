@@ -9,7 +9,7 @@ of data the default uses). Per-group return outcomes are shipped tables, read by
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 DTV = "DT&V vertrekcijfers (dienstterugkeerenvertrek.nl/over-dtv/cijfers; Mediatheek/Vertrekcijfers)"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from ketenplan.scenario.schema_base import Duration, Step, steps_sorted
+from ketenplan.scenario.schema_base import Duration, Step
 
 
 def _meta(unit: str, source: str, note: str = "", years: str = "") -> dict:

@@ -97,8 +97,8 @@ class Employment(_Frozen):
                                                       "into working age within the horizon are not counted")
     benefit_top: float = _f(
         0.9126, ge=0, le=1, unit="share", description="share on a benefit with nobody employed",
-        source=f"fit on the 2014 cohort: 90 % and 84 % receiving a benefit 1.5 and 2.5 years after the permit "
-               f"(CBS 2018, https://www.nrc.nl/nieuws/2018/04/16/na-tweeenhalf-jaar-heeft-11-procent-asielzoekers-werk-a1599607)",
+        source="fit on the 2014 cohort: 90 % and 84 % receiving a benefit 1.5 and 2.5 years after the permit "
+               "(CBS 2018, https://www.nrc.nl/nieuws/2018/04/16/na-tweeenhalf-jaar-heeft-11-procent-asielzoekers-werk-a1599607)",
         years="observed 2016-2017")
     benefit_floor: float = _f(
         0.20, ge=0, le=1, unit="share", description="share on a benefit once employment reaches the plateau",

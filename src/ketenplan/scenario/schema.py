@@ -14,8 +14,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from ketenplan.errors import KetenplanError
 

@@ -20,7 +20,7 @@ from ketenplan.errors import DataError, InvariantError, ScenarioError
 from ketenplan.solidarity import data as sdata
 from ketenplan.solidarity.allocate import largest_remainder
 from ketenplan.solidarity.keys import distribution_key
-from ketenplan.solidarity.schemes import get_scheme, participants, state_names
+from ketenplan.solidarity.schemes import get_scheme, state_names
 
 log = logging.getLogger(__name__)
 
