@@ -75,7 +75,7 @@ POST_PROCESSORS: dict[str, PostProcessor] = {
                      "against placement by task only (P3.7, P6.2)", _placement, replicates="first",
         enabled=lambda sc: sc.placement.enabled),
     "returns": PostProcessor("returns", **__import__("ketenplan.returns.post", fromlist=["SPEC"]).SPEC),
-    "integration": __import__("ketenplan.integration.post", fromlist=["post_processor"]).post_processor(),
+    "integration": PostProcessor("integration", **__import__("ketenplan.integration.post", fromlist=["SPEC"]).SPEC),
 }
 
 

@@ -40,7 +40,7 @@ from ketenplan.integration.cases import (DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAM
 
 log = logging.getLogger(__name__)
 
-__all__ = ["chain_cases", "run", "KPIS", "report", "post_processor", "REGULAR_STREAMS"]
+__all__ = ["chain_cases", "run", "KPIS", "report", "REGULAR_STREAMS"]
 
 _DAYS_PER_YEAR = 365.25
 
@@ -342,12 +342,8 @@ def report(res) -> dict[str, list]:
     return out
 
 
-def post_processor():
-    """The registered post-processor (built on call: ``ketenplan.post`` lists it, so no import cycle)."""
-    from ketenplan.post import PostProcessor
-
-    return PostProcessor(
-        "integration", "work over time with the waiting effect, civic integration, benefits and cost of permit "
-                       "holders; regular streams' IND load; Spreidingswet places (P5.1-P5.3, P6.3-P6.5)",
-        run, replicates="all", kpis=KPIS, report=report)
+#: what ``ketenplan.post`` registers (a plain record, as ``ketenplan.returns.post.SPEC``: no import back up)
+SPEC = dict(description="work over time with the waiting effect, civic integration, benefits and cost of permit "
+                        "holders; regular streams' IND load; Spreidingswet places (P5.1-P5.3, P6.3-P6.5)",
+            run=run, replicates="all", kpis=KPIS, report=report)
 
