@@ -38,6 +38,16 @@ NAREIS_BIT = np.uint64(1) << np.uint64(63)
 MONTH_INDEX = np.uint64(0xFFFFFFFF)  # the index reserved for a part's monthly count
 
 
+def replicate_seed(seed: int, i: int) -> np.random.SeedSequence:
+    """Child ``i`` of ``SeedSequence(seed)`` (the same as ``SeedSequence(seed).spawn(n)[i]`` for any n > i):
+    replicate ``i``'s seed, from which :func:`replicate_key` makes its key."""
+    return np.random.SeedSequence(int(seed), spawn_key=(int(i),))
+
+
+def replicate_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
+    return [replicate_seed(seed, i) for i in range(n)]
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _mulhilo(m, x):
     p = m * x  # both < 2^32: the product fits in 64 bits

@@ -507,11 +507,10 @@ def history_snapshot(scenario) -> Snapshot:
         from ketenplan.engine.compile import compile_replicate
         from ketenplan.engine.run import default_hooks
         from ketenplan.engine.state import Run
-        from ketenplan.ensemble import replicate_seed
 
         hist = history_scenario(scenario)
         log.info("replaying %s to %s for the starting state", sim.history, sim.start)
-        key = G.replicate_key(replicate_seed(sim.seed, 0))
+        key = G.replicate_key(G.replicate_seed(sim.seed, 0))
         c = compile_replicate(hist, key)
         run = Run.start(c, default_hooks(c)).advance(until=sim.start)
         snap = correct(take(run, c))

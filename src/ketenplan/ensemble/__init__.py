@@ -19,20 +19,12 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ketenplan.engine.rng import replicate_seed, replicate_seeds  # noqa: F401 (part of this module's API)
 from ketenplan.errors import ScenarioError
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("serial", "threads", "processes", "dask")
-
-
-def replicate_seed(seed: int, i: int) -> np.random.SeedSequence:
-    """Child ``i`` of ``SeedSequence(seed)`` (the same as ``SeedSequence(seed).spawn(n)[i]`` for any n > i)."""
-    return np.random.SeedSequence(int(seed), spawn_key=(int(i),))
-
-
-def replicate_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
-    return [replicate_seed(seed, i) for i in range(n)]
 
 
 class Job:

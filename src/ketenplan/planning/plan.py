@@ -211,7 +211,7 @@ class PlanJob:
         from ketenplan.engine.rng import replicate_key
         from ketenplan.engine.run import default_hooks, output_of
         from ketenplan.engine.state import Run
-        from ketenplan.ensemble import replicate_seed
+        from ketenplan.engine.rng import replicate_seed
         from ketenplan.scenario.parameter_sets import for_replicate
 
         scs = [for_replicate(sc, i, self.seed) for sc in self.scenarios]  # the run's parameter draws

@@ -80,9 +80,8 @@ def quantile(dist: dict, u: float) -> float:
 
 def _uniform(seed: int, key: str, i: int) -> float:
     from ketenplan.engine import rng as G
-    from ketenplan.ensemble import replicate_seed
 
-    root = G.replicate_key(replicate_seed(seed, 2**31 - 1))  # a key of its own, apart from every replicate's
+    root = G.replicate_key(G.replicate_seed(seed, 2**31 - 1))  # a key of its own, apart from every replicate's
     return float(G.uniforms(root, G.P["parameters"], zlib.crc32(key.encode()), int(i))[0])
 
 
