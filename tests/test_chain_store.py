@@ -70,6 +70,17 @@ def test_bad_store_files_and_names(tmp_path):
         ResultStore(junk).runs()
     with pytest.raises(DataError, match="is a folder"):
         ResultStore(tmp_path)
+    import duckdb
+
+    other = tmp_path / "other.duckdb"  # another program's database with a table named runs
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE runs (x INTEGER)")
+    for create in (False, True):
+        with pytest.raises(DataError, match=r"not a ketenplan results store \(its 'runs' table lacks the columns"):
+            ResultStore(other).check(create=create)
+    with pytest.raises(DataError, match="no such store"):
+        ResultStore(tmp_path / "new" / "runs.duckdb").runs()
+    assert not (tmp_path / "new").exists()  # reading never makes a folder
     store = ResultStore(tmp_path / "runs.duckdb")
     with pytest.raises(DataError, match="no such store"):
         store.runs()  # reading never creates a store

@@ -69,6 +69,8 @@ def test_profile_csv_with_roster_and_target(tmp_path):
     (["--replications", "100000"], "limit"),
     (["--desks", "0"], "desks in hour 0"),
     (["--profile", "nope.csv"], "nope.csv: file not found"),
+    (["--profile", "."], "is a folder; expected a CSV file with columns hour,arrivals[,desks,egates] or a built-in"),
+    (["--seed", "-1"], "--seed"),
 ])
 def test_errors_one_line_nothing_written(tmp_path, args, needle):
     out = tmp_path / "out"
@@ -81,7 +83,7 @@ def test_errors_one_line_nothing_written(tmp_path, args, needle):
 def test_bad_profile_rows(tmp_path):
     good = pd.DataFrame({"hour": range(24), "arrivals": [100.0] * 24})
     cases = {
-        "missing_hour.csv": (good.iloc[:23], "hours missing"),
+        "missing_hour.csv": (good.iloc[:23], "hours missing: [23]; expected all 24 hours 0..23, each once, found '23 hours'"),
         "bad_arrivals.csv": (good.assign(arrivals=["x"] + [1.0] * 23), "row 2, column 'arrivals'"),
         "dup.csv": (pd.concat([good.iloc[:23], good.iloc[[0]]]), "hour given twice"),
         "bad_desks.csv": (good.assign(desks=[1.5] * 24), "column 'desks'"),

@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         replications: Optional[int] = typer.Option(
             None, "--replications", help="Replicate days (default 100; the stationary check: enough for 1e7 "
                                          "travellers, at most 1000)."),
-        seed: int = typer.Option(1, "--seed", help="Random seed."),
+        seed: int = typer.Option(1, "--seed", min=0, help="Random seed (an integer >= 0)."),
         out: Path = typer.Option(Path("border"), "--out", help="Output folder."),
     ) -> None:
         """Passport-control queues at Schiphol: waits per hour (p50, p90) and desks needed for a p90 target."""

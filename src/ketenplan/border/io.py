@@ -26,8 +26,12 @@ def read_profile(path: str | Path) -> HourlyProfile:
     """Read a CSV with columns ``hour`` (0..23, each once) and ``arrivals`` [persons/hour],
     and optionally ``desks`` and ``egates`` [servers] per hour. Other columns are ignored."""
     path = Path(path)
+    if path.is_dir():
+        raise data_error(path, "is a folder", expected="a CSV file with columns hour,arrivals[,desks,egates] or a "
+                         "built-in profile: schiphol, flat")
     if not path.is_file():
-        raise data_error(path, "file not found", expected="a CSV with columns hour,arrivals[,desks,egates]")
+        raise data_error(path, "file not found", expected="a CSV with columns hour,arrivals[,desks,egates] or a "
+                         "built-in profile: schiphol, flat")
     try:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -47,7 +51,8 @@ def read_profile(path: str | Path) -> HourlyProfile:
                          found=int(dup.iloc[0]))
     if len(hours) != HOURS:
         missing = sorted(set(range(HOURS)) - set(hours.astype(int)))
-        raise data_error(path, "hours missing", column="hour", expected="all 24 hours 0..23", found=missing)
+        raise data_error(path, f"hours missing: {missing}", column="hour", expected="all 24 hours 0..23, each once",
+                         found=f"{len(hours)} hours")
     df = df.assign(hour=hours.astype(int)).sort_values("hour")
 
     def numbers(col: str, integer: bool, upper: float) -> tuple:

@@ -40,6 +40,9 @@ _RUNS = """CREATE TABLE IF NOT EXISTS runs (
     scenario_toml VARCHAR, metadata VARCHAR)"""
 
 
+_RUN_COLUMNS = {"run_id", "scenario", "scenario_hash", "seed", "replicates", "metadata"}
+
+
 def run_id_of(results) -> str:
     """``<scenario>-<hash[:10]>-s<seed>-r<replicates>``: the same inputs give the same id."""
     m = results.metadata
@@ -53,7 +56,6 @@ class ResultStore:
         self.path = Path(path)
         if self.path.exists() and self.path.is_dir():
             raise DataError(f"{self.path}: is a folder; expected a DuckDB database file (e.g. runs.duckdb)")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def _connect(self, create: bool = False):
         """Open the store; only ``create`` (saving) may make a new store in a new or empty file."""
@@ -61,6 +63,8 @@ class ResultStore:
 
         if not create and not self.path.exists():
             raise DataError(f"{self.path}: no such store; save runs with `ketenplan run ... --store {self.path}`")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             con = duckdb.connect(str(self.path))
             con.execute("SET enable_progress_bar = false")
@@ -74,6 +78,14 @@ class ResultStore:
                 raise DataError(f"{self.path}: not a ketenplan results store (no 'runs' table"
                                 + (f"; it holds {sorted(tables)}" if tables else "") + "); give another file")
             con.execute(_RUNS)
+        else:
+            have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                              "WHERE table_name = 'runs'").fetchall()}
+            missing = sorted(_RUN_COLUMNS - have)
+            if missing:
+                con.close()
+                raise DataError(f"{self.path}: not a ketenplan results store (its 'runs' table lacks the columns "
+                                f"{missing}); give another file")
         return con
 
     def check(self, create: bool = False) -> None:
