@@ -283,7 +283,7 @@ def store_list(path: Path = typer.Argument(..., help="Store file (e.g. out/runs.
             Col("replicates", number=True), Col("version", wrap=False), Col("created (UTC)")]
     rows = [(r.run_id, r.scenario, str(r.seed), fmt_number(r.replicates, 0), r.version,
              str(r.created).replace("T", " ").removesuffix("+00:00")) for r in runs.itertuples()]
-    print_table(f"{path}: {len(runs)} runs", cols, rows, max_parts=1)
+    print_table(f"{path}: {len(runs)} run{'' if len(runs) == 1 else 's'}", cols, rows, max_parts=1)
 
 
 @store_app.command("kpis")

@@ -115,6 +115,11 @@ def test_policy_file_applies_and_errors_name_the_file_and_key(tmp_path):
         read_policy(section)
     with pytest.raises(ScenarioError, match="neither a built-in policy"):
         resolve_policies(["nonsense"])
+    with pytest.raises(ScenarioError, match=r"nosuch\.toml: no such policy file; expected a policy \.toml file or a "
+                       r"built-in policy \(fixed, myopic, buffer\)"):
+        resolve_policies([str(tmp_path / "nosuch.toml")])
+    with pytest.raises(ScenarioError, match="is a folder; expected a policy .toml file"):
+        resolve_policies([str(tmp_path)])
     with pytest.raises(ScenarioError, match="must differ"):
         resolve_policies(["fixed,fixed"])
     assert [p.name for p in resolve_policies(["fixed,myopic", str(good)])] == ["fixed", "myopic", "wide"]

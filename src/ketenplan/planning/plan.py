@@ -87,6 +87,12 @@ def read_policy(path: str | Path) -> Policy:
     from ketenplan.scenario import _read_toml
 
     p = Path(path)
+    if p.is_dir():
+        raise ScenarioError(f"--policies: {p} is a folder; expected a policy .toml file or a built-in policy "
+                            f"({', '.join(builtin_policies())})")
+    if not p.is_file():
+        raise ScenarioError(f"--policies: {p}: no such policy file; expected a policy .toml file or a built-in "
+                            f"policy ({', '.join(builtin_policies())})")
     data = _read_toml(p)
     name = data.pop("name", p.stem)
     desc = data.pop("description", "")
