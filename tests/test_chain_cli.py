@@ -28,6 +28,9 @@ def test_run_writes_report_tables_and_summary(tmp_path):
     html = (out / "report.html").read_text()
     for p in ("P1", "P2", "P3", "P4", "P5", "P6", "Assumptions", "seed 5"):
         assert p in html
+    # the scenario as run: the seed given on the command line, not the file's (none: the preset's 20250101)
+    assert "seed = 5" in html and "seed = 20250101" not in html
+    assert "<code>simulation.seed</code></td><td><b>5</b>" in html
     assert not re.search(r"<script[^>]*\bsrc=", html)  # nothing fetched: plotly.js is embedded
     assert "Plotly.newPlot" in html
     meta = json.loads((out / "metadata.json").read_text())
@@ -56,6 +59,14 @@ def test_validate_show_list(tmp_path):
     assert r.exit_code == 0 and "[decision_capacity]" in r.output and "[levers]" in r.output
     r = runner.invoke(app, ["scenario", "list"])
     assert "nl_history" in r.output
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    r = runner.invoke(app, ["validate", str(empty)])  # as run and compare say: the file sets nothing
+    assert r.exit_code == 0 and r.output.count("the file sets nothing") == 1, r.output
+    bom = tmp_path / "bom.toml"  # UTF-8 as some Windows editors save it, with a byte-order mark
+    bom.write_bytes(b"\xef\xbb\xbf" + short_scenario(tmp_path).read_bytes())
+    r = runner.invoke(app, ["validate", str(bom)])
+    assert r.exit_code == 0 and "valid: scenario 'short'" in r.output, r.output
 
 
 def test_bad_scenario_exit_code_and_message(tmp_path):

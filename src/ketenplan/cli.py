@@ -256,12 +256,16 @@ def validate_cmd(
     """Check a scenario file: structure (errors) and plausibility (warnings)."""
     import warnings
 
+    from ketenplan.errors import PlausibilityWarning
     from ketenplan.scenario import plausibility
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         sc = _load(scenario, strict)
         msgs = plausibility(sc, strict=strict)
+    # what loading the file said (e.g. that it sets nothing), then the plausibility checks, each once
+    said = [str(w.message) for w in caught if issubclass(w.category, PlausibilityWarning)]
+    msgs = list(dict.fromkeys([m for m in said if not any(m.endswith(x) or x.endswith(m) for x in msgs)] + list(msgs)))
     for m in msgs:
         err_console.print("[yellow]warning:[/] " + escape(m), soft_wrap=True)
     console.print(f"[green]valid[/]: scenario '{sc.name}' (hash {sc.digest()})")

@@ -140,7 +140,11 @@ def register(app: typer.Typer) -> None:
                                                                             "waiting time per hour")))
 
         t = Table(title=f"border waits (min), {day.label} ({replications} days, seed {seed}); "
-                        f"need = desks for p90 <= {p.target_p90_min:g} min", pad_edge=False)
+                        f"need = desks for p90 <= {p.target_p90_min:g} min",
+                  caption="p50, p90: with the roster's desks; need: the fewest desks with the fewest also in the "
+                          "earlier hours, which let a queue build up to the target, so it can exceed the roster where "
+                          "the roster's p90 is under the target (docs/border.md, Staffing)",
+                  pad_edge=False)
         for col in ("hour", "arrivals", "desks", "eGates", "p50", "p90", "util.", "need"):
             t.add_column(col, justify="right", no_wrap=True, min_width=len(col))
         for w, need in zip(waits.itertuples(), staff["desks_needed"]):

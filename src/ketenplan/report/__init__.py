@@ -453,12 +453,20 @@ def _chain_figures(res: Results) -> dict[str, list[go.Figure]]:
     }
 
 
+def as_run(res: Results):
+    """The scenario as run: the seed and replicates given at the call (e.g. ``--seed``) replace the file's."""
+    m = res.metadata
+    if "seed" not in m or "replicates" not in m:
+        return res.scenario
+    return res.scenario.replace(**{"simulation.seed": int(m["seed"]), "simulation.replicates": int(m["replicates"])})
+
+
 def assumptions(res: Results) -> dict[str, list[dict]]:
     """The run's parameters as declared in the schema: the named assumptions with the values of this
     run (marking those that differ from the default), and every parameter this run changed."""
     from ketenplan.scenario import parameters_table
 
-    t = parameters_table(res.scenario)
+    t = parameters_table(as_run(res))
     return {"assumptions": t[t.kind == "assumption"].to_dict("records"),
             "changed": t[t.differs & ~t.name.isin(["name", "description"])].to_dict("records")}
 
@@ -490,7 +498,7 @@ def render_report(res: Results, path: str | Path, *, title: str | None = None) -
     env.filters["num"] = lambda v: "n/a" if pd.isna(v) else (f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}")
     tpl = env.from_string(resources.files("ketenplan.report").joinpath("report.html.j2").read_text("utf-8"))
     html = tpl.render(title=title or f"ketenplan: {res.scenario.name}", meta=res.metadata, sections=sections,
-                      summary=summary(res), assumptions=assumptions(res), scenario_toml=scenario_toml(res.scenario),
+                      summary=summary(res), assumptions=assumptions(res), scenario_toml=scenario_toml(as_run(res)),
                       description=res.scenario.description, partners=partner_views(res, rows),
                       municipality_figure=muni_html, municipalities=muni_rows)
     return write_text(path, html)

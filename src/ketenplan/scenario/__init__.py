@@ -164,8 +164,9 @@ def _read_toml(path: Path) -> dict:
     if path.is_dir():
         raise ScenarioError(f"{path}: is a folder; expected a scenario .toml file")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+        # a byte-order mark (as some Windows editors save UTF-8) is not TOML, but says nothing either
+        return tomllib.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start}); save the scenario file as UTF-8") from None
     except FileNotFoundError:
