@@ -37,6 +37,8 @@ def test_presets_load_and_roundtrip(tmp_path):
      ["return", "sum to 1", "1.5"]),
     ("[[groups]]\nname = 'a'\nshare = 0.5\ngrant_rate = 0.5\n", ["groups", "sum to 1", "rescale"]),
     ("[simulation]\nstart = 2025-01-01\nend = 2024-01-01\n", ["simulation", "must be after start"]),
+    ("[decision_capacity]\ntotal = 671\n", ["decision_capacity.total", "expected a list [...], found 671",
+                                             "[{start = 2025-01-01, value = 671}]"]),
 ])
 def test_bad_scenarios_give_actionable_errors(tmp_path, text, must):
     with pytest.raises(ScenarioError) as e:

@@ -139,7 +139,7 @@ def test_cli_bad_input_exit_code_2(tmp_path):
     res = CliRunner().invoke(app, ["solidarity", "key", "--scheme", "dublin-2016", "--year", "1990",
                                    "--out", str(tmp_path)])
     assert res.exit_code == 2
-    assert "outside the data" in res.output
+    assert "--year 1990: outside the population and GDP figures (2010-2023)" in res.output, res.output
 
 
 def _sol_app():

@@ -115,6 +115,10 @@ def _format_errors(exc: ValidationError, source: str) -> str:
         elif typ.startswith("date_"):  # a string '2025-06', a number or a date-time where a date belongs
             lines.append(f"'{key}': expected a date, found {found_s}. Fix: write a TOML date like "
                          f"{_date_example(found)} (no quotes)")
+        elif typ in ("tuple_type", "list_type"):
+            hint = (f"; a series over time is a list of steps: [{{start = 2025-01-01, value = {found}}}]"
+                    if isinstance(found, (int, float)) and not isinstance(found, bool) else "")
+            lines.append(f"'{key}': expected a list [...], found {found_s}{hint}. Fix: write the value as a list")
         elif typ.endswith("_parsing") or typ.endswith("_type"):
             lines.append(f"'{key}': expected {e['msg'].replace('Input should be ', '')}, found {found_s}. "
                          f"Fix: correct the value's type")

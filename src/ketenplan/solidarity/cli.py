@@ -46,10 +46,13 @@ def register(app: typer.Typer) -> None:
         if scheme not in SCHEMES:
             raise ScenarioError(f"--scheme {scheme!r}: unknown scheme; expected one of {', '.join(SCHEMES)}")
         check_variant(scheme, proposal)
+        lo, hi = sdata.year_span(sdata.population_gdp())
         if scheme != "relocation-2015" and year is None:
-            lo, hi = sdata.year_span(sdata.population_gdp())
             raise ScenarioError(f"--year is required for scheme {scheme} (the year of the population and GDP "
                                 f"figures, {lo}-{hi})")
+        if year is not None and not lo <= year <= hi:
+            raise ScenarioError(f"--year {year}: outside the population and GDP figures ({lo}-{hi}); "
+                                f"expected a year in {lo}-{hi}")
         return distribution_key(scheme, year, variant=proposal, states=_codes(states), exclude=_codes(exclude))
 
     @sub.command("key")
