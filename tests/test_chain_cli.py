@@ -77,6 +77,13 @@ def test_bad_scenario_exit_code_and_message(tmp_path):
     assert "triagee" in r.output and "did you mean" in r.output
 
 
+def test_backtest_refuses_facts_outside_the_period_before_simulating(tmp_path):
+    r = runner.invoke(app, ["backtest", "--scenario", str(short_scenario(tmp_path)), "--out", str(tmp_path / "bt")])
+    assert r.exit_code == 2, r.output
+    assert "none of the 36 facts (2014 to 2019-11-11) lies in the period scenario 'short' reports" in r.output
+    assert not (tmp_path / "bt").exists()
+
+
 def test_backtest_command(tmp_path):
     facts = tmp_path / "facts.csv"
     facts.write_text("date,quantity,value\n2014,coa_occupancy,24929\n2014,unknown_thing,1\n")
@@ -205,7 +212,7 @@ def test_backtest_and_compare_refuse_what_cannot_be_compared(tmp_path):
     later.write_text("date,quantity,value\n2030,coa_occupancy,30000\n")
     r = runner.invoke(app, ["backtest", "--facts", str(later), "--scenario", str(short_scenario(tmp_path)),
                             "-n", "1", "--out", str(tmp_path / "b")])
-    assert r.exit_code == 2 and "none of the 1 facts could be compared" in r.output.replace("\n", " ")
+    assert r.exit_code == 2 and "the fact (2030) does not lie in the period" in r.output.replace("\n", " ")
     assert not (tmp_path / "b" / "backtest.csv").exists()
     other = tmp_path / "longer.toml"
     other.write_text('base = "nl_baseline"\nname = "longer"\n[simulation]\nend = 2027-06-30\nwarmup_years = 1\n')

@@ -76,6 +76,25 @@ def _post(sc, placement: bool):
     return [p.name for p in selected(sc, None) if placement or p.name != "placement"]
 
 
+def _check_facts_span(facts_df, sc) -> None:
+    """Refuse, before simulating, a backtest none of whose facts lies in the scenario's reported period."""
+    import pandas as pd
+
+    from ketenplan.backtest import _span
+    from ketenplan.errors import DataError
+
+    first, last = pd.Timestamp(sc.simulation.start), pd.Timestamp(sc.simulation.end)
+    spans = [_span(str(d)) for d in facts_df["date"]]
+    if not any(first <= lo and hi <= last for lo, hi in spans):
+        dates = sorted({str(d) for d in facts_df["date"]})
+        n = len(facts_df)
+        which = (f"the fact ({dates[0]}) does not lie" if n == 1 else
+                 f"none of the {n} facts ({dates[0]}{'' if len(dates) == 1 else ' to ' + dates[-1]}) lies")
+        raise DataError(f"{which} in the period scenario "
+                        f"'{sc.name}' reports ({sc.simulation.start} to {sc.simulation.end}); give facts of that "
+                        "period, or a scenario that covers the facts (e.g. --scenario nl_history)")
+
+
 def _check_backend(backend: str) -> None:
     """Refuse an unknown --backend before anything is created."""
     from ketenplan.ensemble import BACKENDS
@@ -365,6 +384,7 @@ def backtest_cmd(
 
     facts_df = read_facts(facts if facts is not None else data_path("nl_chain", "facts_nl_2014_2019.csv"))
     sc = _load(scenario)
+    _check_facts_span(facts_df, sc)
     with leave_nothing(out):
         ensure_folder(out)
         res = _simulate_with_progress(sc, seed, replicates, "processes", keep_journeys="all", resolution="day",
