@@ -452,15 +452,19 @@ def report(res) -> dict[str, list]:
                           yaxis_title="persons")
         out["P4"].append(fig)
         out["P4"].append("<b>Detention and LVV per year (mean of replicates)</b>"
-                         + m.round(1).to_html(index=False, border=0))
+                         + m.round(1).to_html(index=False, border=0, na_rep="n/a"))
     mn = res.table("p4_minors")
     if len(mn):
         cols = ["arrivals", "share_of_first_applications", "published_share", "granted", "rejected", "foster_family",
                 "coa_small_units", "small_units_filled", "waiting_until_18_mean", "aged_out",
                 "reference_disappeared_per_year"]
         t = mn.groupby("year", as_index=False)[cols].mean()
-        out["P4"].append("<b>Unaccompanied minors (guardian: " + str(mn.guardian.iloc[0]) + "; mean of replicates)"
-                         "</b>" + t.round(3).to_html(index=False, border=0))
+        share = lambda v: "n/a" if pd.isna(v) else f"{100 * v:.1f}%"  # noqa: E731
+        persons = lambda v: "n/a" if pd.isna(v) else f"{v:,.0f}"  # noqa: E731
+        fmt = {c: share if "share" in c else persons for c in cols}
+        out["P4"].append("<b>Unaccompanied minors (guardian: " + str(mn.guardian.iloc[0]) + "; mean of replicates; "
+                         "n/a: no published share for the year)</b>"
+                         + t.to_html(index=False, border=0, formatters=fmt, na_rep="n/a"))
     wr = res.table("p4_without_residence")
     if len(wr):
         q = wr.groupby("date").stock.quantile([0.05, 0.5, 0.95]).unstack()
