@@ -76,8 +76,14 @@ def test_scenario_is_frozen_and_replace_makes_variants():
         sc.levers.triage = False  # type: ignore[misc]
     v = sc.replace(**{"levers.triage": False})
     assert sc.levers.triage and not v.levers.triage and v.digest() != sc.digest()
-    with pytest.raises(KeyError):
-        sc.replace(**{"levers.nope": 1})
+    with pytest.raises(ScenarioError, match=r"unknown scenario key 'levers\.tirage'; did you mean 'triage'\? "
+                                            r"Keys of levers: .*routing_small_scale"):
+        sc.replace(**{"levers.tirage": 1})
+    with pytest.raises(ScenarioError, match=r"'levers\.triage' is a value, not a section"):
+        sc.replace(**{"levers.triage.x": 1})
+    with pytest.raises(ScenarioError, match=r"(?s)with levers\.triage replaced: 1 problem.*'levers\.triage': expected a "
+                                            r"valid boolean.*found 'maybe'"):
+        sc.replace(**{"levers.triage": "maybe"})
 
 
 def test_every_parameter_is_declared_once_with_unit_source_and_years():

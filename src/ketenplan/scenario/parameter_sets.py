@@ -97,8 +97,8 @@ def apply_row(scenario, row: pd.Series):
             changes[key] = float(value)
     try:
         return scenario.replace(**changes)
-    except KeyError as e:
-        raise ScenarioError(f"parameter sets: {e.args[0]}") from None
+    except ScenarioError as e:
+        raise ScenarioError(f"parameter sets: {e}") from None
 
 
 def apply_draws(scenario, row: pd.Series):

@@ -766,23 +766,37 @@ class Scenario(_Frozen):
         A variant is named and described as one unless the changes set ``name`` or ``description``:
         ``nl_baseline+levers.triage`` and "nl_baseline with levers.triage changed", so that a base and
         its variant never share a name in a comparison or the results store."""
+        asked = ", ".join(changes)
         changed = [k.replace("__", ".") for k in changes if k not in ("name", "description")]
         if changed and "name" not in changes:
             changes = {**changes, "name": variant_name(self.name, changed)}
         if changed and "description" not in changes:
             changes = {**changes, "description": f"{self.name} with {', '.join(changed)} changed"}
+        import difflib
+
+        from ketenplan.errors import ScenarioError
+        from ketenplan.scenario import scenario_from_dict
+
         data = self.to_dict()
         for key, value in changes.items():
             node = data
             parts = key.replace("__", ".").split(".")
-            for p in parts[:-1]:
-                if p not in node or not isinstance(node[p], dict):
-                    raise KeyError(f"unknown scenario key '{key}'")
-                node = node[p]
-            if parts[-1] not in node:
-                raise KeyError(f"unknown scenario key '{key}'")
+            for i, p in enumerate(parts):
+                last = i == len(parts) - 1
+                if p in node and not last and not isinstance(node[p], dict):
+                    raise ScenarioError(f"replace: unknown scenario key '{key}': '{'.'.join(parts[:i + 1])}' is a "
+                                        "value, not a section")
+                if p not in node:
+                    allowed = sorted(node)
+                    close = difflib.get_close_matches(p, allowed, n=1)
+                    where = ".".join(parts[:i]) or "the scenario"
+                    raise ScenarioError(f"replace: unknown scenario key '{key}'"
+                                        + (f"; did you mean '{close[0]}'?" if close else "")
+                                        + f" Keys of {where}: {', '.join(allowed)}")
+                if not last:
+                    node = node[p]
             node[parts[-1]] = value
-        return Scenario.model_validate(data)
+        return scenario_from_dict(data, f"{self.name} with {asked} replaced")
 
     def to_dict(self) -> dict:
         """Plain data with TOML names (``return`` rather than ``return_``)."""
