@@ -183,8 +183,18 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
     from ketenplan.ensemble.store import PartitionStore
     from ketenplan.post import selected
 
-    if seed is not None and (not isinstance(seed, (int, np.integer)) or int(seed) < 0):
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError(f"scenario: expected a Scenario (ketenplan.load_scenario('nl_baseline' or a .toml path)), "
+                            f"found {type(scenario).__name__} {scenario!r}"[:300])
+    whole = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)  # noqa: E731
+    if seed is not None and (not whole(seed) or int(seed) < 0):
         raise ScenarioError(f"seed (--seed) must be an integer >= 0, found {seed!r}")
+    if replicates is not None and not whole(replicates):
+        raise ScenarioError(f"replicates (--replicates) must be an integer >= 1, found {replicates!r}")
+    if workers is not None and (not whole(workers) or int(workers) < 1):
+        raise ScenarioError(f"workers (--workers) must be an integer >= 1, found {workers!r}")
+    if isinstance(post, str):
+        post = [post]
     if backend not in BACKENDS:
         raise ScenarioError(f"backend (--backend): unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     keep = Keep(resolution=resolution, journeys=keep_journeys)
@@ -205,6 +215,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
         owned = True
     else:
         folder, owned = Path(out), False
+    made = not folder.exists()  # a folder this call makes and that holds no replicate is removed on failure
     store = PartitionStore(folder, chunk=chunk or max(5, min(50, n // 20 or 1)))
     manifest = {"scenario_hash": scenario.digest(), "scenario": scenario.name, "seed": seed, "replicates": n,
                 "keep": {"resolution": keep.resolution, "journeys": keep.journeys}, "post": posts,
@@ -223,7 +234,8 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
         try:
             store.flush()  # keep what finished, so that a new start resumes
         finally:
-            if owned:
+            if owned or (made and not store.done()):
+                store.close()
                 shutil.rmtree(folder, ignore_errors=True)
         raise
     meta = metadata(scenario, seed, n, backend, {"post_processors": posts, "resolution": keep.resolution,

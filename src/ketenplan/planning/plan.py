@@ -415,17 +415,34 @@ def plan_capacity(scenario, policies: list[Policy] | None = None, runs: int = 10
     from ketenplan.ensemble import BACKENDS, _cpu_count, run_ensemble
     from ketenplan.simulation import check_size, inflow_paths
 
+    from ketenplan.scenario.schema import Scenario
+
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError(f"scenario: expected a Scenario (ketenplan.load_scenario(...)), found "
+                            f"{type(scenario).__name__}")
+    if isinstance(policies, (str, Policy)):
+        policies = [policies]
     policies = list(policies) if policies else list(builtin_policies().values())
-    if not isinstance(runs, (int, np.integer)) or runs < 1:
+    if any(isinstance(p, str) for p in policies):  # names and paths, as --policies takes them
+        policies = [q for p in policies for q in (resolve_policies([p]) if isinstance(p, str) else [p])]
+    bad = [p for p in policies if not isinstance(p, Policy)]
+    if bad:
+        raise ScenarioError(f"policies: expected Policy objects (builtin_policies(), read_policy(path)) or their names "
+                            f"and paths, found {type(bad[0]).__name__} {bad[0]!r}"[:300])
+    names = [p.name for p in policies]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScenarioError(f"policies: names must differ to be compared, found {', '.join(dup)} more than once")
+    if not isinstance(runs, (int, np.integer)) or isinstance(runs, bool) or runs < 1:
         raise ScenarioError(f"--runs must be at least 1, found {runs!r}")
     if runs * len(policies) > MAX_PLAN_RUNS:
         raise ScenarioError(f"--runs: {runs:,} runs x {len(policies)} policies = {runs * len(policies):,} runs; at "
                             f"most {MAX_PLAN_RUNS:,} fit one plan. Use fewer runs or policies")
     if backend not in BACKENDS:
         raise ScenarioError(f"--backend: unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
+        raise ScenarioError(f"--seed must be an integer >= 0, found {seed!r}")
     seed = scenario.simulation.seed if seed is None else int(seed)
-    if seed < 0:
-        raise ScenarioError(f"--seed must be an integer >= 0, found {seed}")
     if not isinstance(shortage_from_months, (int, np.integer)) or shortage_from_months < 0:
         raise ScenarioError(f"--shortage-from-month must be an integer >= 0, found {shortage_from_months!r}")
     scs = [apply_policy(scenario, p) for p in policies]
