@@ -114,3 +114,31 @@ def test_an_unreachable_scheduler_is_a_clear_error():
 
     with pytest.raises(ScenarioError, match="--scheduler: cannot reach a Dask scheduler"):
         simulate(small_scenario(**SHORT), seed=1, replicates=2, scheduler="tcp://127.0.0.1:9")
+
+
+def test_reading_a_stock_or_table_that_a_run_does_not_keep_names_the_argument(tmp_path):
+    from ketenplan.engine.results import STOCK_LABELS
+    from ketenplan.errors import DataError
+
+    res = simulate(small_scenario(**SHORT), seed=4, replicates=2, backend="serial", out=tmp_path / "r")
+    # every stock the registry declares is stored, under the labels Results checks against
+    stored = res.source.query("SELECT DISTINCT dimension, category FROM stocks")
+    assert set(map(tuple, stored.to_numpy())) == {(d, n) for d, names in STOCK_LABELS.items() for n in names}
+    with pytest.raises(DataError, match=r"category: no derived stock 'coa_ocupancy' \(did you mean 'coa_occupancy'"):
+        res.quantiles("derived", "coa_ocupancy")
+    with pytest.raises(DataError, match=r"dimension: expected one of stage, location, derived, found 'stages'"):
+        res.stock("stages", "waiting_registration")
+    with pytest.raises(DataError, match=r"column: expected one of persons, persons_mean, persons_max"):
+        res.quantiles("derived", "coa_occupancy", column="persons; DROP TABLE stocks")
+    with pytest.raises(DataError, match=r"q: expected quantile levels between 0 and 1"):
+        res.quantiles("derived", "coa_occupancy", q=(0.5, 90))
+    with pytest.raises(DataError, match=r"table: no stored table 'flow' \(did you mean 'flows'"):
+        res.band_quantiles("flow", "date", "persons")
+    with pytest.raises(DataError, match=r"y: table 'flows' has no column 'person' \(did you mean 'persons'"):
+        res.band_quantiles("flows", "date", "person")
+    with pytest.raises(DataError, match=r"where: the condition .* cannot be applied to table 'flows'"):
+        res.band_quantiles("flows", "date", "persons", where="flw = 'arrivals'")
+    # the right names still give the numbers
+    q = res.band_quantiles("flows", "date", "persons", where="flow = 'arrivals'")
+    w = res.flows[res.flows.flow == "arrivals"].groupby("date").persons.quantile(0.5)
+    np.testing.assert_allclose(q[0.5].to_numpy(), w.to_numpy())

@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
             None, "--replications", help="Replicate days (default 100; the stationary check: enough for 1e7 "
                                          "travellers, at most 1000)."),
         seed: int = typer.Option(1, "--seed", min=0, help="Random seed (an integer >= 0)."),
-        out: Path = typer.Option(Path("border"), "--out", help="Output folder."),
+        out: Path = typer.Option(Path("out/border"), "--out", help="Output folder."),
     ) -> None:
         """Passport-control queues at Schiphol: waits per hour (p50, p90) and desks needed for a p90 target."""
         from dataclasses import replace

@@ -163,26 +163,53 @@ def split_overflow(overflow: np.ndarray, policy) -> tuple[np.ndarray, np.ndarray
     return kept, overflow - kept
 
 
+#: the stocks a run keeps, per dimension (the order of :func:`stock_series`): stages except
+#: 'not_arrived', locations, derived stocks and 'without_place' (above the emergency limit: in COA
+#: occupancy, without a place)
+STOCK_LABELS: dict[str, tuple[str, ...]] = {
+    "stage": tuple(n for k, n in enumerate(R.STAGE_NAMES) if k != S["not_arrived"]),
+    "location": tuple(R.LOC_NAMES),
+    "derived": tuple(R.DERIVED_STOCKS) + ("without_place",),
+}
+#: the value columns of the stocks table
+STOCK_COLUMNS = ("persons", "persons_mean", "persons_max")
+
+
 def stock_series(out: ReplicateOutput) -> tuple[list[tuple[str, str]], np.ndarray]:
-    """Every stock of the run per reported day: (dimension, category) labels and a [days, k] array
-    (stages except 'not_arrived', locations, derived stocks)."""
+    """Every stock of the run per reported day: (dimension, category) labels (:data:`STOCK_LABELS`)
+    and a [days, k] array."""
     si, _ = _reported(out)
-    labels, cols = [], []
-    for k, name in enumerate(R.STAGE_NAMES):
-        if k == S["not_arrived"]:
-            continue
-        labels.append(("stage", name))
-        cols.append(out.stage_stock[si:, k])
-    emergency, without = split_overflow(out.loc_stock[si:, R.LOC["emergency"]], out.compiled.policy)
-    for k, name in enumerate(R.LOC_NAMES):
-        labels.append(("location", name))
-        cols.append(emergency if k == R.LOC["emergency"] else out.loc_stock[si:, k])
-    for name in R.DERIVED_STOCKS:
-        labels.append(("derived", name))
-        cols.append(R.derived_stock(name, out.stage_stock[si:], out.loc_stock[si:]))
-    labels.append(("derived", "without_place"))  # above the emergency limit: in COA occupancy, no place
-    cols.append(without)
-    return labels, np.column_stack(cols).astype(np.int64)
+    ss, ls = out.stage_stock[si:], out.loc_stock[si:]
+    emergency, without = split_overflow(ls[:, R.LOC["emergency"]], out.compiled.policy)
+    column = {"stage": lambda n: ss[:, S[n]],
+              "location": lambda n: emergency if n == "emergency" else ls[:, R.LOC[n]],
+              "derived": lambda n: without if n == "without_place" else R.derived_stock(n, ss, ls)}
+    labels = [(d, n) for d, names in STOCK_LABELS.items() for n in names]
+    return labels, np.column_stack([column[d](n) for d, n in labels]).astype(np.int64)
+
+
+def _nearest(name: str, allowed) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_stock(dimension: str, category: str, column: str = "persons") -> None:
+    """Raise DataError unless (dimension, category) is a stock a run keeps and ``column`` one of its
+    value columns, naming the argument, what was found and what is allowed."""
+    from ketenplan.errors import DataError
+
+    if dimension not in STOCK_LABELS:
+        raise DataError(f"dimension: expected one of {', '.join(STOCK_LABELS)}, found {dimension!r}"
+                        + _nearest(dimension, STOCK_LABELS))
+    names = STOCK_LABELS[dimension]
+    if category not in names:
+        raise DataError(f"category: no {dimension} stock {category!r}" + _nearest(category, names)
+                        + f"; the {dimension} stocks: {', '.join(names)}")
+    if column not in STOCK_COLUMNS:
+        raise DataError(f"column: expected one of {', '.join(STOCK_COLUMNS)}, found {column!r}"
+                        + _nearest(column, STOCK_COLUMNS))
 
 
 def tidy_stocks(out: ReplicateOutput, resolution: str = "month") -> pd.DataFrame:
@@ -514,7 +541,10 @@ class Results:
 
     def quantiles(self, dimension: str, category: str, column: str = "persons",
                   q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
-        """Quantiles over replicates of one stock per date (rows: dates; columns: the quantiles)."""
+        """Quantiles over replicates of one stock per date (rows: dates; columns: the quantiles).
+        Raises DataError for a stock or column that a run does not keep (:data:`STOCK_LABELS`)."""
+        check_stock(dimension, category, column)
+        q = _check_levels(q)
         cols = ", ".join(f"quantile_cont({column}, {x}) AS q{i}" for i, x in enumerate(q))
         df = self.source.query(f"SELECT date, {cols} FROM stocks WHERE dimension = ? AND category = ? "
                                "GROUP BY date ORDER BY date", [dimension, category])
@@ -529,19 +559,42 @@ class Results:
         ``df.groupby([by,] x)[y].quantile(q).unstack()`` of the whole table read into pandas (linear
         interpolation, missing values and NaN left out), without reading it. ``where``: an SQL
         condition on the table's columns (e.g. ``"flow = 'resettled'"``). Rows: ``x`` (a MultiIndex
-        ``(by, x)`` with ``by``), sorted; columns: the quantiles."""
+        ``(by, x)`` with ``by``), sorted; columns: the quantiles. Raises DataError naming the
+        argument for a table that was not stored, a column it does not have, or a bad condition."""
+        from ketenplan.errors import DataError
+
+        stored = self.source.tables()
+        if table not in stored:
+            raise DataError(f"table: no stored table {table!r}" + _nearest(table, stored)
+                            + f"; stored: {', '.join(stored) or 'none'}")
+        have = list(self.source.query(f'SELECT * FROM "{table}" LIMIT 0').columns)
+        for arg, name in (("x", x), ("y", y), ("by", by)):
+            if name is not None and name not in have:
+                raise DataError(f"{arg}: table {table!r} has no column {name!r}" + _nearest(name, have)
+                                + f"; its columns: {', '.join(have)}")
+        q = _check_levels(q)
         keys = ([by] if by else []) + [x]
         cols = ", ".join(f'"{k}"' for k in keys)
         v = f'CASE WHEN isnan("{y}"::DOUBLE) THEN NULL ELSE "{y}"::DOUBLE END'
         qs = ", ".join(f"quantile_cont({v}, {float(p)}) AS q{i}" for i, p in enumerate(q))
-        df = self.source.query(f'SELECT {cols}, {qs} FROM "{table}"' + (f" WHERE {where}" if where else "")
-                               + f" GROUP BY {cols} ORDER BY {cols}")
+        sql = f'SELECT {cols}, {qs} FROM "{table}"' + (f" WHERE {where}" if where else "") + \
+            f" GROUP BY {cols} ORDER BY {cols}"
+        if where:
+            try:
+                df = self.source.query(sql)
+            except DataError as exc:
+                raise DataError(f"where: the condition {where!r} cannot be applied to table {table!r} (columns: "
+                                f"{', '.join(have)}): {exc}") from None
+        else:
+            df = self.source.query(sql)
         df = df.set_index(keys if by else x)
         df.columns = list(q)
         return df
 
     def stock(self, dimension: str, category: str, column: str = "persons") -> pd.DataFrame:
-        """One stock as a wide frame: rows = dates, columns = replicates."""
+        """One stock as a wide frame: rows = dates, columns = replicates. Raises DataError for a stock
+        or column that a run does not keep (:data:`STOCK_LABELS`)."""
+        check_stock(dimension, category, column)
         df = self.source.query(f"SELECT replicate, date, {column} AS v FROM stocks WHERE dimension = ? AND "
                                "category = ? ORDER BY date, replicate", [dimension, category])
         return df.pivot(index="date", columns="replicate", values="v")
@@ -562,6 +615,19 @@ class Results:
                 paths.append(write_parquet(folder / f"{name}.parquet", value))
         paths.append(write_text(folder / "metadata.json", json.dumps(self.metadata, indent=2, default=str)))
         return [p for p in paths if p is not None]
+
+
+def _check_levels(q) -> tuple[float, ...]:
+    """Quantile levels as floats in [0, 1] (DataError naming ``q`` otherwise)."""
+    from ketenplan.errors import DataError
+
+    try:
+        levels = tuple(float(x) for x in q)
+    except (TypeError, ValueError):
+        raise DataError(f"q: expected quantile levels between 0 and 1, e.g. (0.1, 0.5, 0.9), found {q!r}") from None
+    if not levels or any(not 0.0 <= x <= 1.0 for x in levels):
+        raise DataError(f"q: expected quantile levels between 0 and 1, e.g. (0.1, 0.5, 0.9), found {q!r}")
+    return levels
 
 
 def metadata(scenario: Scenario, seed: int, replicates: int, backend: str, extra: dict | None = None) -> dict:

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
                                                help="CSV municipality,backlog \\[persons; + arrears, - advance]; "
                                                     "comma or semicolon separated, as a spreadsheet saves it."),
         population: str = typer.Option("2025", "--population", help="Population column: 2025 or 2021."),
-        out: Path = typer.Option(Path("taakstelling"), "--out", help="Output folder."),
+        out: Path = typer.Option(Path("out/taakstelling"), "--out", help="Output folder."),
     ) -> None:
         """Housing task per municipality (proportional to population, largest-remainder rounding)."""
         from ketenplan.placement.plots import province_bar_chart
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
         relax: bool = typer.Option(False, "--relax", help="Solve the LP relaxation (cases may be split)."),
         require_all: bool = typer.Option(False, "--require-all", help="Every case must be placed."),
         time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for branch and bound (> 0)."),
-        out: Path = typer.Option(Path("placement"), "--out", help="Output folder."),
+        out: Path = typer.Option(Path("out/placement"), "--out", help="Output folder."),
     ) -> None:
         """Optimal placement of cases to locations, with greedy and status-quo baselines.
 
