@@ -337,7 +337,6 @@ def _month_counts(key, part, months_abs, expected):
     return out
 
 
-@njit(cache=True, nogil=True)
 def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, extra_kids, fixed):
     """Cases of one inflow part: for each month, households drawn by index until the month's
     persons are reached (the last one trimmed), each on a keyed day within the month (``fixed`` > 0:
@@ -348,6 +347,19 @@ def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, e
     kids = np.empty(total, np.int64)
     day = np.empty(total, np.int64)
     keys = np.empty(total, np.uint64)
+    c = _fill_households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, extra_kids, fixed, size, kids,
+                         day, keys)
+    return size[:c], kids[:c], day[:c], keys[:c]
+
+
+#: ``_nrt=False`` on the loops that draw per case (here and in ``_draw_cases``, ``_nareis`` and the
+#: kernel): they allocate nothing (the caller hands them their output arrays), and without numba's
+#: reference counting the arrays read by the inlined keyed draws (``rng.uniforms4``) are not counted
+#: in and out with atomic NRT_incref/NRT_decref calls around every draw. The same numbers.
+@njit(cache=True, nogil=True, _nrt=False)
+def _fill_households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, extra_kids, fixed, size, kids,
+                     day, keys):
+    """:func:`_households`' loop: fills the output arrays and returns the number of cases."""
     c = 0
     for m in range(months_abs.shape[0]):
         left = persons[m]
@@ -376,7 +388,7 @@ def _households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adult, e
             left -= sz
             idx += 1
             c += 1
-    return size[:c], kids[:c], day[:c], keys[:c]
+    return c
 
 
 def uam_household_share(person_share: float, fam: float, extra_adult: float, extra_kids: float) -> float:
@@ -466,9 +478,9 @@ def draw_constants() -> np.ndarray:
     return np.array([int(g[n]) for n in IX], np.int64)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)  # no reference counting: see _fill_households
 def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, grant_rate, safe, stc_share,
-                regular_grant, par, dspec, dur, branch, late_u, group, track, routed, likely, late_row):
+                regular_grant, par, dspec, dconst, dur, branch, late_u, group, track, routed, likely, late_row):
     """Every case's nationality group, track and pre-drawn path through the chain, by keyed draws.
     One Philox call gives a case's group, Dublin claim, grant uniform and referral to the extended
     procedure; one more its appeal, appeal outcome, freedom-restricting location and departure
@@ -504,7 +516,6 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
     TRACK_SAFE = ix[27]
     TRACK_SAFE_THIRD = ix[28]
     n_groups = grant_rate.shape[0]
-    dconst = G.duration_constants(dspec)
     for i in range(ckey.shape[0]):
         k = ckey[i]
         s = stream[i]
@@ -614,21 +625,26 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
                 2 if u_lvv_outcome < c else 3))
 
 
-@njit(cache=True, nogil=True)
 def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
     """Family members who may follow each case once it is granted (endogenous nareis): a keyed
     Poisson count per sponsor (ratio x persons) and the lag after the permit [days]."""
     n = ckey.shape[0]
-    dconst = G.duration_constants(dspec)
     count = np.zeros(n, np.int64)
     lag = np.zeros(n, np.int64)
+    _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, G.duration_constants(dspec), count, lag)
+    return count, lag
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, dconst, count, lag):
+    """:func:`_nareis`' loop (see ``_fill_households`` on ``_nrt=False``)."""
+    n = ckey.shape[0]
     for i in range(n):
         if not can_sponsor[stream[i]]:
             continue
         count[i] = G.poisson_ppf(G.uniforms4(key, P_NAREIS_COUNT, ckey[i], 0)[0], ratio * size[i])
         if count[i] > 0:
             lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, dconst, D_NAREIS_LAG)
-    return count, lag
 
 
 
@@ -996,7 +1012,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
             group_in[n_primary:] = group[parents]
         sl = slice(lo_i, hi_i)
         _draw_cases(draw_constants(), key, ckey[sl], stream[sl], mixrow[sl], group_in[sl], uam[sl], arrival[sl], cum_mix, grant_rate,
-                    safe, stc_share, regular_grant, par, dspec, dur[sl], branch[sl], late_u[sl], group[sl], track[sl],
+                    safe, stc_share, regular_grant, par, dspec, G.duration_constants(dspec), dur[sl], branch[sl], late_u[sl], group[sl], track[sl],
                     routed[sl], likely[sl], late_row[sl])
 
     # stays drawn by the kernel when a case enters them: the duration spec and purpose of each slot

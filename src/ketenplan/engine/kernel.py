@@ -207,11 +207,18 @@ def advance(inp: Inputs, st: State, d0: int, d1: int) -> int:
     holds where the run stands, so the next call continues from ``d1``.
 
     The named record is unpacked into positional arrays here: numba dispatches plain arrays much
-    faster than a tuple of 70 of them, which keeps a run stepped month by month close to one call."""
-    return _days(*inp, *st, d0, d1)
+    faster than a tuple of 70 of them, which keeps a run stepped month by month close to one call.
+    The stays' gamma constants are computed here (a few microseconds), since the day loop allocates
+    nothing (see ``_days``)."""
+    return _days(*inp, *st, d0, d1, duration_constants(inp.dspec))
 
 
-@njit(cache=True, nogil=True)
+#: ``_nrt=False``: the day loop runs without numba's reference counting. It allocates no array and
+#: keeps none, so there is nothing to count; with counting on, numba could not prove that for the
+#: arrays the inlined ``take`` reads inside its branches and called the atomic NRT_incref/NRT_decref
+#: around them on every move of a case (seen in the kernel's machine code), which took about a
+#: quarter of the kernel's time on nl_baseline. The same arrays either way (tests/engine).
+@njit(cache=True, nogil=True, _nrt=False)
 def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_flag, patience_slot, renege_stage,
           queue_of, queue_stage, desk_queues, desk_carry_period, desk_places, desk_holds, edge_of, edge_flows,
           edge_outcome, edge_flags, edge_desk, edge_location, edge_move, edge_exit, stream_arrival_flow, stream_follows,
@@ -220,8 +227,9 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
           size, stream, track, routed, late_row, case_key, dur, branch, late_u, nareis_child, nareis_lag, parent,
           stage, nxt, head, rnode, rnext, rhead, rdue, qbuf, qhead, qtail, ubuf, uhead, stock, occ, budget, rec_entry,
           acc, ivar, arrival_day, reg_day, decision_day, outcome, housed_day, exit_day, exit_reason, moves, breach,
-          reception_days, loc, stage_stock, loc_stock, flows, d0, d1):
-    """The kernel's day loop on the unpacked inputs and state (see ``advance``)."""
+          reception_days, loc, stage_stock, loc_stock, flows, d0, d1, dconst):
+    """The kernel's day loop on the unpacked inputs and state (see ``advance``); ``dconst``: the
+    stays' gamma constants (``rng.duration_constants(dspec)``)."""
     T1 = head.shape[0] - 1
     N_STAGE_ = stock.shape[0]
     N_LOC_ = occ.shape[0]
@@ -251,7 +259,6 @@ def _days(kc, succ, branch_slot, late_slot, record_slot, duration_slot, until_fl
     ACT_LEAVE = kc[KC_ACT_LEAVE]
     MOVE_ALWAYS = kc[KC_MOVE_ALWAYS]
     MOVE_POL = kc[KC_MOVE_POL]
-    dconst = duration_constants(dspec)  # the stays' gamma constants, once per call
 
     def warm(i):
         # prefetch the entries of case i that its next move reads or writes (no effect on results)
