@@ -117,36 +117,19 @@ def _benefit_share(e: float, plateau: float, top: float, floor: float, power: fl
 # ----------------------------------------------------------------------------------------------
 # the pass over the cases
 # ----------------------------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, group, size, children, month_of_day,
-          fp, ip, permit_outcome, stream_lut, asylum, ind_stream, regular, band_of_group, applies, pair_cell,
-          n_cells, emp_pair, early_round, late_round, by21, t21, pip, month_lut, year_lut, rap_days, f_tab,
-          level_of_pair, b3_tab, b3_one):
-    """Everything the post-processor sums over cases: one loop over the cases (IND load, key-figure
-    sums, cohort sums, civic-integration histograms; the permit holders' employment bins noted),
-    then one over the noted permit holders into the employment bins of the cells they use. See
-    :func:`replicate_tables`."""
+@njit(cache=True, nogil=True, _nrt=False)
+def _case_loop(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, group, size, children,
+               month_of_day, fp, ip, permit_outcome, stream_lut, asylum, ind_stream, regular, band_of_group,
+               applies, pair_cell, emp_pair, early_round, late_round, by21, t21, pip, month_lut, year_lut,
+               rap_days, f_tab, level_of_pair, b3_tab, b3_one, ind, kpi, kpi_comp, c_pm, c_rr, c_cell, c_w, c_f,
+               c_cost, cell_used, sums, comp, n_year, civ_h):
+    """:func:`_pass`' loop over the cases into the arrays it allocated; returns the number of permit
+    holders noted. Without numba's reference counting (it allocates nothing): with it, the arrays
+    handed to the inlined ``_kahan`` and ``_month`` were counted in and out with atomic calls at
+    every use. The same sums."""
     T, day0, month0, n_m = ip[I_T], ip[I_DAY0], ip[I_MONTH0], ip[I_N_MONTHS]
-    n_years, si, start21, joined_code, S = ip[I_N_YEARS], ip[I_START], ip[I_START21], ip[I_JOINED], ip[I_N_STREAMS]
+    si, start21, joined_code, S = ip[I_START], ip[I_START21], ip[I_JOINED], ip[I_N_STREAMS]
     n = arrival.size
-    # IND load per (grid month, stream): applications and decisions (count, persons, persons x weeks)
-    ind = np.zeros((5, n_m * S))
-    # key-figure sums (compensated: over all cases): regular decisions' persons and persons x weeks,
-    # the waiting factor x working age and the working age
-    kpi = np.zeros((1, 4))
-    kpi_comp = np.zeros((1, 4))
-    # the permit holders, in case order
-    c_pm = np.empty(n, np.int64)
-    c_rr = np.empty(n, np.int64)
-    c_cell = np.empty(n, np.int64)
-    c_w = np.empty(n)
-    c_f = np.empty(n)
-    c_cost = np.empty(n)
-    cell_used = np.zeros(n_cells, np.bool_)
-    sums = np.zeros((n_years, _N_SUMS))
-    comp = np.zeros((n_years, _N_SUMS))
-    n_year = np.zeros(n_years, np.int64)
-    civ_h = np.zeros((5, n_m))  # obliged, wi2013, wi2021 by permit month; wi2021 early and late starts
     k_ = 0
     for i in range(n):
         a = arrival[i]
@@ -259,6 +242,43 @@ def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, g
         if housed < 0:
             _kahan(sums, comp, yi, b + 7, nob)
 
+    return k_
+
+
+@njit(cache=True, nogil=True)
+def _pass(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, group, size, children, month_of_day,
+          fp, ip, permit_outcome, stream_lut, asylum, ind_stream, regular, band_of_group, applies, pair_cell,
+          n_cells, emp_pair, early_round, late_round, by21, t21, pip, month_lut, year_lut, rap_days, f_tab,
+          level_of_pair, b3_tab, b3_one):
+    """Everything the post-processor sums over cases: one loop over the cases (IND load, key-figure
+    sums, cohort sums, civic-integration histograms; the permit holders' employment bins noted),
+    then one over the noted permit holders into the employment bins of the cells they use. See
+    :func:`replicate_tables`."""
+    n_m, n_years, S = ip[I_N_MONTHS], ip[I_N_YEARS], ip[I_N_STREAMS]
+    n = arrival.size
+    # IND load per (grid month, stream): applications and decisions (count, persons, persons x weeks)
+    ind = np.zeros((5, n_m * S))
+    # key-figure sums (compensated: over all cases): regular decisions' persons and persons x weeks,
+    # the waiting factor x working age and the working age
+    kpi = np.zeros((1, 4))
+    kpi_comp = np.zeros((1, 4))
+    # the permit holders, in case order
+    c_pm = np.empty(n, np.int64)
+    c_rr = np.empty(n, np.int64)
+    c_cell = np.empty(n, np.int64)
+    c_w = np.empty(n)
+    c_f = np.empty(n)
+    c_cost = np.empty(n)
+    cell_used = np.zeros(n_cells, np.bool_)
+    sums = np.zeros((n_years, _N_SUMS))
+    comp = np.zeros((n_years, _N_SUMS))
+    n_year = np.zeros(n_years, np.int64)
+    civ_h = np.zeros((5, n_m))  # obliged, wi2013, wi2021 by permit month; wi2021 early and late starts
+    k_ = _case_loop(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stream, group, size, children,
+                    month_of_day, fp, ip, permit_outcome, stream_lut, asylum, ind_stream, regular,
+                    band_of_group, applies, pair_cell, emp_pair, early_round, late_round, by21, t21, pip,
+                    month_lut, year_lut, rap_days, f_tab, level_of_pair, b3_tab, b3_one, ind, kpi, kpi_comp,
+                    c_pm, c_rr, c_cell, c_w, c_f, c_cost, cell_used, sums, comp, n_year, civ_h)
     # employment over time: bins per used cell, then the sums over permit month + months since permit
     cell_of = np.full(n_cells, -1, np.int64)
     used = 0
