@@ -1004,6 +1004,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     routed = zeros((n,), np.bool_)
     likely = zeros((n,), np.bool_)
     late_row = np.zeros(n, np.int64)
+    dconst = G.duration_constants(dspec)
     # sponsors first (family members take their sponsor's group), then the family members
     for lo_i, hi_i in ((0, n_primary), (n_primary, n)):
         if hi_i <= lo_i:
@@ -1011,9 +1012,9 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         if lo_i == n_primary:
             group_in[n_primary:] = group[parents]
         sl = slice(lo_i, hi_i)
-        _draw_cases(draw_constants(), key, ckey[sl], stream[sl], mixrow[sl], group_in[sl], uam[sl], arrival[sl], cum_mix, grant_rate,
-                    safe, stc_share, regular_grant, par, dspec, G.duration_constants(dspec), dur[sl], branch[sl], late_u[sl], group[sl], track[sl],
-                    routed[sl], likely[sl], late_row[sl])
+        _draw_cases(draw_constants(), key, ckey[sl], stream[sl], mixrow[sl], group_in[sl], uam[sl], arrival[sl], cum_mix,
+                    grant_rate, safe, stc_share, regular_grant, par, dspec, dconst, dur[sl], branch[sl], late_u[sl],
+                    group[sl], track[sl], routed[sl], likely[sl], late_row[sl])
 
     # stays drawn by the kernel when a case enters them: the duration spec and purpose of each slot
     slot_spec = np.full(len(R.DURATION_SLOTS), -1, np.int64)
