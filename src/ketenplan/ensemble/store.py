@@ -383,13 +383,14 @@ class PartitionStore:
         order = {n: i for i, n in enumerate(TABLES)}
         return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
-    def parquet_source(self, name: str) -> str:
-        """A DuckDB table expression over every chunk's ``name`` table."""
+    def parquet_source(self, name: str, *, row_numbers: bool = False) -> str:
+        """A DuckDB table expression over every chunk's ``name`` table (``row_numbers``: with a column
+        ``file_row_number``, each row's place in its file)."""
         files = [str(c / f"{name}.parquet") for c in self.chunks() if (c / f"{name}.parquet").exists()]
         if not files:
             raise DataError(f"{self.folder}: no stored table {name!r}; stored: {', '.join(self.tables()) or 'none'}")
         quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        return f"read_parquet([{quoted}], union_by_name = true)"
+        return f"read_parquet([{quoted}], union_by_name = true{', file_row_number = true' if row_numbers else ''})"
 
     def _reset(self) -> None:
         if self._con is not None:
@@ -490,10 +491,18 @@ class PartitionStore:
 
         with atomic_path(target) as tmp:
             has = "replicate" in self.query(f'SELECT * FROM "{name}" LIMIT 0').columns
-            # rows read chunk after chunk are in replicate order already when the chunks follow each
-            # other (an uninterrupted run): DuckDB keeps that order without a sort
-            order = " ORDER BY replicate" if has and not self.in_replicate_order(name) else ""
-            self._connection().execute(f"COPY (SELECT * FROM \"{name}\"{order}) TO '{tmp}' (FORMAT PARQUET)")
+            if not has or self.in_replicate_order(name):
+                # the chunks follow each other: rows read chunk after chunk are in replicate order already
+                # and DuckDB keeps that order without a sort
+                sql = f'SELECT * FROM "{name}"'
+            else:
+                # chunks that interleave (replicates finish out of order): sorted by replicate, then by
+                # the row's place in its file (a replicate's rows all lie in one chunk). DuckDB's sort
+                # is not stable: by replicate alone, a replicate's rows came out in another order from
+                # one export to the next (the same rows; seen on 1,000-replicate runs)
+                src = self.parquet_source(name, row_numbers=True)
+                sql = f"SELECT * EXCLUDE (file_row_number) FROM {src} ORDER BY replicate, file_row_number"
+            self._connection().execute(f"COPY ({sql}) TO '{tmp}' (FORMAT PARQUET)")
         return Path(target)
 
     def close(self) -> None:
