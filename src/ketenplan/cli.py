@@ -131,7 +131,6 @@ def run_cmd(
     The replicates are stored as they finish in OUT/replicates; a run interrupted and started again
     with the same options resumes there."""
     from ketenplan._io import ensure_folder, leave_nothing, staged_folder
-    from ketenplan.report import render_report
 
     sc = _load(scenario, strict)
     _check_backend(backend)
@@ -143,8 +142,7 @@ def run_cmd(
                                       out=out / "replicates")
         try:
             with staged_folder(out, owned=RUN_OUTPUTS) as stage:
-                res.to_parquet(stage)
-                render_report(res, stage / "report.html")
+                res.write_outputs(stage)  # the Parquet tables and report.html
         except DataError as exc:
             raise DataError(f"{exc}. The simulated replicates are kept in {out / 'replicates'}: the same command "
                             "run again reuses them") from None
