@@ -885,7 +885,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         from_day = grid.day0 + dt.timedelta(days=snap.day)
         if from_day.day != 1:
             raise ValueError(f"a run from a starting state starts on the first of a month, found {from_day}")
-        later = (months.to_timestamp().date >= from_day).astype(np.float64)
+        later = (months_abs >= from_day.year * 12 + from_day.month - 1).astype(np.float64)  # months from then on
         parts = [(part, code, np.asarray(expected, np.float64) * later, mix) for part, code, expected, mix in parts]
         if sc.inflow.nareis.mode == "endogenous":  # the families of those granted before the start
             from ketenplan.engine.snapshot import nareis_pipeline

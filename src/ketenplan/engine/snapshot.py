@@ -392,7 +392,8 @@ def combine(snap: Snapshot, c):
                      "initial_backlog": snap.housing["backlog"]}
     first = c.case["stream"] == R.STREAM["first"]
     if first.any():  # persons per dwelling of the housing task: every first-application case of the run
-        c.housing["persons_per_household"] = max(float(c.case["size"][first].mean()), 1.0)
+        # the mean size (whole persons: the int64 sum is exact, as is np.mean's float sum of them)
+        c.housing["persons_per_household"] = max(int(c.case["size"].sum(where=first)) / int(first.sum()), 1.0)
     return c
 
 
