@@ -418,10 +418,14 @@ def report(res) -> dict[str, list]:
     import plotly.graph_objects as go
 
     out: dict[str, list] = {"P4": [], "P1": []}
-    dep = res.table("p4_departures")
-    if len(dep):
-        n = dep.replicate.nunique()
-        tot = dep.groupby(["year", "outcome"], as_index=False).persons.sum().assign(persons=lambda x: x.persons / n)
+    # departures summed by DuckDB over the stored replicates (440 rows a replicate: not read into pandas)
+    has_dep = "p4_departures" in res.source.tables()
+    counts = res.source.query("SELECT count(DISTINCT replicate) AS n, count(DISTINCT year) AS years "
+                              "FROM p4_departures") if has_dep else None
+    if has_dep and int(counts.n.iloc[0]):
+        n, yrs = int(counts.n.iloc[0]), int(counts.years.iloc[0])
+        tot = res.source.query("SELECT year, outcome, sum(persons) / ? AS persons FROM p4_departures "
+                               "GROUP BY year, outcome ORDER BY year, outcome", [n])
         fig = go.Figure()
         for o in OUTCOMES:
             t = tot[tot.outcome == o]
@@ -429,9 +433,8 @@ def report(res) -> dict[str, list]:
         fig.update_layout(title="Departures by outcome per year (still present: at year end; mean of replicates)",
                           barmode="group", template="plotly_white", yaxis_title="persons")
         out["P4"].append(fig)
-        grp = dep.groupby(["group", "outcome"], as_index=False).persons.sum()
-        yrs = dep.year.nunique()
-        grp = grp.assign(persons=grp.persons / n / yrs)
+        grp = res.source.query('SELECT "group", outcome, sum(persons) / ? / ? AS persons FROM p4_departures '
+                               'GROUP BY "group", outcome ORDER BY "group", outcome', [n, yrs])
         fig = go.Figure()
         for o in OUTCOMES:
             t = grp[grp.outcome == o]
