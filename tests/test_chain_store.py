@@ -275,3 +275,22 @@ def test_an_export_of_interleaved_chunks_keeps_each_replicate_s_rows_in_order_ev
         assert got.replicate.is_monotonic_increasing
         np.testing.assert_array_equal(got["v"].to_numpy(), want)
     store.close()
+
+
+def test_the_export_beside_the_report_writes_what_one_after_the_other_writes(tmp_path):
+    """``report.write_outputs`` (the export in a second thread while the report is built) gives the
+    same Parquet tables and metadata as ``Results.to_parquet`` alone, and the report."""
+    import json
+
+    from ketenplan.report import write_outputs
+
+    res = simulate(small(name="side_by_side"), seed=3, replicates=3, out=tmp_path / "replicates")
+    written = write_outputs(res, tmp_path / "both")
+    alone = res.to_parquet(tmp_path / "alone")
+    assert (tmp_path / "both" / "report.html").stat().st_size > 0
+    assert sorted(p.name for p in written) == sorted([p.name for p in alone] + ["report.html"])
+    for p in alone:
+        if p.suffix == ".parquet":
+            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "both" / p.name), pd.read_parquet(p))
+    meta = [json.loads((tmp_path / d / "metadata.json").read_text()) for d in ("both", "alone")]
+    assert meta[0] == meta[1]

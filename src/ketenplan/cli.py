@@ -131,6 +131,7 @@ def run_cmd(
     The replicates are stored as they finish in OUT/replicates; a run interrupted and started again
     with the same options resumes there."""
     from ketenplan._io import ensure_folder, leave_nothing, staged_folder
+    from ketenplan.report import write_outputs
 
     sc = _load(scenario, strict)
     _check_backend(backend)
@@ -142,7 +143,7 @@ def run_cmd(
                                       out=out / "replicates")
         try:
             with staged_folder(out, owned=RUN_OUTPUTS) as stage:
-                res.write_outputs(stage)  # the Parquet tables and report.html
+                write_outputs(res, stage)  # the Parquet tables and report.html
         except DataError as exc:
             raise DataError(f"{exc}. The simulated replicates are kept in {out / 'replicates'}: the same command "
                             "run again reuses them") from None

@@ -616,27 +616,6 @@ class Results:
         paths.append(write_text(folder / "metadata.json", json.dumps(self.metadata, indent=2, default=str)))
         return [p for p in paths if p is not None]
 
-    def write_outputs(self, folder: str | Path, report: str = "report.html") -> list[Path]:
-        """:meth:`to_parquet` and the HTML report (``report.render_report``) into ``folder``, side by
-        side: the Parquet tables are exported by DuckDB in a second thread, with a connection of its
-        own to the stored replicates (DuckDB works without Python's lock), while this thread builds
-        the report. The same files as one after the other; a 1,000-replicate run's export (about 3 s)
-        no longer waits for the report."""
-        from concurrent.futures import ThreadPoolExecutor
-        from dataclasses import replace
-
-        from ketenplan.report import render_report
-
-        folder = Path(folder)
-        twin = replace(self, source=type(self.source)(self.source.folder))  # its own DuckDB connection
-        try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as pool:
-                exported = pool.submit(twin.to_parquet, folder)
-                page = render_report(self, folder / report)
-                return exported.result() + [page]  # the export's error, if any, is raised here
-        finally:
-            twin.source.close()
-
 
 def _check_levels(q) -> tuple[float, ...]:
     """Quantile levels as floats in [0, 1] (DataError naming ``q`` otherwise)."""

@@ -471,6 +471,26 @@ def assumptions(res: Results) -> dict[str, list[dict]]:
             "changed": t[t.differs & ~t.name.isin(["name", "description"])].to_dict("records")}
 
 
+def write_outputs(res: Results, folder: str | Path, report: str = "report.html") -> list[Path]:
+    """``res.to_parquet(folder)`` and :func:`render_report` into ``folder``, side by side: the
+    Parquet tables are exported by DuckDB in a second thread, with a connection of its own to the
+    stored replicates (DuckDB works without Python's lock), while this thread builds the report.
+    The same files as one after the other; a 1,000-replicate run's export (about 3 s) no longer
+    waits for the report."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    folder = Path(folder)
+    twin = replace(res, source=type(res.source)(res.source.folder))  # its own DuckDB connection
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as pool:
+            exported = pool.submit(twin.to_parquet, folder)
+            page = render_report(res, folder / report)
+            return exported.result() + [page]  # the export's error, if any, is raised here
+    finally:
+        twin.source.close()
+
+
 def render_report(res: Results, path: str | Path, *, title: str | None = None) -> Path:
     """Write the self-contained HTML report for one scenario run."""
     rows = _kpi_rows(res)
