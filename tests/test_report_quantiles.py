@@ -40,3 +40,22 @@ def test_band_quantiles_equal_pandas_over_the_whole_table(res):
     want = t[t.stream == "work"].groupby("month").y.quantile([0.25, 0.75]).unstack()
     np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12)
     assert pd.DatetimeIndex(got.index).equals(pd.DatetimeIndex(want.index))
+
+
+def test_band_quantiles_of_an_expression_equal_pandas_on_the_derived_column(res):
+    """A share whose denominator may be zero (``value``): left out there, as pandas' division by
+    ``.where(> 0)`` leaves it NaN; the report's passed and benefit shares are computed so."""
+    t = res.table("t")
+    t = t.assign(share=t["y"] / t["k"].where(t["k"] > 10))
+    assert (t["k"] <= 10).sum() >= 5  # some shares are left out
+    got = res.band_quantiles("t", "month", "share", by="stream", value="CASE WHEN k > 10 THEN y / k END")
+    want = t.groupby(["stream", "month"])["share"].quantile([0.1, 0.5, 0.9]).unstack()
+    np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-12)
+    assert list(got.index) == list(want.index)
+
+
+def test_a_bad_expression_names_the_argument(res):
+    from ketenplan.errors import DataError
+
+    with pytest.raises(DataError, match="value: the expression 'y / kk'"):
+        res.band_quantiles("t", "month", "share", value="y / kk")

@@ -553,14 +553,17 @@ class Results:
         return df
 
     def band_quantiles(self, table: str, x: str, y: str, by: str | None = None, where: str | None = None,
-                       q: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+                       q: tuple[float, ...] = (0.1, 0.5, 0.9), value: str | None = None) -> pd.DataFrame:
         """Quantiles over the stored replicates of ``y`` per ``x`` (and per ``by``) of any stored
         table, computed by DuckDB over the partitions: the same numbers as
         ``df.groupby([by,] x)[y].quantile(q).unstack()`` of the whole table read into pandas (linear
         interpolation, missing values and NaN left out), without reading it. ``where``: an SQL
-        condition on the table's columns (e.g. ``"flow = 'resettled'"``). Rows: ``x`` (a MultiIndex
-        ``(by, x)`` with ``by``), sorted; columns: the quantiles. Raises DataError naming the
-        argument for a table that was not stored, a column it does not have, or a bad condition."""
+        condition on the table's columns (e.g. ``"flow = 'resettled'"``). ``value``: an SQL
+        expression over the table's columns whose quantiles are taken instead of column ``y`` (then
+        ``y`` only names it; e.g. ``"CASE WHEN obliged > 0 THEN passed / obliged END"``, a share left
+        out where it is undefined). Rows: ``x`` (a MultiIndex ``(by, x)`` with ``by``), sorted;
+        columns: the quantiles. Raises DataError naming the argument for a table that was not
+        stored, a column it does not have, or a bad condition or expression."""
         from ketenplan.errors import DataError
 
         stored = self.source.tables()
@@ -568,22 +571,26 @@ class Results:
             raise DataError(f"table: no stored table {table!r}" + _nearest(table, stored)
                             + f"; stored: {', '.join(stored) or 'none'}")
         have = list(self.source.query(f'SELECT * FROM "{table}" LIMIT 0').columns)
-        for arg, name in (("x", x), ("y", y), ("by", by)):
+        for arg, name in (("x", x), ("y", None if value else y), ("by", by)):
             if name is not None and name not in have:
                 raise DataError(f"{arg}: table {table!r} has no column {name!r}" + _nearest(name, have)
                                 + f"; its columns: {', '.join(have)}")
         q = _check_levels(q)
         keys = ([by] if by else []) + [x]
         cols = ", ".join(f'"{k}"' for k in keys)
-        v = f'CASE WHEN isnan("{y}"::DOUBLE) THEN NULL ELSE "{y}"::DOUBLE END'
+        e = f'({value})::DOUBLE' if value else f'"{y}"::DOUBLE'
+        v = f"CASE WHEN isnan({e}) THEN NULL ELSE {e} END"
         qs = ", ".join(f"quantile_cont({v}, {float(p)}) AS q{i}" for i, p in enumerate(q))
         sql = f'SELECT {cols}, {qs} FROM "{table}"' + (f" WHERE {where}" if where else "") + \
             f" GROUP BY {cols} ORDER BY {cols}"
-        if where:
+        if where or value:
             try:
                 df = self.source.query(sql)
             except DataError as exc:
-                raise DataError(f"where: the condition {where!r} cannot be applied to table {table!r} (columns: "
+                arg, what = ("where", f"the condition {where!r}") if where else ("value", f"the expression {value!r}")
+                if where and value:
+                    arg, what = "where/value", f"the condition {where!r} or the expression {value!r}"
+                raise DataError(f"{arg}: {what} cannot be applied to table {table!r} (columns: "
                                 f"{', '.join(have)}): {exc}") from None
         else:
             df = self.source.query(sql)

@@ -468,9 +468,11 @@ def report(res) -> dict[str, list]:
         out["P4"].append("<b>Unaccompanied minors (guardian: " + str(mn.guardian.iloc[0]) + "; mean of replicates; "
                          "n/a: no published share for the year)</b>"
                          + t.to_html(index=False, border=0, formatters=fmt, na_rep="n/a"))
-    wr = res.table("p4_without_residence")
-    if len(wr):
-        q = wr.groupby("date").stock.quantile([0.05, 0.5, 0.95]).unstack()
+    tables = res.source.tables()
+    # quantiles and sums over the replicates in DuckDB: the tables of every replicate are not read
+    q = (res.band_quantiles("p4_without_residence", "date", "stock", q=(0.05, 0.5, 0.95))
+         if "p4_without_residence" in tables else pd.DataFrame())
+    if len(q):
         fig = go.Figure()
         fig.add_scatter(x=q.index, y=q[0.95], line={"width": 0}, showlegend=False)
         fig.add_scatter(x=q.index, y=q[0.05], fill="tonexty", line={"width": 0}, name="5-95%")
@@ -482,13 +484,16 @@ def report(res) -> dict[str, list]:
                                 "estimates (which also count overstayers and those never in the chain)",
                           template="plotly_white", yaxis_title="persons")
         out["P4"].append(fig)
-        reg = res.table("p4_without_residence_by_region")
-        if len(reg):
-            last = reg[reg.year == reg.year.max()]
-            t = last.groupby(["region", "province"], as_index=False).persons.sum()
-            t["persons"] = t.persons / last.replicate.nunique()
-            out["P4"].append(f"<b>Stock without residence by region, end of {int(reg.year.max())}</b>"
-                             f"<p>Key: {REGION_KEY}.</p>" + t.round(0).to_html(index=False, border=0))
+        if "p4_without_residence_by_region" in tables:
+            t = res.source.query(
+                "WITH last AS (SELECT * FROM p4_without_residence_by_region WHERE year = "
+                "(SELECT max(year) FROM p4_without_residence_by_region)) "
+                "SELECT region, province, sum(persons) / (SELECT count(DISTINCT replicate) FROM last) AS persons, "
+                "any_value(year) AS year FROM last GROUP BY region, province ORDER BY region, province")
+            if len(t):
+                year = int(t.pop("year").iloc[0])
+                out["P4"].append(f"<b>Stock without residence by region, end of {year}</b>"
+                                 f"<p>Key: {REGION_KEY}.</p>" + t.round(0).to_html(index=False, border=0))
     bw = res.table("border_waits")
     if len(bw):
         from ketenplan.border import figure
