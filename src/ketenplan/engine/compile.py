@@ -633,6 +633,58 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
                 2 if u_lvv_outcome < c else 3))
 
 
+@njit(cache=True, nogil=True, _nrt=False)  # allocates nothing: see _fill_households
+def _assemble(order, size_p, children_p, arrival_p, ckey_p, stream_p, mix_p, count, lag, H, nareis_bit, nareis_stream,
+              size, in_size, children, arrival, ckey, in_ckey, stream, in_stream, mix, nareis_child, nareis_lag, parent,
+              group_in, uam, parents):
+    """The per-case arrays of a replicate in one pass: the primary inflow's cases (given in part
+    order) in day order (``order``), then a family member for each case with a nareis ``count`` > 0,
+    in its sponsor's order (size = count, the sponsor's identity with ``nareis_bit``, not arrived
+    yet). Case links (``nareis_child``, ``parent``) count from ``H``, the starting state's cases in
+    front. ``in_*``: the kernel's own copies (its dtypes); ``parents``: each family member's sponsor."""
+    n1 = order.shape[0]
+    k = n1
+    for j in range(n1):
+        i = order[j]
+        sz = size_p[i]
+        ch = children_p[i]
+        size[j] = sz
+        in_size[j] = sz
+        children[j] = ch
+        arrival[j] = arrival_p[i]
+        ckey[j] = ckey_p[i]
+        in_ckey[j] = ckey_p[i]
+        stream[j] = stream_p[i]
+        in_stream[j] = stream_p[i]
+        mix[j] = mix_p[i]
+        nareis_lag[j] = lag[i]
+        parent[j] = -1
+        group_in[j] = -1
+        uam[j] = sz == 1 and ch == 1
+        c = count[i]
+        if c > 0:
+            nareis_child[j] = H + k
+            kc = max(c - 1, 0)
+            size[k] = c
+            in_size[k] = c
+            children[k] = kc
+            arrival[k] = -1
+            ckey[k] = ckey_p[i] | nareis_bit
+            in_ckey[k] = ckey_p[i] | nareis_bit
+            stream[k] = nareis_stream
+            in_stream[k] = nareis_stream
+            mix[k] = mix_p[i]
+            nareis_child[k] = -1
+            nareis_lag[k] = 0
+            parent[k] = H + j
+            group_in[k] = -1
+            uam[k] = c == 1 and kc == 1
+            parents[k - n1] = j
+            k += 1
+        else:
+            nareis_child[j] = -1
+
+
 def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
     """Family members who may follow each case once it is granted (endogenous nareis): a keyed
     Poisson count per sponsor (ratio x persons) and the lag after the permit [days]."""
@@ -898,25 +950,6 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
 
             # in part order (after resettlement), so that the cases stay ordered by identity
             parts.insert(3, (PART_OF_STREAM[STREAM_NAREIS], STREAM_NAREIS, nareis_pipeline(snap, sc, grid), 0))
-    sizes, kids, days, keys, strm, mixes = [], [], [], [], [], []
-    for part, code, expected, mix in parts:
-        persons = _month_counts(key, part, months_abs, np.maximum(np.asarray(expected, np.float64), 0.0))
-        asylum = code in (STREAM_FIRST, STREAM_SUBSEQUENT)
-        regular = code >= STREAM_LABOUR0
-        s, c, d, k = _households(key, part, months_abs, persons, lo, hi,
-                                 uam_household_share(minors.share_of_first_applications, hh.family_share,
-                                                     hh.family_adults - 1.0, hh.family_children - 1.0)
-                                 if asylum else 0.0,
-                                 0.0 if regular else hh.family_share, hh.family_adults - 1.0, hh.family_children - 1.0,
-                                 sc.regular.batch_persons if regular and mix != -1 else 0)
-        sizes.append(s), kids.append(c), days.append(d), keys.append(k)
-        strm.append(np.full(s.shape[0], code, np.int8)), mixes.append(np.full(s.shape[0], mix, np.int64))
-    size, children, arrival = np.concatenate(sizes), np.concatenate(kids), np.concatenate(days)
-    ckey, stream, mix = np.concatenate(keys), np.concatenate(strm), np.concatenate(mixes)
-    order = _day_order(arrival, ckey)  # by day, then identity: the order never depends on other parts
-    size, children, arrival, ckey, stream, mix = (a[order] for a in (size, children, arrival, ckey, stream, mix))
-    n_primary = size.shape[0]
-
     # ---- durations of the draws ----
     p, r, det, lvv = sc.procedure, sc.return_, sc.detention, sc.lvv
     stc = sc.safe_third_country
@@ -929,32 +962,56 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         Duration(name="fixed", mean=lvv.patience_days), Duration(name="fixed", mean=det.patience_days),
         *(getattr(sc.regular, n).decision for n in REGULAR_STREAMS))])
 
+    sizes, kids, days, keys, codes, mixes = [], [], [], [], [], []
+    for part, code, expected, mix in parts:
+        persons = _month_counts(key, part, months_abs, np.maximum(np.asarray(expected, np.float64), 0.0))
+        asylum = code in (STREAM_FIRST, STREAM_SUBSEQUENT)
+        regular = code >= STREAM_LABOUR0
+        s, c, d, k = _households(key, part, months_abs, persons, lo, hi,
+                                 uam_household_share(minors.share_of_first_applications, hh.family_share,
+                                                     hh.family_adults - 1.0, hh.family_children - 1.0)
+                                 if asylum else 0.0,
+                                 0.0 if regular else hh.family_share, hh.family_adults - 1.0, hh.family_children - 1.0,
+                                 sc.regular.batch_persons if regular and mix != -1 else 0)
+        sizes.append(s), kids.append(c), days.append(d), keys.append(k), codes.append(code), mixes.append(mix)
+    counts = [a.shape[0] for a in sizes]
+    size_p, children_p, arrival_p = np.concatenate(sizes), np.concatenate(kids), np.concatenate(days)
+    ckey_p = np.concatenate(keys)
+    stream_p = np.repeat(np.array(codes, np.int8), counts)
+    mix_p = np.repeat(np.array(mixes, np.int64), counts)
+    order = _day_order(arrival_p, ckey_p)  # by day, then identity: the order never depends on other parts
+    n_primary = order.shape[0]
+
     # ---- nareis: family members who follow a permit holder, activated by the kernel ----
-    nareis_child = np.full(n_primary, -1, np.int64)
-    nareis_lag = np.zeros(n_primary, np.int64)
-    parent = np.full(n_primary, -1, np.int64)
-    group_in = np.full(n_primary, -1, np.int64)
+    # (keyed by case: drawn in part order, the same as in day order)
     if sc.inflow.nareis.mode == "endogenous":
         can = np.zeros(len(R.STREAMS), np.bool_)
         can[[STREAM_FIRST, STREAM_SUBSEQUENT, STREAM_RESETTLEMENT]] = True
-        count, lag = _nareis(key, ckey, size, stream, can, sc.inflow.nareis.ratio, dspec)
-        parents = np.flatnonzero(count > 0)
-        nareis_child[parents] = n_primary + np.arange(parents.shape[0])
-        nareis_lag = lag
-        ksz = count[parents]
-        size = np.concatenate([size, ksz])
-        children = np.concatenate([children, np.maximum(ksz - 1, 0)])
-        arrival = np.concatenate([arrival, np.full(parents.shape[0], -1, np.int64)])
-        ckey = np.concatenate([ckey, ckey[parents] | G.NAREIS_BIT])
-        stream = np.concatenate([stream, np.full(parents.shape[0], STREAM_NAREIS, np.int8)])
-        mix = np.concatenate([mix, mix[parents]])
-        nareis_child = np.concatenate([nareis_child, np.full(parents.shape[0], -1, np.int64)])
-        nareis_lag = np.concatenate([nareis_lag, np.zeros(parents.shape[0], np.int64)])
-        parent = np.concatenate([parent, parents.astype(np.int64)])
-        group_in = np.concatenate([group_in, np.full(parents.shape[0], -1, np.int64)])
+        count, lag = _nareis(key, ckey_p, size_p, stream_p, can, sc.inflow.nareis.ratio, dspec)
     else:
-        parents = np.zeros(0, np.int64)
-    n = size.shape[0]
+        count = lag = np.zeros(n_primary, np.int64)
+    n = n_primary + int(np.count_nonzero(count))
+
+    # ---- the per-case arrays in day order, each family member after the cases of the primary
+    # inflow (in its sponsor's order), written once: with room for a starting state's cases in front
+    # (engine.snapshot.combine fills it), case links numbered from there ----
+    H = snap.n_cases if snap is not None else 0
+
+    def zeros(shape: tuple, dtype) -> np.ndarray:
+        return np.zeros((H + shape[0],) + shape[1:], dtype)[H:]
+
+    def room(dtype) -> np.ndarray:
+        return np.empty(H + n, dtype)[H:]
+
+    size, in_size, children, arrival = room(np.int64), room(K.CASE_INT), room(np.int64), room(np.int64)
+    ckey, in_ckey, stream, in_stream = room(np.uint64), room(np.uint64), room(np.int8), room(np.int8)
+    nareis_child, nareis_lag, parent, uam = room(K.CASE_INT), room(K.CASE_INT), room(K.CASE_INT), room(np.bool_)
+    mix = np.empty(n, np.int64)
+    group_in = np.empty(n, np.int64)
+    parents = np.empty(n - n_primary, np.int64)
+    _assemble(order, size_p, children_p, arrival_p, ckey_p, stream_p, mix_p, count, lag, H, G.NAREIS_BIT,
+              STREAM_NAREIS, size, in_size, children, arrival, ckey, in_ckey, stream, in_stream, mix, nareis_child,
+              nareis_lag, parent, group_in, uam, parents)
 
     # ---- nationality group mixes by part and arrival year ----
     arr_year = _arrival_years(grid, arrival)
@@ -969,7 +1026,6 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     for x in stc.shares:
         stc_share[names.index(x.group)] = x.share
     regular_grant = np.array([getattr(sc.regular, nm).grant_rate for nm in REGULAR_STREAMS], np.float64)
-    uam = (size == 1) & (children == 1)
     lv, dub, ap = sc.levers, sc.dublin, sc.appeal
     lo_ = lvv.outcomes
     d_s = lo_.durable_split
@@ -989,29 +1045,14 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         lo_.durable * d_s[0], det.verified_departure_share, minors.adequate_reception_share,
         minors.return_requires_adequate_reception, minors.age_split[0], minors.age_split[1],
         sc.resettlement.direct_placement, sc.inflow.nareis.share_to_sponsor_home]
-    # the largest per-case inputs are allocated with room for a starting state's cases in front
-    # (engine.snapshot.combine fills it): the run's own rows are views, nothing is copied twice
-    H = snap.n_cases if snap is not None else 0
-
-    def zeros(shape: tuple, dtype) -> np.ndarray:
-        return np.zeros((H + shape[0],) + shape[1:], dtype)[H:]
-
-    def roomy(a: np.ndarray, dtype) -> np.ndarray:
-        """``a.astype(dtype)`` with room for the carried cases in front (engine.snapshot.combine)."""
-        if not H:
-            return a.astype(dtype)
-        full = np.empty((H + a.shape[0],) + a.shape[1:], dtype)
-        full[H:] = a
-        return full[H:]
-
     dur = zeros((n, len(R.DURATION_SLOTS)), np.int32)
     branch = zeros((n, len(R.BRANCH_SLOTS)), np.int8)
     late_u = zeros((n, len(R.LATE_SLOTS)), np.float64)
-    group = np.zeros(n, np.int64)
+    group = zeros((n,), np.int16)
     track = zeros((n,), np.int8)
     routed = zeros((n,), np.bool_)
     likely = zeros((n,), np.bool_)
-    late_row = np.zeros(n, np.int64)
+    late_row = zeros((n,), K.CASE_INT)
     dconst = G.duration_constants(dspec)
     # stays that are the same for every case: the waits with patience (fixed) and a circular stay
     fixed_slot = np.array([DUR_LVV_PATIENCE, DUR_DETENTION_PATIENCE, D_["circular_stay"]], np.int64)
@@ -1062,13 +1103,10 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         statutory_days=np.round(grid_steps(sc.procedure.statutory_months, grid) * DAYS_PER_MONTH).astype(np.int64),
         month_of_day=month_of_day.astype(np.int64), late_cum=late_tables(sc, grid),
         key=key, dspec=dspec, slot_spec=slot_spec, slot_purpose=slot_purpose,
-        size=roomy(size, K.CASE_INT), stream=roomy(stream, np.int8), track=track, routed=routed,
-        late_row=roomy(late_row, K.CASE_INT), case_key=roomy(ckey, np.uint64), dur=dur, branch=branch, late_u=late_u,
-        nareis_child=nareis_child.astype(K.CASE_INT), nareis_lag=roomy(nareis_lag, K.CASE_INT),
-        parent=parent.astype(K.CASE_INT))
-    out.case = dict(arrival_day=roomy(arrival, np.int64), size=roomy(size, np.int64),
-                    children=roomy(children, np.int64), stream=roomy(stream, np.int8), group=roomy(group, np.int16),
-                    track=track, routed=routed, likely=likely, case_key=roomy(ckey, ckey.dtype), uam=roomy(uam, uam.dtype))
+        size=in_size, stream=in_stream, track=track, routed=routed, late_row=late_row, case_key=in_ckey, dur=dur,
+        branch=branch, late_u=late_u, nareis_child=nareis_child, nareis_lag=nareis_lag, parent=parent)
+    out.case = dict(arrival_day=arrival, size=size, children=children, stream=stream, group=group, track=track,
+                    routed=routed, likely=likely, case_key=ckey, uam=uam)
     # housing prognosis for the first half-year: expected permits from the first half-year's inflow
     first_half = half_idx == 0
     exp_persons = float(exp_first[: max(1, int(first_half.sum() // 30))].sum())

@@ -372,15 +372,11 @@ def combine(snap: Snapshot, c):
     snapshot's, H .. the replicate's own. The per-day inputs before the start are the history's
     (a carried case's statutory period is the one of its registration day). A per-case array that
     ``compile`` made with room in front (the last rows of an array of H more, see :func:`_room_of`)
-    gets the carried cases written into that room; any other is concatenated."""
+    gets the carried cases written into that room; any other is concatenated. ``compile`` numbers
+    the case links of the replicate's own cases (``nareis_child``, ``parent``) from H on already."""
     H = snap.n_cases
     inp = c.inputs
-    fields = {}
-    for f in K.CASE_FIELDS:
-        a = np.asarray(getattr(inp, f))
-        if f in ("nareis_child", "parent"):
-            a = np.where(a >= 0, a + H, -1).astype(a.dtype, copy=False)
-        fields[f] = _with_carried(snap.inputs[f], a, H)
+    fields = {f: _with_carried(snap.inputs[f], np.asarray(getattr(inp, f)), H) for f in K.CASE_FIELDS}
     statutory = np.array(inp.statutory_days, copy=True)
     statutory[:snap.day] = snap.days["statutory_days"]
     c.inputs = inp._replace(statutory_days=statutory, **fields)
