@@ -232,11 +232,24 @@ def _concat_columns(items: list) -> pd.DataFrame | None:
 
 def _write_table(df: pd.DataFrame, path: Path) -> None:
     """``df`` as one Parquet file, as ``DataFrame.to_parquet(index=False)`` writes it (pyarrow,
-    snappy), converted in the calling thread (pyarrow would start a thread pool for a long frame)."""
+    snappy), converted in the calling thread (pyarrow would start a thread pool for a long frame).
+    Dictionary encoding only where values repeat by construction (:func:`_dictionary_columns`):
+    pyarrow's default hashes every value of every column, 40% of writing a chunk of stocks, for
+    measures whose values hardly repeat; the same values read back."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False, nthreads=1), path)
+    table = pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
+    pq.write_table(table, path, use_dictionary=_dictionary_columns(table.schema))
+
+
+def _dictionary_columns(schema) -> list[str]:
+    """Labels, dates and the replicate number: the columns whose values repeat in a stored table."""
+    import pyarrow as pa
+
+    t = pa.types
+    return [f.name for f in schema if f.name == "replicate" or t.is_string(f.type) or t.is_large_string(f.type)
+            or t.is_timestamp(f.type) or t.is_date(f.type) or t.is_dictionary(f.type) or t.is_boolean(f.type)]
 
 
 def _mixed_categories(frames: list[pd.DataFrame]) -> bool:
