@@ -27,6 +27,7 @@ from ketenplan.engine import kernel as K
 from ketenplan.engine import registry as R
 from ketenplan.engine.compile import Compiled, TimeGrid
 from ketenplan.engine.hooks import HousingTask, half_years
+from ketenplan.engine.rng import key_schedule
 from ketenplan.engine.run import ReplicateOutput, run_compiled
 
 # ----------------------------------------------------------------------------------------------
@@ -69,8 +70,8 @@ def tiny_chain(sizes, *, days: int = 30, reg_per_day: float = 1.0, decisions_per
     tr = R.TRACK[{"general": "general", "safe": "safe_country"}[track]]
     dates = grid.dates()
     month_of_day = (dates.year - day0.year) * 12 + dates.month - day0.month
-    draws = dict(key=np.zeros(2, np.uint64), dspec=np.zeros((1, 5)), slot_spec=np.full(len(R.DURATION_SLOTS), -1,
-                                                                                        np.int64),
+    draws = dict(key=key_schedule(np.zeros(2, np.uint64)), dspec=np.zeros((1, 5)),
+                 slot_spec=np.full(len(R.DURATION_SLOTS), -1, np.int64),
                  slot_purpose=np.zeros(len(R.DURATION_SLOTS), np.int64))
     inputs = K.Inputs(**{f: getattr(tb, f) for f in K.TABLE_FIELDS if f != "kc"}, kc=K.kernel_constants(), **draws, desk_cap=desk_cap,
                       cap_regular=np.full(days, regular_places), cap_small=np.zeros(days),

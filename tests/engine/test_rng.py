@@ -118,3 +118,34 @@ def test_gamma_moments(shape):
     assert abs(x.mean() - shape) < 5 * math.sqrt(shape / n)
     se_var = math.sqrt((2 * shape**2 + 6 * shape) / n)  # var of the sample variance: (mu4 - sigma^4) / n
     assert abs(x.var() - shape) < 5 * se_var
+
+
+@pytest.mark.parametrize("args, expected", KAT)
+def test_the_scheduled_key_gives_random123_s_known_answers(args, expected):
+    """Every keyed draw runs Philox on a scheduled key (the round keys computed once per key):
+    the same four words as the ten rounds that add them up."""
+    key = G.key_schedule(np.array(args[4:], np.uint64))
+    assert tuple(int(w) for w in G._philox_scheduled(*(np.uint64(c) for c in args[:4]), key)) == expected
+
+
+def test_scheduled_and_plain_philox_agree_on_random_counters_and_keys():
+    rng = np.random.default_rng(5)
+    for _ in range(2000):
+        c = rng.integers(0, 2**32, 4, dtype=np.uint64)
+        k = rng.integers(0, 2**32, 2, dtype=np.uint64)
+        assert G._philox_scheduled(*c, G.key_schedule(k)) == G.philox4x32(*c, *k)
+    u = G.uniforms4(KEY, 7, np.uint64(123456789), 3)
+    a, b, c, d = G.philox4x32(123456789, 0, 7, 3, KEY[0], KEY[1])
+    assert u == tuple((int(w) + 0.5) / 2**32 for w in (a, b, c, d))
+
+
+def test_a_key_is_scheduled_once_and_checked():
+    k = G.replicate_key(np.random.SeedSequence(1))
+    assert k.shape == (G.KEY_WORDS,) and np.array_equal(G.key_schedule(k), k)
+    assert np.array_equal(G.key_schedule(k[:2]), k)
+    bad = k.copy()
+    bad[5] ^= np.uint64(1)
+    with pytest.raises(ValueError, match="round keys do not follow"):
+        G.key_schedule(bad)
+    with pytest.raises(ValueError, match="has 2 words"):
+        G.key_schedule(k[:3])

@@ -27,7 +27,7 @@ from numba import njit
 from ketenplan.engine import kernel as K
 from ketenplan.engine import registry as R
 # numba compiles engine.rng's draws into this file's own disk cache, which it keys on this file only:
-# when the draws change, this file must change too (last: rng.cos_2pi, the table cosine)
+# when the draws change, this file must change too (last: rng.key_schedule, the scheduled round keys)
 from ketenplan.engine import rng as G
 from ketenplan.scenario.schema import DAYS_PER_MONTH, Duration, MonthValue, Scenario, Step
 
@@ -919,7 +919,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     run begins there. A scenario with ``simulation.initial_state = 'history'`` starts from its
     history snapshot unless ``start`` is given."""
     sc = scenario
-    key = np.asarray(key, np.uint64)
+    key = G.key_schedule(key)  # the round keys appended (every keyed draw takes them)
     grid = time_grid(sc)
     T = grid.T
     from ketenplan.engine.hooks import half_years

@@ -31,7 +31,7 @@ from numba.extending import intrinsic
 
 from ketenplan.engine import registry as R
 # numba compiles engine.rng's draws into this file's own disk cache, which it keys on this file only:
-# when the draws change, this file must change too (last: rng.cos_2pi, the table cosine)
+# when the draws change, this file must change too (last: rng.key_schedule, the scheduled round keys)
 from ketenplan.engine.rng import duration_constants, spec_days
 
 # ---- constants derived from the registry (numba reads module globals as compile-time constants) ----

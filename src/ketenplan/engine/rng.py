@@ -73,13 +73,47 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
     return c0, c1, c2, c3
 
 
+#: words of a key as the draws take it (:func:`key_schedule`): the two key words, then the ten
+#: rounds' key words (k0, k1 of round r at 2 + 2r and 3 + 2r)
+KEY_WORDS = 22
+
+
+def key_schedule(key) -> np.ndarray:
+    """A Philox key (2 words, or a key already scheduled) with its round keys appended: what every
+    keyed draw takes as ``key`` (:data:`KEY_WORDS` words). The round keys are the ones
+    :func:`philox4x32` adds up in every call (k + r W mod 2^32); computed once per key, they save
+    a quarter of a draw's Philox work. Raises ValueError for anything else."""
+    k = np.asarray(key)
+    if k.ndim != 1 or k.shape[0] not in (2, KEY_WORDS):
+        raise ValueError(f"a Philox key has 2 words (or {KEY_WORDS} scheduled), found shape {k.shape}")
+    k0, k1 = int(k[0]) & 0xFFFFFFFF, int(k[1]) & 0xFFFFFFFF
+    out = np.empty(KEY_WORDS, np.uint64)
+    out[0], out[1] = k0, k1
+    for r in range(10):
+        out[2 + 2 * r] = (k0 + r * int(W0)) & 0xFFFFFFFF
+        out[3 + 2 * r] = (k1 + r * int(W1)) & 0xFFFFFFFF
+    if k.shape[0] == KEY_WORDS and not np.array_equal(k.astype(np.uint64), out):
+        raise ValueError("a scheduled Philox key whose round keys do not follow from its first two words")
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _philox_scheduled(c0, c1, c2, c3, key):
+    """:func:`philox4x32` under a scheduled key (:func:`key_schedule`): the same four words."""
+    for r in range(10):
+        hi0, lo0 = _mulhilo(M0, c0)
+        hi1, lo1 = _mulhilo(M1, c2)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ key[2 + 2 * r], lo1, hi0 ^ c3 ^ key[3 + 2 * r], lo0
+    return c0, c1, c2, c3
+
+
 @njit(cache=True, nogil=True, inline="always")
 def uniforms(key, purpose, case, sub):
-    """Two independent uniforms in (0, 1) for (purpose, case, sub) under ``key`` (2 words).
-    53-bit resolution; never exactly 0 or 1."""
+    """Two independent uniforms in (0, 1) for (purpose, case, sub) under ``key`` (scheduled:
+    :func:`key_schedule`). 53-bit resolution; never exactly 0 or 1."""
     case = np.uint64(case)
-    a, b, c, d = philox4x32(case & MASK32, case >> np.uint64(32), np.uint64(purpose), np.uint64(sub),
-                            key[0], key[1])
+    a, b, c, d = _philox_scheduled(case & MASK32, case >> np.uint64(32), np.uint64(purpose) & MASK32,
+                                   np.uint64(sub) & MASK32, key)
     u = ((a >> np.uint64(5)) * np.uint64(67108864) + (b >> np.uint64(6)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
     v = ((c >> np.uint64(5)) * np.uint64(67108864) + (d >> np.uint64(6)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
     return u, v
@@ -87,11 +121,12 @@ def uniforms(key, purpose, case, sub):
 
 @njit(cache=True, nogil=True, inline="always")
 def uniforms4(key, purpose, case, sub):
-    """Four independent uniforms in (0, 1) at 32-bit resolution for (purpose, case, sub): one
-    Philox call, for draws where 2^-32 is fine (choices, flags, durations)."""
+    """Four independent uniforms in (0, 1) at 32-bit resolution for (purpose, case, sub) under a
+    scheduled ``key`` (:func:`key_schedule`): one Philox call, for draws where 2^-32 is fine
+    (choices, flags, durations)."""
     case = np.uint64(case)
-    a, b, c, d = philox4x32(case & MASK32, case >> np.uint64(32), np.uint64(purpose), np.uint64(sub),
-                            key[0], key[1])
+    a, b, c, d = _philox_scheduled(case & MASK32, case >> np.uint64(32), np.uint64(purpose) & MASK32,
+                                   np.uint64(sub) & MASK32, key)
     f = 1.0 / 4294967296.0
     return (a + 0.5) * f, (b + 0.5) * f, (c + 0.5) * f, (d + 0.5) * f
 
@@ -272,8 +307,8 @@ def spec_days(key, purpose, case, dspec, dconst, row):
 
 
 def replicate_key(seed_seq: np.random.SeedSequence) -> np.ndarray:
-    """The replicate's Philox key (2 words) from its SeedSequence."""
-    return seed_seq.generate_state(2, np.uint32).astype(np.uint64)
+    """The replicate's Philox key from its SeedSequence (2 words), scheduled (:func:`key_schedule`)."""
+    return key_schedule(seed_seq.generate_state(2, np.uint32).astype(np.uint64))
 
 
 def case_key(part: int, month: int, index: int) -> int:

@@ -36,7 +36,7 @@ from numba import njit
 from ketenplan.engine import kernel as K
 from ketenplan.engine import registry as R
 # numba compiles engine.rng's draws into this file's own disk cache, which it keys on this file only:
-# when the draws change, this file must change too (last: rng.cos_2pi, the table cosine)
+# when the draws change, this file must change too (last: rng.key_schedule, the scheduled round keys)
 from ketenplan.engine import rng as G
 from ketenplan.errors import ScenarioError
 
