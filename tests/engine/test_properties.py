@@ -205,7 +205,7 @@ def test_the_kernel_keeps_case_numbers_in_32_bits_and_hands_back_int64_days():
     """The kernel's per-case days and links are 32-bit (engine.kernel.CASE_INT: half the memory traffic);
     the outputs keep their int64 days, and a run whose case numbers would not fit is refused."""
     from ketenplan.engine import kernel as K
-    from ketenplan.engine.run import WIDE_RESULTS
+    from ketenplan.engine.state import WIDE_RESULTS
 
     sc = small()
     out = run_replicate(sc, 0, np.random.SeedSequence(2))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -436,10 +437,18 @@ def _counting_order(arrival, ckey):
 def _arrival_years(grid: TimeGrid, arrival: np.ndarray) -> np.ndarray:
     """Calendar year of each case's arrival day (day index from ``grid.day0``; a case not arrived
     yet, day -1, counts as day 0)."""
-    day = np.maximum(arrival, 0)
-    if day.size and int(day.max()) >= grid.T:
-        return _years_of_days(grid.day0, day)
-    return _grid_years(grid)[day]
+    if arrival.size and int(arrival.max()) >= grid.T:
+        return _years_of_days(grid.day0, np.maximum(arrival, 0))
+    return _take_clipped(_grid_years(grid), arrival)
+
+
+@njit(cache=True, nogil=True)
+def _take_clipped(table, day):
+    """``table[np.maximum(day, 0)]`` in one pass."""
+    out = np.empty(day.shape[0], table.dtype)
+    for i in range(day.shape[0]):
+        out[i] = table[max(day[i], 0)]
+    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -691,18 +700,30 @@ def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
     n = ckey.shape[0]
     count = np.zeros(n, np.int64)
     lag = np.zeros(n, np.int64)
-    _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, G.duration_constants(dspec), count, lag)
+    # P(no family member) by sponsor size: the Poisson quantile's first term, exp(-lam), as it computes
+    # it (the C library's exp, here through math.exp), so that most sponsors skip it
+    p_none = np.array([math.exp(-(ratio * s)) for s in range(_P_NONE_SIZES)], np.float64)
+    _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, G.duration_constants(dspec), p_none, count, lag)
     return count, lag
 
 
+_P_NONE_SIZES = 64
+
+
 @njit(cache=True, nogil=True, _nrt=False)
-def _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, dconst, count, lag):
-    """:func:`_nareis`' loop (see ``_fill_households`` on ``_nrt=False``)."""
+def _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, dconst, p_none, count, lag):
+    """:func:`_nareis`' loop (see ``_fill_households`` on ``_nrt=False``). ``p_none[s]``: the
+    Poisson probability of none for a sponsor of s persons (``exp(-ratio s)``): a uniform at or below
+    it is a count of 0, as ``rng.poisson_ppf`` finds it (its cumulative sum starts there)."""
     n = ckey.shape[0]
     for i in range(n):
         if not can_sponsor[stream[i]]:
             continue
-        count[i] = G.poisson_ppf(G.uniforms4(key, P_NAREIS_COUNT, ckey[i], 0)[0], ratio * size[i])
+        u = G.uniforms4(key, P_NAREIS_COUNT, ckey[i], 0)[0]
+        lam = ratio * size[i]
+        if 0 <= size[i] < p_none.shape[0] and 0.0 < lam <= 600.0 and u <= p_none[size[i]]:
+            continue
+        count[i] = G.poisson_ppf(u, lam)
         if count[i] > 0:
             lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, dconst, D_NAREIS_LAG)
 
@@ -1117,7 +1138,8 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     out.housing = dict(given={t.period: t.value for t in sc.housing.tasks}, scale=sc.housing.task_scale,
                        realisation_rate=sc.housing.realisation_rate, rule=sc.housing.task_rule,
                        initial_expected=exp_persons * mean_rate * (1 - sc.dublin.share),
-                       **housing_market_settings(sc, size[stream == R.STREAM["first"]]))
+                       # (from a starting state, engine.snapshot.combine takes the mean over the carried cases too)
+                       **housing_market_settings(sc, size[stream == R.STREAM["first"]] if snap is None else size[:0]))
     if snap is not None:
         from ketenplan.engine.snapshot import combine
 

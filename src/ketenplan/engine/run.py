@@ -16,8 +16,6 @@ from ketenplan.scenario.schema import Scenario
 #: per-case results of the kernel state that the outputs keep
 CASE_RESULTS = ("arrival_day", "reg_day", "decision_day", "outcome", "housed_day", "exit_day", "exit_reason",
                 "moves", "breach", "loc")
-#: per-case results handed back as int64 (the kernel keeps them in 32 bits)
-WIDE_RESULTS = ("arrival_day", "reg_day", "decision_day", "housed_day", "exit_day")
 
 
 @dataclass
@@ -59,10 +57,8 @@ def output_of(run: Run, check: bool = True) -> ReplicateOutput:
     if check:
         check_conservation(run)
     st = run.state
-    case = {k: getattr(st, k) for k in CASE_RESULTS}
-    for k in WIDE_RESULTS:  # the kernel's 32-bit days (engine.kernel.CASE_INT), as outputs have held them
-        case[k] = case[k].astype(np.int64)
-    case["reception_days"] = run.reception_days()
+    # the kernel's 32-bit days (engine.kernel.CASE_INT) as int64, as outputs have held them
+    case = {k: getattr(st, k) for k in CASE_RESULTS} | run.case_results()
     try:
         housing = run.hook("housing_task").table()
     except KeyError:

@@ -18,11 +18,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ketenplan.engine import kernel as K
 from ketenplan.engine import registry as R
 from ketenplan.engine.hooks import Hook, half_years
 from ketenplan.errors import InvariantError
+
+
+#: the kernel's per-case day numbers (32 bits in the state, ``kernel.CASE_INT``) that a run's
+#: outputs hand back as int64
+WIDE_RESULTS = ("arrival_day", "reg_day", "decision_day", "housed_day", "exit_day")
 
 
 def period_starts(day0: dt.date, T: int, freq: str = "month") -> np.ndarray:
@@ -126,15 +132,37 @@ class Run:
 
     def reception_days(self) -> np.ndarray:
         """Days in reception per case up to the day reached (spells still open count to that day)."""
+        return self.case_results()["reception_days"]
+
+    def case_results(self) -> dict[str, np.ndarray]:
+        """The per-case day numbers of the state (:data:`WIDE_RESULTS`) as int64, and the days in
+        reception per case up to the day reached (``reception_days``; spells still open count to
+        that day): one pass over the cases instead of a widened copy and temporaries per array."""
         st = self.state
-        open_ = (st.loc != K.LOC_NONE) & (st.loc != K.LOC_WAITING) & (st.rec_entry >= 0)
-        return st.reception_days.astype(np.int64) + np.where(open_, self.day - st.rec_entry.astype(np.int64), 0)
+        out = np.empty((len(WIDE_RESULTS) + 1, st.loc.shape[0]), np.int64)
+        _case_results(self.day, st.loc, st.rec_entry, st.reception_days, K.LOC_NONE, K.LOC_WAITING, out,
+                      *(getattr(st, f) for f in WIDE_RESULTS))
+        return {"reception_days": out[0], **{f: out[1 + k] for k, f in enumerate(WIDE_RESULTS)}}
 
     def hook(self, name: str):
         for h in self.hooks:
             if h.name == name:
                 return h
         raise KeyError(f"no hook named {name!r}; hooks: {[h.name for h in self.hooks]}")
+
+
+@njit(cache=True, nogil=True)
+def _case_results(day, loc, rec_entry, reception_days, loc_none, loc_waiting, out, a0, a1, a2, a3, a4):
+    for i in range(loc.shape[0]):
+        r = np.int64(reception_days[i])
+        if loc[i] != loc_none and loc[i] != loc_waiting and rec_entry[i] >= 0:
+            r += day - np.int64(rec_entry[i])
+        out[0, i] = r
+        out[1, i] = a0[i]
+        out[2, i] = a1[i]
+        out[3, i] = a2[i]
+        out[4, i] = a3[i]
+        out[5, i] = a4[i]
 
 
 def check_conservation(run: Run) -> None:
