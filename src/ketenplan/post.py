@@ -36,6 +36,9 @@ class PostProcessor:
     enabled: Callable[[Scenario], bool] = lambda sc: True
     kpis: tuple = ()  # engine.results.KPI declarations of the key figures it adds
     report: Callable | None = None  # (Results) -> {pillar: [plotly Figure or HTML note str, ...]}
+    #: (output, scenario, seed) -> what ``run`` returns, with tables as NumPy columns ({column: array},
+    #: the same rows and types) where it can: what the ensemble's workers call when it is given
+    columns: Callable[[ReplicateOutput, Scenario, int], dict] | None = None
 
     def applies_to(self, replicate: int) -> bool:
         return self.replicates == "all" or replicate == 0

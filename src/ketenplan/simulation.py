@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ketenplan.engine.results import Keep, Results, kpi_frame, metadata, reduce_replicate
+from ketenplan.engine.results import Keep, Results, metadata
 from ketenplan.errors import ScenarioError
 from ketenplan.scenario.schema import Scenario
 
@@ -45,21 +45,26 @@ class Reducer:
         self.scenario, self.keep, self.post, self.seed = scenario, keep, list(post), int(seed)
 
     def __call__(self, out) -> dict:
+        from ketenplan.engine.results import kpi_columns, reduce_columns
         from ketenplan.ensemble.store import plain_tables
         from ketenplan.post import POST_PROCESSORS
 
-        tables = reduce_replicate(out, self.scenario, self.keep)
+        # the tables as NumPy columns where they come so (the engine's, a post-processor's ``columns``):
+        # no pandas frame is built for them in the worker
+        tables = reduce_columns(out, self.scenario, self.keep)
+        figures = []
         for name in self.post:
             p = POST_PROCESSORS[name]
             if not p.applies_to(out.replicate):
                 continue
-            extra = p.run(out, self.scenario, self.seed)
+            extra = (p.columns or p.run)(out, self.scenario, self.seed)
             kp = extra.pop("kpis", None)
             if kp:
-                declared = {k.name: k for k in p.kpis}
-                tables["kpis"] = pd.concat([tables["kpis"], kpi_frame(out.replicate, kp, declared)],
-                                           ignore_index=True)
+                figures.append((kp, {k.name: k for k in p.kpis}))
             tables.update(extra)
+        if figures:  # the post-processors' key figures after the engine's, in their order
+            more = kpi_columns(out.replicate, figures)
+            tables["kpis"] = {c: np.concatenate([a, more[c]]) for c, a in tables["kpis"].items()}
         # categoricals as strings here, in the worker, and the frames as plain NumPy columns: the
         # parent's store takes them as they come (PartitionStore.add(..., plain=True)), unpickles no
         # pandas objects and concatenates a chunk column by column

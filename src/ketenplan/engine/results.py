@@ -12,6 +12,7 @@ category, ...); the object carries the package version, the scenario hash and th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -149,6 +150,44 @@ def _periods(dates: pd.DatetimeIndex, resolution: str) -> tuple[np.ndarray, pd.D
     return np.cumsum(change) - 1, dates[change]
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The periods of a grid's reported days at one resolution (built once per grid and process)."""
+
+    starts: np.ndarray  # the first day of each period (datetime64[ns])
+    bounds: np.ndarray  # index of the first reported day of each period, then the number of days
+    days: np.ndarray  # days per period (int64)
+
+
+@functools.lru_cache(maxsize=16)
+def _layout(grid, resolution: str) -> _Layout:
+    """:func:`_periods` of the grid's reported days as period bounds (what the tables reduce by)."""
+    _, dates = _reported_of(grid)
+    pidx, starts = _periods(dates, resolution)
+    bounds = np.r_[np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]]), len(pidx)]
+    lay = _Layout(starts.values, bounds, np.diff(bounds))
+    for a in (lay.starts, lay.bounds, lay.days):
+        a.setflags(write=False)
+    return lay
+
+
+def _reported_of(grid) -> tuple[int, pd.DatetimeIndex]:
+    return grid.start_index, grid.dates()[grid.start_index:]
+
+
+@functools.lru_cache(maxsize=32)
+def _labels(grid, resolution: str, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The date and label columns of a table with one row per (period, name), periods first (built
+    once per grid, resolution and names; read-only)."""
+    lay = _layout(grid, resolution)
+    n_p, n_k = len(lay.starts), len(names)
+    date = np.repeat(lay.starts, n_k)
+    label = np.tile(np.array(names, dtype=object), n_p)
+    for a in (date, label):
+        a.setflags(write=False)
+    return date, label
+
+
 def split_overflow(overflow: np.ndarray, policy) -> tuple[np.ndarray, np.ndarray]:
     """Persons in emergency places and persons without a place, per day, from the persons without a
     regular bed (the kernel's ``emergency`` location): emergency reception takes the overflow up to
@@ -215,57 +254,142 @@ def check_stock(dimension: str, category: str, column: str = "persons") -> None:
 def tidy_stocks(out: ReplicateOutput, resolution: str = "month") -> pd.DataFrame:
     """replicate, date (first day of the period), dimension, category, persons (on the period's last
     day), persons_mean, persons_max (over the period's days)."""
-    labels, arr = stock_series(out)
-    _, dates = _reported(out)
-    pidx, starts = _periods(dates, resolution)
-    n_p, n_k = len(starts), arr.shape[1]
-    if resolution == "day":
-        end, mean, mx = arr, arr.astype(np.float64), arr
-    else:
-        bounds = np.r_[np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]]), len(pidx)]
-        end = arr[bounds[1:] - 1]
-        csum = np.vstack([np.zeros((1, n_k)), np.cumsum(arr, axis=0, dtype=np.float64)])
-        mean = (csum[bounds[1:]] - csum[bounds[:-1]]) / np.diff(bounds)[:, None]
-        mx = np.maximum.reduceat(arr, bounds[:-1], axis=0)
-    dims = np.array([d for d, _ in labels], dtype=object)
-    cats = np.array([c for _, c in labels], dtype=object)
-    df = pd.DataFrame({
-        "replicate": np.int32(out.replicate), "date": np.repeat(starts.values, n_k),
-        "dimension": np.tile(dims, n_p), "category": np.tile(cats, n_p),
-        "persons": end.reshape(-1), "persons_mean": mean.reshape(-1), "persons_max": mx.reshape(-1)})
-    return df
+    return pd.DataFrame(stock_columns(out, resolution))
+
+
+_STOCK_SOURCES = ("stage", "location", "split")  # terms of a kept stock: a stage, a location, the overflow split
+
+
+@functools.lru_cache(maxsize=1)
+def _stock_terms() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every stock of :data:`STOCK_LABELS` as a sum of terms (source, column): the source's
+    :data:`_STOCK_SOURCES` index and column, and the first term of each stock (then the number of
+    terms). 'split': column 0 the persons in emergency places, 1 those without a place
+    (:func:`split_overflow`). The terms of a derived stock are those of :func:`registry.derived_stock`."""
+    src: list[int] = []
+    col: list[int] = []
+    ptr = [0]
+    for d, names in STOCK_LABELS.items():
+        for n in names:
+            if d == "stage":
+                terms = [(0, S[n])]
+            elif d == "location":
+                terms = [(2, 0)] if n == "emergency" else [(1, R.LOC[n])]
+            elif n == "without_place":
+                terms = [(2, 1)]
+            else:
+                _, groups, kinds = R.DERIVED_STOCKS[n]
+                terms = ([(0, i) for i in sorted({i for g in groups for i in R.stages_in(g)})]
+                         + [(1, i) for i in sorted({i for k in kinds for i in R.locations_of(k)})])
+            for a, b in terms:
+                src.append(a)
+                col.append(b)
+            ptr.append(len(src))
+    out = (np.array(src, np.int64), np.array(col, np.int64), np.array(ptr, np.int64))
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _stock_periods(ss, ls, split, src, col, ptr, bounds, by_day):
+    """The stocks of :func:`stock_series` per period from the reported days' stage and location
+    stocks (and the overflow split): on the period's last day, the mean and the maximum over its
+    days; the mean as :func:`tidy_stocks` takes it (differences of the running float64 sums over
+    the reported days, divided by the days; by day: the day's value)."""
+    n_p = bounds.size - 1
+    n_k = ptr.size - 1
+    end = np.empty((n_p, n_k), np.int64)
+    mean = np.empty((n_p, n_k))
+    mx = np.empty((n_p, n_k), np.int64)
+    run = np.zeros(n_k)
+    first = np.zeros(n_k)
+    top = np.zeros(n_k, np.int64)
+    for p in range(n_p):
+        for k in range(n_k):
+            first[k] = run[k]
+        for t in range(bounds[p], bounds[p + 1]):
+            for k in range(n_k):
+                v = np.int64(0)
+                for q in range(ptr[k], ptr[k + 1]):
+                    s = src[q]
+                    if s == 0:
+                        v += np.int64(ss[t, col[q]])
+                    elif s == 1:
+                        v += np.int64(ls[t, col[q]])
+                    else:
+                        v += np.int64(split[t, col[q]])
+                run[k] += float(v)
+                if t == bounds[p] or v > top[k]:
+                    top[k] = v
+                if t == bounds[p + 1] - 1:
+                    end[p, k] = v
+        for k in range(n_k):
+            mx[p, k] = top[k]
+            if by_day:
+                mean[p, k] = float(end[p, k])
+            else:
+                mean[p, k] = (run[k] - first[k]) / (bounds[p + 1] - bounds[p])
+    return end, mean, mx
+
+
+def stock_columns(out: ReplicateOutput, resolution: str = "month") -> dict[str, np.ndarray]:
+    """The columns of :func:`tidy_stocks` (NumPy arrays; the date and label columns read-only)."""
+    g = out.compiled.grid
+    si = g.start_index
+    lay = _layout(g, resolution)
+    ls = out.loc_stock[si:]
+    emergency, without = split_overflow(ls[:, R.LOC["emergency"]], out.compiled.policy)
+    split = np.empty((len(emergency), 2), np.int64)
+    split[:, 0] = emergency
+    split[:, 1] = without
+    src, col, ptr = _stock_terms()
+    end, mean, mx = _stock_periods(out.stage_stock[si:], ls, split, src, col, ptr, lay.bounds, resolution == "day")
+    date, dims = _labels(g, resolution, tuple(d for d, names in STOCK_LABELS.items() for _ in names))
+    _, cats = _labels(g, resolution, tuple(n for names in STOCK_LABELS.values() for n in names))
+    return {"replicate": np.full(len(date), out.replicate, np.int32), "date": date, "dimension": dims,
+            "category": cats, "persons": end.reshape(-1), "persons_mean": mean.reshape(-1),
+            "persons_max": mx.reshape(-1)}
 
 
 def tidy_flows(out: ReplicateOutput, resolution: str = "month") -> pd.DataFrame:
     """replicate, date (first day of the period), flow, persons (summed over the period)."""
-    si, dates = _reported(out)
-    arr = out.flows[si:]
-    pidx, starts = _periods(dates, resolution)
+    return pd.DataFrame(flow_columns(out, resolution))
+
+
+def flow_columns(out: ReplicateOutput, resolution: str = "month") -> dict[str, np.ndarray]:
+    """The columns of :func:`tidy_flows` (NumPy arrays; the date and label columns read-only)."""
+    g = out.compiled.grid
+    arr = out.flows[g.start_index:]
     if resolution != "day":
-        bounds = np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]])
-        arr = np.add.reduceat(arr, bounds, axis=0)
-    n_p, n_k = arr.shape
-    return pd.DataFrame({"replicate": np.int32(out.replicate), "date": np.repeat(starts.values, n_k),
-                         "flow": np.tile(np.array(R.FLOWS, dtype=object), n_p),
-                         "persons": arr.reshape(-1).astype(np.int64)})
+        arr = np.add.reduceat(arr, _layout(g, resolution).bounds[:-1], axis=0)
+    date, flow = _labels(g, resolution, tuple(R.FLOWS))
+    return {"replicate": np.full(len(date), out.replicate, np.int32), "date": date, "flow": flow,
+            "persons": arr.reshape(-1).astype(np.int64)}
 
 
 def tidy_capacity(out: ReplicateOutput, resolution: str = "month") -> pd.DataFrame:
     """replicate, date (first day of the period), resource, value: the capacities the run used (after
     hooks and policies), mean over the period: reception places [persons] and desks [persons/day]."""
-    si, dates = _reported(out)
+    return pd.DataFrame(capacity_columns(out, resolution))
+
+
+_RESOURCES = ("reception_regular", "reception_small_scale") + tuple(f"desk_{name}" for name in R.DESK_NAMES)
+
+
+def capacity_columns(out: ReplicateOutput, resolution: str = "month") -> dict[str, np.ndarray]:
+    """The columns of :func:`tidy_capacity` (NumPy arrays; the date and label columns read-only)."""
+    g = out.compiled.grid
+    si = g.start_index
     d = out.day_inputs
-    cols = {"reception_regular": d["cap_regular"][si:], "reception_small_scale": d["cap_small"][si:]}
-    for k, name in enumerate(R.DESK_NAMES):
-        cols[f"desk_{name}"] = d["desk_cap"][k, si:]
-    arr = np.column_stack(list(cols.values())).astype(np.float64)
-    pidx, starts = _periods(dates, resolution)
+    arr = np.column_stack([d["cap_regular"][si:], d["cap_small"][si:]]
+                          + [d["desk_cap"][k, si:] for k in range(len(R.DESK_NAMES))]).astype(np.float64)
     if resolution != "day":
-        bounds = np.r_[np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]]), len(pidx)]
-        arr = np.add.reduceat(arr, bounds[:-1], axis=0) / np.diff(bounds)[:, None]
-    n_p, n_k = arr.shape
-    return pd.DataFrame({"replicate": np.int32(out.replicate), "date": np.repeat(starts.values, n_k),
-                         "resource": np.tile(np.array(list(cols), dtype=object), n_p), "value": arr.reshape(-1)})
+        lay = _layout(g, resolution)
+        arr = np.add.reduceat(arr, lay.bounds[:-1], axis=0) / lay.days[:, None]
+    date, resource = _labels(g, resolution, _RESOURCES)
+    return {"replicate": np.full(len(date), out.replicate, np.int32), "date": date, "resource": resource,
+            "value": arr.reshape(-1)}
 
 
 def tidy_housing(out: ReplicateOutput) -> pd.DataFrame:
@@ -323,40 +447,51 @@ def _case_kpi_sums(arrival, reg, dec, housed, exit_day, reception_days, breach, 
     streams for the general track and the statutory breach, all streams for the safe-country and
     Dublin tracks) as persons and person-days from registration to decision; moves of those who
     left the chain from the start on after a stay in reception (per person and per child); and
-    person-days from the decision to housing of the housed (not resettled)."""
-    k = np.zeros(N_K, np.int64)
+    person-days from the decision to housing of the housed (not resettled). Every condition is a
+    0/1 factor of the sums (no branch per case: whole numbers, so the sums are the same)."""
+    first = resettled = general_days = general = safe_days = safe = dublin_days = dublin = np.int64(0)
+    breached = decided = moved = left = moved_kids = left_kids = housing_days = housed_n = np.int64(0)
     for i in range(arrival.size):
-        w = size[i]
+        w = np.int64(size[i])
         st = stream[i]
-        if si <= arrival[i] < T:
-            if st == STREAM_FIRST:
-                k[K_FIRST] += w
-            elif st == STREAM_RESETTLEMENT:
-                k[K_RESETTLED] += w
+        a = arrival[i]
+        arrived = np.int64((si <= a) & (a < T)) * w
+        first += arrived * np.int64(st == STREAM_FIRST)
+        resettled += arrived * np.int64(st == STREAM_RESETTLEMENT)
         d = dec[i]
-        if d >= si and reg[i] >= 0:
-            days = (d - reg[i]) * w
-            tr = track[i]
-            if st == STREAM_FIRST or st == STREAM_SUBSEQUENT:
-                k[K_BREACH] += breach[i] * w
-                k[K_DECIDED] += w
-                if tr == TRACK_GENERAL:
-                    k[K_GENERAL_DAYS] += days
-                    k[K_GENERAL] += w
-            if tr == TRACK_SAFE:
-                k[K_SAFE_DAYS] += days
-                k[K_SAFE] += w
-            elif tr == TRACK_DUBLIN:
-                k[K_DUBLIN_DAYS] += days
-                k[K_DUBLIN] += w
-        if exit_day[i] >= si and reception_days[i] > 0:
-            k[K_MOVES] += moves[i] * w
-            k[K_LEFT] += w
-            k[K_MOVES_KIDS] += moves[i] * children[i]
-            k[K_LEFT_KIDS] += children[i]
-        if housed[i] >= si and d >= 0 and st != STREAM_RESETTLEMENT:
-            k[K_HOUSING_DAYS] += (housed[i] - d) * w
-            k[K_HOUSED] += w
+        r = reg[i]
+        on = np.int64((d >= si) & (r >= 0))  # decided from the start on
+        days = (d - r) * w
+        tr = track[i]
+        asylum = on * np.int64((st == STREAM_FIRST) | (st == STREAM_SUBSEQUENT))
+        breached += np.int64(breach[i]) * w * asylum
+        decided += w * asylum
+        gen = asylum * np.int64(tr == TRACK_GENERAL)
+        general_days += days * gen
+        general += w * gen
+        sf = on * np.int64(tr == TRACK_SAFE)
+        safe_days += days * sf
+        safe += w * sf
+        db = on * np.int64(tr == TRACK_DUBLIN)
+        dublin_days += days * db
+        dublin += w * db
+        gone = np.int64((exit_day[i] >= si) & (reception_days[i] > 0))
+        mv = np.int64(moves[i])
+        ch = np.int64(children[i])
+        moved += mv * w * gone
+        left += w * gone
+        moved_kids += mv * ch * gone
+        left_kids += ch * gone
+        h = housed[i]
+        hs = np.int64((h >= si) & (d >= 0) & (st != STREAM_RESETTLEMENT))
+        housing_days += (h - d) * w * hs
+        housed_n += w * hs
+    k = np.empty(N_K, np.int64)
+    k[K_FIRST], k[K_RESETTLED] = first, resettled
+    k[K_GENERAL_DAYS], k[K_GENERAL], k[K_SAFE_DAYS], k[K_SAFE] = general_days, general, safe_days, safe
+    k[K_DUBLIN_DAYS], k[K_DUBLIN], k[K_BREACH], k[K_DECIDED] = dublin_days, dublin, breached, decided
+    k[K_MOVES], k[K_LEFT], k[K_MOVES_KIDS], k[K_LEFT_KIDS] = moved, left, moved_kids, left_kids
+    k[K_HOUSING_DAYS], k[K_HOUSED] = housing_days, housed_n
     return k
 
 
@@ -451,14 +586,65 @@ def kpi_frame(replicate: int, values: dict[str, float], declared: dict | None = 
     return pd.DataFrame(rows, columns=["replicate", "pillar", "kpi", "unit", "value"])
 
 
+def kpi_columns(replicate: int, figures: list[tuple[dict[str, float], dict | None]]) -> dict[str, np.ndarray]:
+    """The columns of :func:`kpi_frame` of several sets of key figures, one after the other
+    (``[(values, declared), ...]``): the rows of ``pd.concat`` of their frames (none empty)."""
+    pillar: list[str] = []
+    kpi: list[str] = []
+    unit: list[str] = []
+    value: list[float] = []
+    for values, declared in figures:
+        for name, v in values.items():
+            k = KPI_BY_NAME.get(name) or (declared or {}).get(name)
+            if k is None:
+                raise KeyError(f"key figure {name!r} is not declared (engine.results.KPIS or its post-processor's "
+                               "kpis)")
+            pillar.append(k.pillar)
+            kpi.append(name)
+            unit.append(k.unit)
+            value.append(float(v))
+    n = len(kpi)
+    return {"replicate": np.full(n, replicate, np.int32), "pillar": _objects(pillar), "kpi": _objects(kpi),
+            "unit": _objects(unit), "value": np.array(value, np.float64)}
+
+
+def _objects(values: list) -> np.ndarray:
+    a = np.empty(len(values), dtype=object)
+    a[:] = values
+    return a
+
+
+def housing_columns(out: ReplicateOutput) -> dict[str, np.ndarray] | pd.DataFrame:
+    """The columns of :func:`tidy_housing` (NumPy arrays), or its frame where a column of the housing
+    table is not a NumPy type."""
+    h = out.housing
+    if "replicate" in h.columns or not h.columns.is_unique or not all(isinstance(c, str) for c in h.columns) \
+            or not all(isinstance(t, np.dtype) for t in h.dtypes):
+        return tidy_housing(out)
+    start = out.compiled.grid.start
+    first = f"{start.year}-H{1 if start.month <= 6 else 2}"
+    keep = (h["period"] >= first).to_numpy()
+    cols = {"replicate": np.full(int(keep.sum()), out.replicate, np.int32)}
+    for c in h.columns:
+        cols[c] = h[c].to_numpy()[keep]
+    return cols
+
+
 def reduce_replicate(out: ReplicateOutput, scenario: Scenario, keep: Keep = Keep()) -> dict[str, pd.DataFrame]:
     """What is kept of one replicate: kpis, stocks, flows, housing and (as asked) journeys."""
+    return {name: pd.DataFrame(t) if isinstance(t, dict) else t
+            for name, t in reduce_columns(out, scenario, keep).items()}
+
+
+def reduce_columns(out: ReplicateOutput, scenario: Scenario, keep: Keep = Keep()) -> dict[str, dict | pd.DataFrame]:
+    """:func:`reduce_replicate` with its tables as columns (``{column: NumPy array}``, the date and
+    label columns read-only; the journeys, and housing with a column of another type, as frames)."""
     tables = {
-        "kpis": kpi_frame(out.replicate, replicate_kpis(out, scenario)),
-        "stocks": tidy_stocks(out, keep.resolution),
-        "flows": tidy_flows(out, keep.resolution),
-        "housing": tidy_housing(out),
-        "capacity": tidy_capacity(out, keep.resolution),
+        "kpis": kpi_columns(out.replicate, [(replicate_kpis(out, scenario), None)]),
+        "stocks": stock_columns(out, keep.resolution),
+        "flows": flow_columns(out, keep.resolution),
+        "housing": housing_columns(out),
+        "capacity": capacity_columns(out, keep.resolution),
     }
     if keep.keeps_journeys(out.replicate):
         tables["journeys"] = journeys(out)

@@ -201,16 +201,26 @@ class Columns(NamedTuple):
         return pd.DataFrame(dict(zip(self.names, self.arrays)), columns=list(self.names), copy=False)
 
 
-def plain_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame | Columns]:
+def plain_tables(tables: dict[str, pd.DataFrame | Columns | dict]) -> dict[str, pd.DataFrame | Columns]:
     """Every frame without categoricals (:func:`_plain`), as :class:`Columns` where all its columns
     have NumPy types and unique string names (else the frame itself): what a worker hands to
-    ``PartitionStore.add(..., plain=True)``."""
+    ``PartitionStore.add(..., plain=True)``. A table given as :class:`Columns`, or as a dict of
+    NumPy arrays of equal length (column name -> array), is taken as it is."""
     out: dict[str, pd.DataFrame | Columns] = {}
     for name, df in tables.items():
-        df = _plain(df)
+        if isinstance(df, Columns):
+            out[name] = df
+            continue
+        if isinstance(df, dict):
+            out[name] = Columns(tuple(df), tuple(np.asarray(a) for a in df.values()))
+            continue
+        types = df.dtypes.tolist()
+        if any(isinstance(t, pd.CategoricalDtype) for t in types):
+            df = _plain(df)
+            types = df.dtypes.tolist()
         names = list(df.columns)
         if (df.columns.is_unique and all(isinstance(c, str) for c in names)
-                and all(isinstance(t, np.dtype) for t in df.dtypes)):
+                and all(isinstance(t, np.dtype) for t in types)):
             out[name] = Columns(tuple(names), tuple(df[c].to_numpy() for c in names))
         else:
             out[name] = df

@@ -570,10 +570,10 @@ def _monthly(t: _Tables, h, hf, cell_of, civ_h, n_m: int, cp) -> pd.DataFrame:
             + [f"{k}_y{b}" for k in ("working_age", "employed") for b in YEAR_BUCKETS])
     civ_cols = ["obliged", "exempt", "waiting_to_start", "in_progress", "passed", "passed_wi2013", "passed_b1",
                 "passed_onderwijs", "passed_z", "routes_started", "route_cost_eur"]
-    data = {"month": t.months}
+    data = {"month": t.months.to_numpy(copy=True)}
     data.update({k: emp[k] for k in cols})
     data.update({k: civ[k] for k in civ_cols})
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # the fresh arrays of this replicate, not copied
 
 
 def _cohorts(t: _Tables, sums: np.ndarray, n_year: np.ndarray) -> pd.DataFrame:
@@ -596,7 +596,7 @@ def _cohorts(t: _Tables, sums: np.ndarray, n_year: np.ndarray) -> pd.DataFrame:
                  f"passed_within_{CIVIC_WITHIN_YEARS:g}y": ratio(s["by"], ob),
                  "years_to_pass": ratio(s["t"], s["passers"]), "years_to_pip": ratio(s["pip"], s["wi2021"]),
                  "unhoused_share": ratio(s["unhoused"], ob)})
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)
 
 
 def _ind_load(t: _Tables, ind: np.ndarray) -> pd.DataFrame:

@@ -124,51 +124,44 @@ def _years_of(out: ReplicateOutput) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _departure_sums(size, group, exit_day, exit_reason, outcome, decision_day, year_of_day, si, T, y0, ny, G,
-                    exit_codes, return_outcome):
-    """One pass over the cases: persons per (year, group) leaving by each exit of ``exit_codes``
-    (exits in the reported period), and entering (by decision) and leaving (by exit) the return
-    process (years before the period count as its first)."""
-    dep = np.zeros((len(exit_codes), ny, G))
-    ret_in = np.zeros((ny, G))
-    ret_out = np.zeros((ny, G))
+def _case_sums(size, group, exit_day, exit_reason, outcome, decision_day, stream, uam, arrival, year_of_day, si, T, y0,
+               ny, G, exit_slot, n_exits, return_outcome, granted_outcome, first_stream):
+    """One pass over the cases (persons summed exactly, as int64):
+
+    * persons per (exit, year, group) leaving by each exit of ``exit_slot`` (the exit's index, -1
+      for others; exits in the reported period), and entering (by decision) and leaving (by exit) the
+      return process per (year, group) (years before the period count as its first);
+    * unaccompanied minors' first arrivals, all first arrivals, and the minors' grants and
+      rejections (by decision) per reported year."""
+    dep = np.zeros((n_exits, ny, G), np.int64)
+    ret_in = np.zeros((ny, G), np.int64)
+    ret_out = np.zeros((ny, G), np.int64)
+    minors = np.zeros((4, ny), np.int64)
     for i in range(size.size):
-        w = float(size[i])
+        w = np.int64(size[i])
         g = group[i]
         ex = exit_day[i]
-        if si <= ex < T:
-            for k in range(len(exit_codes)):
-                if exit_reason[i] == exit_codes[k]:
-                    dep[k, year_of_day[ex] - y0, g] += w
+        k = exit_slot[exit_reason[i]]
+        if k >= 0 and si <= ex < T:
+            dep[k, year_of_day[ex] - y0, g] += w
         dec = decision_day[i]
-        if return_outcome[outcome[i]] and dec >= 0:
+        oc = outcome[i]
+        if return_outcome[oc] and dec >= 0:
             ret_in[max(year_of_day[dec] - y0, 0), g] += w
             if ex >= 0:
                 ret_out[max(year_of_day[ex] - y0, 0), g] += w
-    return dep, ret_in, ret_out
-
-
-@njit(cache=True, nogil=True)
-def _minor_sums(size, outcome, decision_day, stream, uam, arrival, year_of_day, si, T, y0, ny, return_outcome,
-                granted_outcome, first_stream):
-    """One pass over the cases: persons per reported year of unaccompanied minors' first arrivals, all
-    first arrivals, and the minors' grants and rejections (by decision)."""
-    minors = np.zeros((4, ny))
-    for i in range(size.size):
-        w = float(size[i])
         a = arrival[i]
         if stream[i] == first_stream and si <= a < T:
             yi = year_of_day[a] - y0
             minors[1, yi] += w
             if uam[i]:
                 minors[0, yi] += w
-        dec = decision_day[i]
         if uam[i] and si <= dec < T:
-            if granted_outcome[outcome[i]]:
+            if granted_outcome[oc]:
                 minors[2, year_of_day[dec] - y0] += w
-            elif return_outcome[outcome[i]]:
+            elif return_outcome[oc]:
                 minors[3, year_of_day[dec] - y0] += w
-    return minors
+    return dep, ret_in, ret_out, minors
 
 
 def _outcome_table(names) -> np.ndarray:
@@ -178,8 +171,24 @@ def _outcome_table(names) -> np.ndarray:
 
 
 _EXIT_CODES = np.array([R.EXITS.index(ex) for ex in _EXIT_OF.values()], np.int64)
+_EXIT_SLOT = np.full(len(R.EXITS), -1, np.int64)
+_EXIT_SLOT[_EXIT_CODES] = np.arange(len(_EXIT_CODES))
 _GRANTED = _outcome_table(("granted", "granted_on_appeal"))
 _RETURN = _outcome_table(_RETURN_OUTCOMES)
+for _a in (_EXIT_CODES, _EXIT_SLOT, _GRANTED, _RETURN):
+    _a.setflags(write=False)
+
+
+def _sums(out: ReplicateOutput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_case_sums` of a replicate: departures [exit, year, group], entering and leaving the
+    return process [year, group], minors [4, year] (float64, whole persons)."""
+    c, r = out.compiled, out.case
+    cal = _calendar(c.grid)
+    sums = _case_sums(c.case["size"], c.case["group"], r["exit_day"], r["exit_reason"], r["outcome"],
+                      r["decision_day"], c.case["stream"], c.case["uam"], c.case["arrival_day"], cal.year_of_day64,
+                      c.grid.start_index, c.grid.T, int(cal.years[0]), len(cal.years), len(c.group_names),
+                      _EXIT_SLOT, len(_EXIT_CODES), _RETURN, _GRANTED, R.STREAM["first"])
+    return tuple(x.astype(np.float64) for x in sums)
 
 
 @functools.lru_cache(maxsize=8)
@@ -196,19 +205,18 @@ def _departure_labels(grid, group_names: tuple[str, ...]) -> tuple[np.ndarray, n
 
 def departures_table(out: ReplicateOutput) -> pd.DataFrame:
     """Departures by outcome and nationality group per year, and the still-present stock at year end."""
-    c, r = out.compiled, out.case
-    cal = _calendar(c.grid)
-    dep, ret_in, ret_out = _departure_sums(
-        c.case["size"], c.case["group"], r["exit_day"], r["exit_reason"], r["outcome"], r["decision_day"],
-        cal.year_of_day64, c.grid.start_index, c.grid.T, int(cal.years[0]), len(cal.years), len(c.group_names),
-        _EXIT_CODES, _RETURN)
+    return pd.DataFrame(_departure_columns(out, _sums(out)))
+
+
+def _departure_columns(out: ReplicateOutput, sums) -> dict[str, np.ndarray]:
+    dep, ret_in, ret_out, _ = sums
     # still present at the end of each year: +persons from the year of the decision, -persons from
     # the year of the exit (years before the reported period count as its first year)
     still = np.rint(np.cumsum(ret_in - ret_out, axis=0)).astype(np.int64)
     persons = np.concatenate([dep.astype(np.int64).reshape(-1), still.reshape(-1)])
     year, group, outcome = _departure_labels(out.compiled.grid, tuple(out.compiled.group_names))
-    return pd.DataFrame({"replicate": np.full(len(persons), out.replicate, np.int32), "year": year.copy(),
-                         "group": group.copy(), "outcome": outcome.copy(), "persons": persons})
+    return {"replicate": np.full(len(persons), out.replicate, np.int32), "year": year, "group": group,
+            "outcome": outcome, "persons": persons}
 
 
 def _per_year(values: np.ndarray, out: ReplicateOutput, how: str) -> np.ndarray:
@@ -223,15 +231,27 @@ def _per_year(values: np.ndarray, out: ReplicateOutput, how: str) -> np.ndarray:
     return s / np.diff(np.r_[cal.year_start, len(values)])
 
 
+@functools.lru_cache(maxsize=8)
+def _facility_labels(grid) -> np.ndarray:
+    ny = len(_calendar(grid).years)
+    a = np.array(["detention"] * ny + ["lvv"] * ny, dtype=object)
+    a.setflags(write=False)
+    return a
+
+
 def facilities_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     """Detention and LVV per year: occupancy (the stage stock), place-days, cost, entries, references."""
+    return pd.DataFrame(_facility_columns(out, scenario))
+
+
+def _facility_columns(out: ReplicateOutput, scenario: Scenario) -> dict[str, np.ndarray]:
     si = out.compiled.grid.start_index
     years = _calendar(out.compiled.grid).years
     det, lvv = scenario.detention, scenario.lvv
     spec = (("detention", "detention", "detention_entries", det.places, det.cost_per_place_day,
              det.placements_per_year, det.occupancy_check),
             ("lvv", "lvv", "lvv_entries", lvv.places, lvv.cost_per_place_day, lvv.intake_per_year, float("nan")))
-    cols: dict[str, list] = {k: [] for k in ("year", "facility", "places", "mean_occupancy", "peak_occupancy",
+    cols: dict[str, list] = {k: [] for k in ("year", "places", "mean_occupancy", "peak_occupancy",
                                              "place_days", "cost_eur_million", "entries", "reference_entries_per_year",
                                              "reference_occupancy")}
     ny = len(years)
@@ -239,7 +259,6 @@ def facilities_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
         stock = out.stage_stock[si:, R.STAGE[stage]]
         pdays = _per_year(stock, out, "sum").astype(np.float64)  # whole persons: the sums are exact
         cols["year"].append(years)
-        cols["facility"].append(np.full(ny, facility, dtype=object))
         cols["places"].append(np.full(ny, float(places)))
         cols["mean_occupancy"].append(_per_year(stock.astype(np.float64), out, "mean"))
         cols["peak_occupancy"].append(_per_year(stock, out, "max").astype(np.float64))
@@ -248,9 +267,11 @@ def facilities_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
         cols["entries"].append(_per_year(out.flows[si:, R.FLOW[flow]], out, "sum").astype(np.float64))
         cols["reference_entries_per_year"].append(np.full(ny, float(ref_entries)))
         cols["reference_occupancy"].append(np.full(ny, float(ref_occ)))
-    df = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items()})
-    df.insert(0, "replicate", np.int32(out.replicate))
-    return df
+    year = np.concatenate(cols.pop("year"))
+    out_cols = {"replicate": np.full(len(year), out.replicate, np.int32), "year": year,
+                "facility": _facility_labels(out.compiled.grid)}
+    out_cols.update({k: np.concatenate(v) for k, v in cols.items()})
+    return out_cols
 
 
 def share_below_age(age: float, age_split: tuple[float, float, float]) -> float:
@@ -271,34 +292,53 @@ def _published_share(periods: tuple[tuple[str, float], ...], year: int) -> float
 
 def minors_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     """Unaccompanied minors per year: arrivals, decisions, guardianship, reception type, ageing out."""
+    return pd.DataFrame(_minor_columns(out, scenario, _sums(out)))
+
+
+def _minor_columns(out: ReplicateOutput, scenario: Scenario, sums) -> dict[str, np.ndarray]:
     si = out.compiled.grid.start_index
     mn = scenario.minors
     years = _calendar(out.compiled.grid).years
-    c, r = out.compiled, out.case
-    cal = _calendar(c.grid)
-    uam_arrivals, first_arrivals, granted, rejected = _minor_sums(
-        c.case["size"], r["outcome"], r["decision_day"], c.case["stream"], c.case["uam"], c.case["arrival_day"],
-        cal.year_of_day64, si, c.grid.T, int(years[0]), len(years), _RETURN, _GRANTED, R.STREAM["first"])
+    uam_arrivals, first_arrivals, granted, rejected = sums[3]
     foster = share_below_age(float(mn.foster_family_below_age), mn.age_split)
     unit = 0.5 * (mn.small_unit_places[0] + mn.small_unit_places[1])
     waiting = _per_year(out.stage_stock[si:, R.STAGE["minor_until_18"]].astype(np.float64), out, "mean")
     aged_out = _per_year(out.flows[si:, R.FLOW["minors_aged_out"]], out, "sum").astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(first_arrivals > 0, uam_arrivals / np.maximum(first_arrivals, 1), np.nan)
-    df = pd.DataFrame({
-        "replicate": np.int32(out.replicate), "year": years, "arrivals": uam_arrivals,
-        "share_of_first_applications": share,
-        "published_share": [_published_share(mn.share_by_period, int(y)) for y in years],
-        "granted": granted, "rejected": rejected, "guardian": mn.guardianship,
+    ny = len(years)
+    published = _published_shares(mn.share_by_period, out.compiled.grid)
+    return {
+        "replicate": np.full(ny, out.replicate, np.int32), "year": years, "arrivals": uam_arrivals,
+        "share_of_first_applications": share, "published_share": published,
+        "granted": granted, "rejected": rejected, "guardian": _objects(mn.guardianship, ny),
         "foster_family": uam_arrivals * foster, "coa_small_units": uam_arrivals * (1 - foster),
         "small_units_filled": np.ceil(uam_arrivals * (1 - foster) / unit),
         "waiting_until_18_mean": waiting, "aged_out": aged_out,
-        "reference_disappeared_per_year": float(mn.disappeared_per_year)})
-    return df
+        "reference_disappeared_per_year": np.full(ny, float(mn.disappeared_per_year))}
+
+
+@functools.lru_cache(maxsize=8)
+def _published_shares(periods, grid) -> np.ndarray:
+    """:func:`_published_share` of every reported year (read-only)."""
+    a = np.array([_published_share(periods, int(y)) for y in _calendar(grid).years], np.float64)
+    a.setflags(write=False)
+    return a
+
+
+def _objects(value, n: int) -> np.ndarray:
+    a = np.empty(n, dtype=object)
+    a[:] = [value] * n
+    return a
 
 
 def without_residence_tables(out: ReplicateOutput, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The stock without a right of residence per month and its regional split at each year end."""
+    month, by_region = _without_residence_columns(out, scenario)
+    return pd.DataFrame(month), pd.DataFrame(by_region)
+
+
+def _without_residence_columns(out: ReplicateOutput, scenario: Scenario) -> tuple[dict, dict]:
     si = out.compiled.grid.start_index
     cal = _calendar(out.compiled.grid)
     ss, ls = out.stage_stock[si:], out.loc_stock[si:]
@@ -307,21 +347,34 @@ def without_residence_tables(out: ReplicateOutput, scenario: Scenario) -> tuple[
     minors = ss[:, R.STAGE["minor_until_18"]].astype(np.int64)
     unsup = np.cumsum(out.flows[si:, R.FLOW["departures_unsupervised"]].astype(np.int64))
     last = cal.month_end
-    month = pd.DataFrame({"replicate": np.int32(out.replicate), "date": cal.month_label,
-                          "awaiting_departure": awaiting[last], "in_lvv": lvv[last], "minors_waiting": minors[last],
-                          "departed_unsupervised_cumulative": unsup[last],
-                          "stock": awaiting[last] + lvv[last]})
+    nm = len(last)
+    month = {"replicate": np.full(nm, out.replicate, np.int32), "date": _month_dates(out.compiled.grid),
+             "awaiting_departure": awaiting[last], "in_lvv": lvv[last], "minors_waiting": minors[last],
+             "departed_unsupervised_cumulative": unsup[last], "stock": awaiting[last] + lvv[last]}
     # regional split at each year end: the LVV residents evenly over the locations, the others by the key
     year, region, province, part, n_loc, shares = _region_key(scenario.without_residence.regional_table,
                                                               tuple(scenario.lvv.locations), out.compiled.grid)
     ye = cal.year_end
     persons = np.concatenate([np.repeat(lvv[ye][:, None] / n_loc, n_loc, axis=1),
                               awaiting[ye][:, None] * shares[None, :]], axis=1).reshape(-1)
-    by_region = pd.DataFrame({"replicate": np.full(len(persons), out.replicate, np.int32), "year": year.copy(),
-                              "region": region.copy(), "province": province.copy(), "part": part.copy(),
-                              "persons": persons})
-    by_region["key"] = REGION_KEY
+    by_region = {"replicate": np.full(len(persons), out.replicate, np.int32), "year": year, "region": region,
+                 "province": province, "part": part, "persons": persons, "key": _region_key_column(len(persons))}
     return month, by_region
+
+
+@functools.lru_cache(maxsize=8)
+def _month_dates(grid) -> np.ndarray:
+    """The first day of each reported month as datetime64[ns] (read-only)."""
+    a = np.asarray(_calendar(grid).month_label.to_numpy())
+    a.setflags(write=False)
+    return a
+
+
+@functools.lru_cache(maxsize=8)
+def _region_key_column(n: int) -> np.ndarray:
+    a = _objects(REGION_KEY, n)
+    a.setflags(write=False)
+    return a
 
 
 @functools.lru_cache(maxsize=8)
@@ -357,6 +410,26 @@ def reference_table(out: ReplicateOutput, scenario: Scenario) -> pd.DataFrame:
     return df
 
 
+def _reference_columns(out: ReplicateOutput, scenario: Scenario) -> dict[str, np.ndarray] | pd.DataFrame:
+    wr = scenario.without_residence
+    cols = _reference_arrays(wr.estimate_2009, wr.estimate_2017_2018_poisson, wr.estimate_2017_2018_dse)
+    if cols is None:  # a column of another type than NumPy's
+        return reference_table(out, scenario)
+    return {"replicate": np.full(3, out.replicate, np.int32), **cols}
+
+
+@functools.lru_cache(maxsize=8)
+def _reference_arrays(estimate_2009, poisson, dse) -> dict[str, np.ndarray] | None:
+    """The columns of :func:`_reference` as read-only NumPy arrays (None where one is not NumPy's)."""
+    df = _reference(estimate_2009, poisson, dse)
+    if not all(isinstance(t, np.dtype) for t in df.dtypes):
+        return None
+    cols = {c: df[c].to_numpy().copy() for c in df.columns}
+    for a in cols.values():
+        a.setflags(write=False)
+    return cols
+
+
 @functools.lru_cache(maxsize=8)
 def _reference(estimate_2009, poisson, dse) -> pd.DataFrame:
     return pd.DataFrame({
@@ -383,22 +456,30 @@ def border_tables(scenario: Scenario, seed: int) -> dict[str, pd.DataFrame]:
 
 def run(out: ReplicateOutput, scenario: Scenario, seed: int) -> dict:
     """All pillar-4 tables and key figures of one replicate (and the border day on replicate 0)."""
+    return {k: pd.DataFrame(v) if isinstance(v, dict) and k != "kpis" else v
+            for k, v in run_columns(out, scenario, seed).items()}
+
+
+def run_columns(out: ReplicateOutput, scenario: Scenario, seed: int) -> dict:
+    """:func:`run` with the pillar-4 tables as NumPy columns ({column: array}; the border's as frames)."""
     si = out.compiled.grid.start_index
     years = (out.compiled.grid.T - si) / 365.25
-    fac = facilities_table(out, scenario)
-    month, by_region = without_residence_tables(out, scenario)
-    minors = minors_table(out, scenario)
-    tables = {"p4_departures": departures_table(out), "p4_facilities": fac, "p4_minors": minors,
+    fac = _facility_columns(out, scenario)
+    month, by_region = _without_residence_columns(out, scenario)
+    sums = _sums(out)
+    minors = _minor_columns(out, scenario, sums)
+    tables = {"p4_departures": _departure_columns(out, sums), "p4_facilities": fac, "p4_minors": minors,
               "p4_without_residence": month, "p4_without_residence_by_region": by_region,
-              "p4_reference": reference_table(out, scenario)}
+              "p4_reference": _reference_columns(out, scenario)}
     ss = out.stage_stock[si:]
+    cost = fac["cost_eur_million"]
     tables["kpis"] = {
         "detention_occupancy_mean": float(ss[:, R.STAGE["detention"]].mean()),
-        "detention_cost_per_year": float(fac.loc[fac.facility == "detention", "cost_eur_million"].sum() / years),
+        "detention_cost_per_year": float(np.nansum(cost[fac["facility"] == "detention"]) / years),
         "lvv_occupancy_mean": float(ss[:, R.STAGE["lvv"]].mean()),
-        "lvv_cost_per_year": float(fac.loc[fac.facility == "lvv", "cost_eur_million"].sum() / years),
+        "lvv_cost_per_year": float(np.nansum(cost[fac["facility"] == "lvv"]) / years),
         "minors_aged_out_per_year": float(out.flows[si:, R.FLOW["minors_aged_out"]].sum() / years),
-        "without_residence_stock_end": float(month["stock"].iloc[-1]),
+        "without_residence_stock_end": float(month["stock"][-1]),
     }
     if out.replicate == 0:
         tables.update(border_tables(scenario, seed))
@@ -519,4 +600,4 @@ def report(res) -> dict[str, list]:
 SPEC = dict(description="departures by outcome and nationality group, detention and LVV occupancy and cost, "
                         "unaccompanied minors, the stock without residence by region (P4.1-P4.5); the border's "
                         "default day and staffing (P1.2, first replicate)",
-            run=run, replicates="all", kpis=KPIS, report=report)
+            run=run, replicates="all", kpis=KPIS, report=report, columns=run_columns)
