@@ -277,6 +277,57 @@ def test_an_export_of_interleaved_chunks_keeps_each_replicate_s_rows_in_order_ev
     store.close()
 
 
+def test_announced_replicates_are_written_in_chunks_that_follow_each_other_however_they_finish(tmp_path):
+    """With the replicates announced (``expect``), a chunk holds only replicates below the first one
+    still running: the chunks of replicates that finish out of order follow each other, so reads and
+    exports need no sort; every replicate is stored once, and what is buffered at the end is written by
+    ``flush``. A replicate far behind does not hold back more than four chunks' worth."""
+    import json
+
+    from ketenplan.ensemble.store import PartitionStore
+
+    rng = np.random.default_rng(5)
+    order = list(range(40))
+    for a in range(0, 38, 3):  # neighbours swapped: each finishes a little out of order
+        order[a], order[a + 2] = order[a + 2], order[a]
+    order.remove(7)
+    order.append(7)  # one replicate finishes last of all
+    store = PartitionStore(tmp_path / "r", chunk=4)
+    store.open({"what": "announced"})
+    store.expect(range(40))
+    frames = {}
+    for r in order:
+        frames[r] = pd.DataFrame({"replicate": np.full(3, r, np.int32), "v": rng.integers(0, 99, 3)})
+        store.add(r, {"t": frames[r]})
+        assert len(store._buffer) <= 4 * 4  # bounded while replicate 7 runs
+    store.flush()
+    reps = [json.loads((c / "replicates.json").read_text()) for c in store.chunks()]
+    assert sorted(r for c in reps for r in c) == list(range(40))
+    behind = [c for c in reps if 7 in c]
+    assert len(behind) == 1  # written once, once it came
+    assert store.done() == set(range(40))
+    ordered = [c for c in reps if max(c) < 7] + [c for c in reps if min(c) > 7 and 7 not in c]
+    assert all(max(a) < min(b) for a, b in zip(ordered, ordered[1:]))
+    want = pd.concat([frames[r] for r in range(40)], ignore_index=True)
+    pd.testing.assert_frame_equal(store.read("t"), want)
+    store.close()
+
+    # in the usual case (no replicate far behind) the whole ensemble needs no sort
+    store = PartitionStore(tmp_path / "s", chunk=4)
+    store.open({"what": "announced, near"})
+    store.expect(range(40))
+    for r in order[:-1] + [7]:
+        if r == 7:
+            continue
+        store.add(r, {"t": frames[r]})
+        if r == 9:
+            store.add(7, {"t": frames[7]})
+    store.flush()
+    assert store.in_replicate_order("t")
+    pd.testing.assert_frame_equal(store.read("t"), want)
+    store.close()
+
+
 def test_the_export_beside_the_report_writes_what_one_after_the_other_writes(tmp_path):
     """``report.write_outputs`` (the export in a second thread while the report is built) gives the
     same Parquet tables and metadata as ``Results.to_parquet`` alone, and the report."""

@@ -231,6 +231,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replicates: int | None
     if progress and done:
         progress(len(done))
     job = Job(scenario, seed, Reducer(scenario, keep, posts, seed), hooks=hooks)
+    store.expect(todo)  # chunks in replicate order, whatever order the workers finish in
     try:
         run_ensemble(job, todo, functools.partial(store.add, plain=True), backend=backend, paths=paths,
                      workers=workers, client=client, scheduler=scheduler, progress=progress)

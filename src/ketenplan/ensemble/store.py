@@ -304,6 +304,9 @@ class PartitionStore:
         self.chunk = max(1, int(chunk))
         self._buffer: dict[int, dict[str, pd.DataFrame]] = {}
         self._unchecked: set[int] = set()  # buffered replicates whose frames may hold categoricals
+        self._coming: set[int] = set()  # replicates announced (expect) and not added yet
+        self._order: list[int] = []  # the announced replicates in order; _front: the first still to come
+        self._front = 0
         self._con = None
         self._pid = os.getpid()  # a forked worker inherits the store but must not close its connection
 
@@ -334,18 +337,38 @@ class PartitionStore:
         write_text(path, json.dumps(want, indent=1, sort_keys=True))
         return set()
 
+    def expect(self, replicates) -> None:
+        """Announce the replicates still to come. Chunks are then written in their order: a chunk
+        holds only replicates below the first one still running, so the chunks of an ensemble follow
+        each other and :meth:`export` and :meth:`read` need no sort, however the workers finish.
+        Without an announcement every full buffer is written as it is."""
+        self._coming = {int(r) for r in replicates} - set(self._buffer)
+        self._order = sorted(self._coming)
+        self._front = 0
+
     def add(self, replicate: int, tables: dict[str, pd.DataFrame | Columns], *, plain: bool = False) -> None:
         """Buffer one replicate's tables, frames or :class:`Columns` (written with the chunk).
         ``plain``: they hold no categorical column (e.g. made so by :func:`plain_tables` in the
         worker), so the chunk need not look at every frame's column types (0.1 ms a frame)."""
-        self._buffer[int(replicate)] = tables
+        r = int(replicate)
+        self._buffer[r] = tables
+        self._coming.discard(r)
         if not plain:
-            self._unchecked.add(int(replicate))
-        if len(self._buffer) >= self.chunk:
-            self.flush()
+            self._unchecked.add(r)
+        if len(self._buffer) < self.chunk:
+            return
+        while self._front < len(self._order) and self._order[self._front] not in self._coming:
+            self._front += 1
+        if self._front == len(self._order) or len(self._buffer) >= 4 * self.chunk:
+            self.flush()  # nothing announced still runs (or a replicate is far behind): all of it
+            return
+        first = self._order[self._front]
+        ready = [k for k in self._buffer if k < first]
+        if len(ready) >= self.chunk:
+            self.flush(ready)
 
-    def flush(self) -> None:
-        """Write the buffered replicates as one chunk (atomically).
+    def flush(self, replicates=None) -> None:
+        """Write the buffered replicates (or those of them in ``replicates``) as one chunk (atomically).
 
         Each table of the chunk is one concatenation of the replicates' frames (in replicate order),
         turned into Arrow once and written by pyarrow without a thread pool (the workers have the
@@ -355,8 +378,10 @@ class PartitionStore:
             return
         import tempfile
 
-        reps = sorted(self._buffer)
-        names = sorted({n for t in self._buffer.values() for n in t})
+        reps = sorted(self._buffer if replicates is None else set(replicates) & set(self._buffer))
+        if not reps:
+            return
+        names = sorted({n for r in reps for n in self._buffer[r]})
         tmp = Path(tempfile.mkdtemp(prefix=".chunk-", dir=self.folder))
         try:
             for name in names:
@@ -382,8 +407,9 @@ class PartitionStore:
 
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._buffer.clear()
-        self._unchecked.clear()
+        for r in reps:
+            del self._buffer[r]
+            self._unchecked.discard(r)
         self._reset()
 
     # ---- reading ----
