@@ -122,8 +122,8 @@ def output_differences(a: ReplicateOutput, b: ReplicateOutput) -> dict[str, int]
         n = int(np.count_nonzero(x != y)) if x.shape == y.shape else -1
         if n:
             diff[name] = n
-    hx = a.housing[["task", "backlog_in", "realised", "granted"]].to_numpy()
-    hy = b.housing[["task", "backlog_in", "realised", "granted"]].to_numpy()
+    hx = a.housing[["task", "backlog_in", "realised", "granted"]].to_numpy(np.float64)  # (none without the hook)
+    hy = b.housing[["task", "backlog_in", "realised", "granted"]].to_numpy(np.float64)
     if hx.shape != hy.shape or not np.allclose(hx, hy, rtol=0, atol=1e-9):
         diff["housing"] = int(np.count_nonzero(~np.isclose(hx, hy))) if hx.shape == hy.shape else -1
     return diff

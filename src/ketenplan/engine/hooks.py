@@ -5,7 +5,10 @@ is called with the run as it stands after the previous day: it may read the stat
 queues, flows so far, what was decided) and change the inputs of the current day and later days
 (capacities of desks and reception, the housing task's budget). It sees only the past, like a
 planner. A hook is any object with ``name`` and ``__call__(run, day)``; it may keep its own
-bookkeeping, which the results read through ``tables()``.
+bookkeeping, which the results read through ``tables()``. A hook that changes nothing on most
+period starts may say on which it acts (``acts_on(run)``: day indices): when every hook of a run
+says so, the run stops only there (and at the first period start ahead of it), which saves the
+kernel's calls in between; called on any other period start, such a hook must change nothing.
 
 The housing task (taakstelling) is such a hook: the chain itself knows only a housing desk with a
 budget; how large the task is each half-year is a rule that looks back at the grants of the
@@ -33,6 +36,9 @@ class Hook(Protocol):
     name: str
 
     def __call__(self, run: "Run", day: int) -> None: ...
+
+    # optional: ``def acts_on(self, run) -> np.ndarray`` (the period starts it may act on, besides its
+    # first call), see the module's docstring
 
 
 def half_years(day0: dt.date, T: int) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
@@ -92,6 +98,10 @@ class HousingTask:
     def __post_init__(self) -> None:
         self._prev_grants = float(self.initial_expected)
         self._backlog = float(self.initial_backlog)
+
+    def acts_on(self, run: "Run") -> np.ndarray:
+        """The first day of each half-year: on any other day (after its first call) it returns at once."""
+        return run.halves[2]
 
     def __call__(self, run: "Run", day: int) -> None:
         idx, labels, starts, full = run.halves

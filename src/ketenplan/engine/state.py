@@ -107,10 +107,10 @@ class Run:
         end = self.T if until is None else (self.day_of(until) if isinstance(until, dt.date) else int(until))
         end = min(max(end, self.day), self.T)
         d = self.day
-        periods = self._periods
+        periods = self._stops()
         while d < end:
-            k = int(np.searchsorted(periods, d, side="right"))  # period starts <= d
-            if periods[k - 1] == d:  # the first day of a period: hooks act on what happened before it
+            k = int(np.searchsorted(periods, d, side="right"))  # stops <= d
+            if k > 0 and periods[k - 1] == d:  # the first day of a period: hooks act on what happened before it
                 for h in self.hooks:
                     h(self, d)
             stop = min(int(periods[k]) if k < len(periods) else self.T, end)
@@ -120,6 +120,24 @@ class Run:
                                      f" (by day {self.day}, {self.date})")
             d = stop
         return self
+
+    def _stops(self) -> np.ndarray:
+        """The period starts at which the run stops to call its hooks: all of them, or, when every hook
+        declares the days it may act on (``acts_on(run)``, see ``engine.hooks.Hook``), those among
+        them and the first period start still ahead. Without hooks the kernel runs through: a run
+        in many periods gives the same arrays as one call, and each call costs its arguments'
+        dispatch (about 40 microseconds: 5 ms of a ten-year run stepped by month)."""
+        periods = self._periods
+        if not self.hooks:
+            return periods[:0]
+        acts = [getattr(h, "acts_on", None) for h in self.hooks]
+        if any(a is None for a in acts):
+            return periods
+        keep = np.isin(periods, np.concatenate([np.asarray(a(self), np.int64) for a in acts]))
+        ahead = np.flatnonzero(periods >= self.day)
+        if ahead.size:
+            keep[ahead[0]] = True
+        return periods[keep]
 
     def finish(self) -> "Run":
         """Advance to the end and close the hooks' bookkeeping."""
