@@ -10,7 +10,8 @@ replicate's cases builds the permit holders' cases (the definitions of
 :func:`~ketenplan.integration.civic.civic_by_cohort`); the models' curves are tabulated once per
 scenario and grid (a per-process cache): the employment curve per (cohort, group) pair and per
 month since the permit, the civic-integration terms per whole day from the permit to housing.
-Pandas only builds the final small tables.
+The tables come as NumPy columns (:func:`replicate_columns`, what the ensemble's workers use) or
+as frames built from them (:func:`replicate_tables`).
 
 Those model functions and ``chain_cases`` / ``ind_load`` on a journeys frame stay the reference:
 tests/integration/test_integration_fast.py checks that this path gives their tables. The numbers
@@ -35,7 +36,7 @@ from ketenplan.integration.curves import (benefit_share, cohort_t50, employment_
 from ketenplan.integration.employment import YEAR_BUCKETS
 from ketenplan.scenario.pillar6 import CivicIntegration, Employment
 
-__all__ = ["replicate_tables", "ReplicateIntegration"]
+__all__ = ["replicate_tables", "replicate_columns", "ReplicateIntegration"]
 
 _DAYS_PER_YEAR = 365.25
 #: years after the permit of the cohort table's ``employed_<y>y`` columns (employment_by_cohort's default)
@@ -371,6 +372,10 @@ class _Tables:
     months: pd.DatetimeIndex
     ind_months: pd.DatetimeIndex
     ind_first: int
+    months_np: np.ndarray  # the months as datetime64[ns]
+    ind_months_np: np.ndarray
+    stream_order: np.ndarray  # the engine's streams by name
+    stream_names: np.ndarray  # their names in that order (object)
 
 
 def _table(names: tuple[str, ...], wanted) -> np.ndarray:
@@ -498,7 +503,12 @@ def _build_tables(p, cp, bands: dict[str, str], group_names: tuple[str, ...], gr
         a.setflags(write=False)
     # IND load: months starting on or after the first reported day
     ind_first = int(np.searchsorted(ind_months, pd.Timestamp(grid.start)))
-    return _Tables(months=months, ind_months=ind_months, ind_first=ind_first, rap_days=rap_days, **arrays)
+    order = np.argsort(np.array(R.STREAM_NAMES, dtype=object), kind="stable")
+    more = dict(months_np=months.to_numpy(copy=True), ind_months_np=ind_months.to_numpy(copy=True),
+                stream_order=order, stream_names=np.array(R.STREAM_NAMES, dtype=object)[order])
+    for a in more.values():
+        a.setflags(write=False)
+    return _Tables(months=months, ind_months=ind_months, ind_first=ind_first, rap_days=rap_days, **arrays, **more)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -512,11 +522,13 @@ class ReplicateIntegration:
     ``cohorts``: :func:`employment_by_cohort` beside :func:`civic_by_cohort`; ``ind_load``:
     :func:`ind_load`; and the key-figure sums ``regular_decisions`` (persons, persons x weeks of
     regular decisions from the start on) and ``waiting`` (working age x waiting factor, working
-    age of the permits from the start on)."""
+    age of the permits from the start on). The tables are frames (:func:`replicate_tables`) or
+    NumPy columns, {column: array} with the frames' columns, types and rows
+    (:func:`replicate_columns`)."""
 
-    monthly: pd.DataFrame
-    cohorts: pd.DataFrame
-    ind_load: pd.DataFrame
+    monthly: pd.DataFrame | dict[str, np.ndarray]
+    cohorts: pd.DataFrame | dict[str, np.ndarray]
+    ind_load: pd.DataFrame | dict[str, np.ndarray]
     regular_decisions: tuple[float, float]
     waiting: tuple[float, float]
     permit_holders: int
@@ -524,6 +536,14 @@ class ReplicateIntegration:
 
 def replicate_tables(out, scenario) -> ReplicateIntegration:
     """The integration tables of one replicate (see :class:`ReplicateIntegration`)."""
+    rc = replicate_columns(out, scenario)
+    return ReplicateIntegration(pd.DataFrame(rc.monthly, copy=False), pd.DataFrame(rc.cohorts, copy=False),
+                                pd.DataFrame(rc.ind_load, copy=False), rc.regular_decisions, rc.waiting,
+                                rc.permit_holders)
+
+
+def replicate_columns(out, scenario) -> ReplicateIntegration:
+    """:func:`replicate_tables` with the tables as NumPy columns ({column: array}): no frame built."""
     c, r = out.compiled, out.case
     g = c.grid
     t = _tables(scenario, tuple(c.group_names), g)
@@ -542,7 +562,7 @@ def replicate_tables(out, scenario) -> ReplicateIntegration:
                                 (float(kpi[2]), float(kpi[3])), int(n_year.sum()))
 
 
-def _monthly(t: _Tables, h, hf, cell_of, civ_h, n_m: int, cp) -> pd.DataFrame:
+def _monthly(t: _Tables, h, hf, cell_of, civ_h, n_m: int, cp) -> dict[str, np.ndarray]:
     nb = len(YEAR_BUCKETS)
     used = cell_of[cell_of >= 0]
     curve = np.ascontiguousarray(t.curve[np.flatnonzero(cell_of >= 0)]) if used.size else np.zeros((0, n_m))
@@ -566,17 +586,19 @@ def _monthly(t: _Tables, h, hf, cell_of, civ_h, n_m: int, cp) -> pd.DataFrame:
     # civic integration per month: civic.py's monthly stocks on the histograms of the one pass
     h_start = (civ_h[3] + civ_h[4]) * (1.0 - cp.wi2021_exempt_share)
     civ = monthly_from_histograms(civ_h[0], civ_h[1], civ_h[2], h_start, cp)
-    cols = (["working_age", "employed", "employment_rate", "housed_working_age", "on_benefits", "benefit_cost_eur"]
-            + [f"{k}_y{b}" for k in ("working_age", "employed") for b in YEAR_BUCKETS])
-    civ_cols = ["obliged", "exempt", "waiting_to_start", "in_progress", "passed", "passed_wi2013", "passed_b1",
-                "passed_onderwijs", "passed_z", "routes_started", "route_cost_eur"]
-    data = {"month": t.months.to_numpy(copy=True)}
-    data.update({k: emp[k] for k in cols})
-    data.update({k: civ[k] for k in civ_cols})
-    return pd.DataFrame(data, copy=False)  # the fresh arrays of this replicate, not copied
+    data = {"month": t.months_np.copy()}
+    data.update({k: emp[k] for k in _EMP_COLUMNS})
+    data.update({k: civ[k] for k in _CIV_COLUMNS})
+    return data  # the fresh arrays of this replicate
 
 
-def _cohorts(t: _Tables, sums: np.ndarray, n_year: np.ndarray) -> pd.DataFrame:
+_EMP_COLUMNS = (("working_age", "employed", "employment_rate", "housed_working_age", "on_benefits", "benefit_cost_eur")
+                + tuple(f"{k}_y{b}" for k in ("working_age", "employed") for b in YEAR_BUCKETS))
+_CIV_COLUMNS = ("obliged", "exempt", "waiting_to_start", "in_progress", "passed", "passed_wi2013", "passed_b1",
+                "passed_onderwijs", "passed_z", "routes_started", "route_cost_eur")
+
+
+def _cohorts(t: _Tables, sums: np.ndarray, n_year: np.ndarray) -> dict[str, np.ndarray]:
     rows = np.flatnonzero(n_year > 0)
     s = {k: sums[rows, i] for i, k in enumerate(EMP_SUMS + CIV_SUMS)}
     year0 = int(t.ip[I_YEAR0])
@@ -596,21 +618,20 @@ def _cohorts(t: _Tables, sums: np.ndarray, n_year: np.ndarray) -> pd.DataFrame:
                  f"passed_within_{CIVIC_WITHIN_YEARS:g}y": ratio(s["by"], ob),
                  "years_to_pass": ratio(s["t"], s["passers"]), "years_to_pip": ratio(s["pip"], s["wi2021"]),
                  "unhoused_share": ratio(s["unhoused"], ob)})
-    return pd.DataFrame(data, copy=False)
+    return data
 
 
-def _ind_load(t: _Tables, ind: np.ndarray) -> pd.DataFrame:
+def _ind_load(t: _Tables, ind: np.ndarray) -> dict[str, np.ndarray]:
     """:func:`~ketenplan.integration.post.ind_load`'s table from the pass's sums: rows (month, stream)
     with an application or a decision from the start month on, by month, then stream name."""
     S = len(R.STREAM_NAMES)
     n_m = len(t.ind_months)
     first_month = t.ind_first
-    order = np.argsort(np.array(R.STREAM_NAMES, dtype=object), kind="stable")
+    order = t.stream_order
     napp, app, ndec, dec, pw = (x.reshape(n_m, S)[first_month:, order] for x in ind)
     hit = (napp > 0) | (ndec > 0)
     mi, si = np.nonzero(hit)
     with np.errstate(divide="ignore", invalid="ignore"):
         weeks = np.where(ndec[mi, si] > 0, pw[mi, si] / np.where(dec[mi, si] > 0, dec[mi, si], np.nan), np.nan)
-    names = np.array(R.STREAM_NAMES, dtype=object)[order]
-    return pd.DataFrame({"month": t.ind_months[first_month + mi], "stream": names[si],
-                         "applications": app[mi, si], "decisions": dec[mi, si], "decision_weeks": weeks})
+    return {"month": t.ind_months_np[first_month + mi], "stream": t.stream_names[si],
+            "applications": app[mi, si], "decisions": dec[mi, si], "decision_weeks": weeks}

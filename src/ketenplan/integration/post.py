@@ -40,7 +40,7 @@ from ketenplan.integration.cases import (DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAM
 
 log = logging.getLogger(__name__)
 
-__all__ = ["chain_cases", "run", "KPIS", "report", "REGULAR_STREAMS"]
+__all__ = ["chain_cases", "run", "run_columns", "KPIS", "report", "REGULAR_STREAMS"]
 
 _DAYS_PER_YEAR = 365.25
 
@@ -198,32 +198,42 @@ def run(out, scenario, seed: int) -> dict:
     """Integration tables and key figures of one replicate (see the module docstring).
 
     The tables come from one compiled pass over the replicate's cases
-    (:func:`ketenplan.integration.fast.replicate_tables`); :func:`chain_cases`, :func:`ind_load` and
-    the model functions it sums are the reference it is tested against."""
-    from ketenplan.integration.fast import replicate_tables
+    (:func:`ketenplan.integration.fast.replicate_columns`), here as frames (:func:`run_columns`
+    gives them as NumPy columns); :func:`chain_cases`, :func:`ind_load` and the model functions it
+    sums are the reference it is tested against."""
+    return {k: pd.DataFrame(v) if isinstance(v, dict) and k != "kpis" else v
+            for k, v in run_columns(out, scenario, seed).items()}
+
+
+def run_columns(out, scenario, seed: int) -> dict:
+    """:func:`run` with the integration tables as NumPy columns ({column: array}; the Spreidingswet
+    table as a frame): the same columns, types, rows and key figures."""
+    from ketenplan.integration.fast import replicate_columns
 
     c = out.compiled
     g = c.grid
     si = g.start_index
     years = (g.T - si) / _DAYS_PER_YEAR
-    start = pd.Timestamp(g.start)
-    rt = replicate_tables(out, scenario)
-    monthly = rt.monthly
-    monthly = monthly[(monthly["month"] >= start).to_numpy()].reset_index(drop=True)
-    monthly.insert(0, "replicate", np.int32(out.replicate))
-    cohorts = rt.cohorts.copy()
-    cohorts.insert(0, "replicate", np.int32(out.replicate))
-    load = rt.ind_load
-    load.insert(0, "replicate", np.int32(out.replicate))
+    start = np.datetime64(pd.Timestamp(g.start).as_unit("ns"))
+    rt = replicate_columns(out, scenario)
+    rep = np.int32(out.replicate)
+    # the months from the start on (the months ascend)
+    first = int(np.searchsorted(rt.monthly["month"], start))
+    monthly = {"replicate": np.full(len(rt.monthly["month"]) - first, rep)}
+    monthly.update({k: a[first:] for k, a in rt.monthly.items()})
+    cohorts = {"replicate": np.full(len(rt.cohorts["cohort"]), rep)}
+    cohorts.update(rt.cohorts)
+    load = {"replicate": np.full(len(rt.ind_load["month"]), rep)}
+    load.update(rt.ind_load)
 
     # key figures over the permits of the reported period
-    first_year = start.year
-    cp = rt.cohorts[(rt.cohorts["cohort"] >= first_year).to_numpy()]
-    w = cp["working_age"].to_numpy(float)
-    ob = cp["obliged"].to_numpy(float)
-    passed3 = cp["passed_within_3y"].to_numpy(float)
+    first_year = pd.Timestamp(g.start).year
+    keep = rt.cohorts["cohort"] >= first_year
+    w = rt.cohorts["working_age"][keep]
+    ob = rt.cohorts["obliged"][keep]
+    passed3 = rt.cohorts["passed_within_3y"][keep]
     passers = ob * passed3  # weights for the years to pass
-    yrs = cp["years_to_pass"].to_numpy(float)
+    yrs = rt.cohorts["years_to_pass"][keep]
     good = np.isfinite(yrs) & (ob > 0)
 
     ss, ls = out.stage_stock[si:], out.loc_stock[si:]
@@ -231,10 +241,9 @@ def run(out, scenario, seed: int) -> dict:
     emergency = ls[:, R.LOC["emergency"]]
     reception_eur = float(((coa - emergency) * scenario.reception.cost_regular
                            + emergency * scenario.reception.cost_emergency).sum())
-    benefit_eur = float(monthly["benefit_cost_eur"].sum())
-    civic_eur = float(monthly["route_cost_eur"].sum())
-    hw = monthly["housed_working_age"].to_numpy(float)
-    last = monthly.iloc[-1] if len(monthly) else None
+    benefit_eur = _skipna_sum(monthly["benefit_cost_eur"])
+    civic_eur = _skipna_sum(monthly["route_cost_eur"])
+    hw = monthly["housed_working_age"]
 
     def wmean(x, wt) -> float:
         return float(np.average(x, weights=wt)) if len(wt) and wt.sum() > 0 else float("nan")
@@ -247,15 +256,14 @@ def run(out, scenario, seed: int) -> dict:
         "regular_decision_weeks": ratio(rt.regular_decisions),
         "regular_grants_per_year": float(out.flows[si:, R.FLOW["regular_grants"]].sum() / years),
         "circular_workers_mean": float(R.derived_stock("circular_workers", ss, ls).mean()),
-        "employment_3y_share": wmean(cp["employed_3y"].to_numpy(float), w),
+        "employment_3y_share": wmean(rt.cohorts["employed_3y"][keep], w),
         "waiting_factor_mean": ratio((rt.waiting[1], rt.waiting[0])),
         "civic_years_to_pass": wmean(yrs[good], (passers[good] if passers[good].sum() > 0 else ob[good])),
         "civic_years_from_application": wmean(
-            yrs[good] + cp["mean_wait_days"].to_numpy(float)[good] / _DAYS_PER_YEAR,
+            yrs[good] + rt.cohorts["mean_wait_days"][keep][good] / _DAYS_PER_YEAR,
             (passers[good] if passers[good].sum() > 0 else ob[good])),
         "civic_passed_3y_share": wmean(passed3, ob),
-        "benefit_share_end": float(last["on_benefits"] / last["housed_working_age"])
-        if last is not None and hw[-1] > 0 else float("nan"),
+        "benefit_share_end": float(monthly["on_benefits"][-1] / hw[-1]) if len(hw) and hw[-1] > 0 else float("nan"),
         "reception_years": float(coa.sum() / _DAYS_PER_YEAR),
         "benefit_cost_per_year": benefit_eur / years / 1e6,
         "civic_cost_per_year": civic_eur / years / 1e6,
@@ -265,6 +273,12 @@ def run(out, scenario, seed: int) -> dict:
     if out.replicate == 0:
         tables["spreidingswet"] = _spreiding_table(out, scenario)
     return tables
+
+
+def _skipna_sum(a: np.ndarray) -> float:
+    """``pd.Series(a).sum()``: the sum with missing values as 0."""
+    nan = np.isnan(a)
+    return float((np.where(nan, 0.0, a) if nan.any() else a).sum())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -355,5 +369,5 @@ def report(res) -> dict[str, list]:
 #: what ``ketenplan.post`` registers (a plain record, as ``ketenplan.returns.post.SPEC``: no import back up)
 SPEC = dict(description="work over time with the waiting effect, civic integration, benefits and cost of permit "
                         "holders; regular streams' IND load; Spreidingswet places (P5.1-P5.3, P6.3-P6.5)",
-            run=run, replicates="all", kpis=KPIS, report=report)
+            run=run, replicates="all", kpis=KPIS, report=report, columns=run_columns)
 
