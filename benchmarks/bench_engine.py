@@ -6,7 +6,7 @@ stepping a run month by month with hooks against one uninterrupted kernel call.
 (a) the kernel on one compiled replicate of the Dutch baseline (ten years after a three-year
     warm-up unless ``--years``): one uninterrupted call (``period='none'``) and stepped per month
     with the housing-task hook called at every period start (``period='month'``, the default of
-    every run; the hook's ``acts_on`` hidden, see ``EveryPeriod``), timed alternately, best and
+    every run; the hook's ``acts_on`` hidden, see ``ketenplan.testing.EveryPeriod``), timed alternately, best and
     median of ``--repeat`` pairs;
 (b) the SimPy reference (``ketenplan.testing.run_reference``) on the same compiled inputs, in a
     subprocess (its imports and set-up outside the timed part), with the arrays compared entry by
@@ -55,25 +55,10 @@ def compiled_of(sc, seed: int):
     return compile_replicate(sc, replicate_key(np.random.SeedSequence(seed, spawn_key=(0,))))
 
 
-class EveryPeriod:
-    """A hook called at every period start: the wrapped hook without its ``acts_on`` (a run whose
-    hooks all say on which days they act stops only there)."""
-
-    def __init__(self, hook):
-        self.hook, self.name = hook, hook.name
-
-    def __call__(self, run, day):
-        self.hook(run, day)
-
-    def __getattr__(self, name):  # its tables and closing: the hook's
-        if name == "acts_on":
-            raise AttributeError(name)
-        return getattr(self.hook, name)
-
-
 def kernel_time(c, period: str):
     from ketenplan.engine.run import default_hooks
     from ketenplan.engine.state import Run
+    from ketenplan.testing import EveryPeriod
 
     run = Run.start(c, [EveryPeriod(h) for h in default_hooks(c)], period=period)
     t0 = time.perf_counter()

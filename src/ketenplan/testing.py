@@ -37,6 +37,22 @@ SLOT = R.DURATION
 BR = R.BRANCH
 
 
+class EveryPeriod:
+    """A hook called at every period start: the wrapped hook without its ``acts_on`` (a run whose
+    hooks all say on which days they act stops only there); its tables and closing are the hook's."""
+
+    def __init__(self, hook):
+        self.hook, self.name = hook, hook.name
+
+    def __call__(self, run, day):
+        self.hook(run, day)
+
+    def __getattr__(self, name):
+        if name == "acts_on":
+            raise AttributeError(name)
+        return getattr(self.hook, name)
+
+
 def tiny_chain(sizes, *, days: int = 30, reg_per_day: float = 1.0, decisions_per_day: float = 1.0,
                regular_places: float = 100.0, housing_per_half_year: float = 181.0, col: int = 2,
                procedure: int = 3, lead: int = 5, grant: bool = True, track: str = "general",

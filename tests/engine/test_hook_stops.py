@@ -10,22 +10,7 @@ from ketenplan.engine.compile import compile_replicate
 from ketenplan.engine.rng import replicate_key
 from ketenplan.engine.run import default_hooks, output_of
 from ketenplan.engine.state import Run
-from ketenplan.testing import assert_outputs_equal, small_scenario
-
-
-class EveryPeriod:
-    """The wrapped hook without its ``acts_on``: called at every period start."""
-
-    def __init__(self, hook):
-        self.hook, self.name = hook, hook.name
-
-    def __call__(self, run, day):
-        self.hook(run, day)
-
-    def __getattr__(self, name):  # its tables and closing: the hook's
-        if name == "acts_on":
-            raise AttributeError(name)
-        return getattr(self.hook, name)
+from ketenplan.testing import EveryPeriod, assert_outputs_equal, small_scenario
 
 
 class Spy:
