@@ -1,8 +1,9 @@
-"""The kernel indexes its arrays with unsigned integers (``engine.kernel._u``): faster, but an index
-that were ever negative would read or write outside an array instead of counting from its end. These
-tests run the kernel compiled with numba's bounds checking on (in a fresh process with its own
-compile cache), on chains that take every path: queues with patience, emergency reception, nareis
-following their sponsors, shocks, triage and routing, capacity policies, and the Dutch scenarios
+"""The compiled loops (the kernel, the case draws, the reductions and the returns and integration
+post-processors) index their arrays with unsigned integers (``engine.index.unsigned``): faster, but
+an index that were ever negative would read or write outside an array instead of counting from its
+end. These tests run them compiled with numba's bounds checking on (in a process with its own
+compile cache), on chains that take every path: queues whose patience runs out, emergency
+reception, small-scale routing and triage, nareis following their sponsors, and the Dutch scenarios
 from the replayed history. Any index out of bounds raises IndexError there."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 PROBE = """
 import numpy as np
 from numba import njit
-from ketenplan.engine.kernel import _u
+from ketenplan.engine.index import unsigned as _u
 
 @njit
 def at(a, i):
@@ -38,6 +39,8 @@ import datetime as dt
 import numpy as np
 from ketenplan.testing import small_scenario as small
 from ketenplan.engine.run import run_replicate
+from ketenplan.engine.results import Keep
+from ketenplan.simulation import Reducer
 
 D = dt.date(2025, 1, 1)
 cases = [
@@ -50,7 +53,9 @@ cases = [
 ]
 n = 0
 for i, ch in enumerate(cases):
-    out = run_replicate(small(**ch), i, np.random.SeedSequence(100 + i))
+    sc = small(**ch)
+    out = run_replicate(sc, i, np.random.SeedSequence(100 + i))
+    Reducer(sc, Keep(resolution="month", journeys="all"), ["returns", "integration"], 1)(out)
     n += int(out.case["arrival_day"].shape[0])
 print("cases", n)
 """
@@ -60,10 +65,13 @@ import numpy as np
 import ketenplan
 from ketenplan.engine.rng import replicate_seed
 from ketenplan.engine.run import run_replicate
+from ketenplan.engine.results import Keep
+from ketenplan.simulation import Reducer
 
 for name in ("nl_history", "nl_baseline"):
     sc = ketenplan.load_scenario(name)
     out = run_replicate(sc, 1, replicate_seed(sc.simulation.seed, 1))
+    Reducer(sc, Keep(resolution="month", journeys="all"), ["returns", "integration"], 1)(out)
     print(name, int(out.case["arrival_day"].shape[0]))
 """
 

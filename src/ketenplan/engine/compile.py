@@ -27,6 +27,7 @@ from numba import njit
 
 from ketenplan.engine import kernel as K
 from ketenplan.engine import registry as R
+from ketenplan.engine.index import unsigned as _u  # a[_u(i)]: no negative-index fix-up
 # numba compiles engine.rng's draws into this file's own disk cache, which it keys on this file only:
 # when the draws change, this file must change too (last: rng.key_schedule, the scheduled round keys)
 from ketenplan.engine import rng as G
@@ -333,10 +334,10 @@ def _month_counts(key, part, months_abs, expected):
     n = months_abs.shape[0]
     out = np.zeros(n, np.int64)
     for m in range(n):
-        lam = expected[m]
+        lam = expected[_u(m)]
         if lam > 0:
-            ck = (np.uint64(part) << np.uint64(56)) | (np.uint64(months_abs[m]) << np.uint64(32)) | G.MONTH_INDEX
-            out[m] = G.poisson_ppf(G.uniforms(key, P_MONTH_COUNT, ck, 0)[0], lam)
+            ck = (np.uint64(part) << np.uint64(56)) | (np.uint64(months_abs[_u(m)]) << np.uint64(32)) | G.MONTH_INDEX
+            out[_u(m)] = G.poisson_ppf(G.uniforms(key, P_MONTH_COUNT, ck, 0)[0], lam)
     return out
 
 
@@ -365,9 +366,9 @@ def _fill_households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adu
     """:func:`_households`' loop: fills the output arrays and returns the number of cases."""
     c = 0
     for m in range(months_abs.shape[0]):
-        left = persons[m]
+        left = persons[_u(m)]
         idx = 0
-        base = (np.uint64(part) << np.uint64(56)) | (np.uint64(months_abs[m]) << np.uint64(32))
+        base = (np.uint64(part) << np.uint64(56)) | (np.uint64(months_abs[_u(m)]) << np.uint64(32))
         while left > 0:
             ck = base | np.uint64(idx)
             u, v, w, x = G.uniforms4(key, P_HOUSEHOLD, ck, 0)  # type, extra adult, day, children
@@ -384,10 +385,10 @@ def _fill_households(key, part, months_abs, persons, lo, hi, uam, fam, extra_adu
             if sz > left:  # the month's last household is trimmed to its persons
                 k -= min(sz - left, k)
                 sz = left
-            size[c] = sz
-            kids[c] = k
-            day[c] = lo[m] + int(w * (hi[m] - lo[m] + 1))
-            keys[c] = ck
+            size[_u(c)] = sz
+            kids[_u(c)] = k
+            day[_u(c)] = lo[_u(m)] + int(w * (hi[_u(m)] - lo[_u(m)] + 1))
+            keys[_u(c)] = ck
             left -= sz
             idx += 1
             c += 1
@@ -420,17 +421,17 @@ def _counting_order(arrival, ckey):
     if lo < 0 or arrival.max() > 1 << 24:
         return None
     for i in range(1, n):
-        if ckey[i] <= ckey[i - 1]:
+        if ckey[_u(i)] <= ckey[_u(i - 1)]:
             return None  # identities not strictly increasing: the general sort
     start = np.zeros(arrival.max() + 2, np.int64)
     for i in range(n):
-        start[arrival[i] + 1] += 1
+        start[_u(arrival[_u(i)] + 1)] += 1
     for d in range(1, start.shape[0]):
-        start[d] += start[d - 1]
+        start[_u(d)] += start[_u(d - 1)]
     order = np.empty(n, np.int64)
     for i in range(n):
-        order[start[arrival[i]]] = i
-        start[arrival[i]] += 1
+        order[_u(start[_u(arrival[_u(i)])])] = i
+        start[_u(arrival[_u(i)])] += 1
     return order
 
 
@@ -447,7 +448,7 @@ def _take_clipped(table, day):
     """``table[np.maximum(day, 0)]`` in one pass."""
     out = np.empty(day.shape[0], table.dtype)
     for i in range(day.shape[0]):
-        out[i] = table[max(day[i], 0)]
+        out[_u(i)] = table[_u(max(day[_u(i)], 0))]
     return out
 
 
@@ -533,72 +534,72 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
     n_groups = grant_rate.shape[0]
     for i in range(ckey.shape[0]):
         for q in range(fixed_slot.shape[0]):
-            dur[i, fixed_slot[q]] = fixed_days[q]
-        k = ckey[i]
-        s = stream[i]
+            dur[_u(i), _u(fixed_slot[_u(q)])] = fixed_days[_u(q)]
+        k = ckey[_u(i)]
+        s = stream[_u(i)]
         u_group, u_dublin, u_grant, u_va = G.uniforms4(key, P_DECISION, k, 0)
         u_appeal, u_success, u_restricted, u_dep = G.uniforms4(key, P_RETURN, k, 0)
         # nationality group: the mix of the case's part and arrival year; a family member follows the sponsor
-        if group_in[i] >= 0:
-            g = group_in[i]
+        if group_in[_u(i)] >= 0:
+            g = group_in[_u(i)]
         else:
-            row = cum_mix[mixrow[i]]
+            row = cum_mix[_u(mixrow[_u(i)])]
             g = 0
-            while g < row.shape[0] - 1 and u_group >= row[g]:
+            while g < row.shape[0] - 1 and u_group >= row[_u(g)]:
                 g += 1
-        group[i] = g
-        rate = grant_rate[g]
-        likely[i] = rate >= par[PAR_LIKELY]
-        late_u[i, LATE_DECISION] = u_grant
-        late_u[i, LATE_DEPARTURE] = u_dep
-        late_row[i] = n_groups if uam[i] else g  # unaccompanied minors: their own row
+        group[_u(i)] = g
+        rate = grant_rate[_u(g)]
+        likely[_u(i)] = rate >= par[PAR_LIKELY]
+        late_u[_u(i), LATE_DECISION] = u_grant
+        late_u[_u(i), LATE_DEPARTURE] = u_dep
+        late_row[_u(i)] = n_groups if uam[_u(i)] else g  # unaccompanied minors: their own row
         if s >= STREAM_LABOUR0:  # regular migration (circular places carry their group: group_in)
-            track[i] = TRACK_REGULAR
-            branch[i, BR_ARRIVAL] = 2
-            granted = u_grant < regular_grant[s - STREAM_LABOUR0]
-            branch[i, BR_REGULAR_OUTCOME] = (2 if group_in[i] >= 0 else 0) if granted else 1
-            dur[i, DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, dconst, D_REGULAR0 + s - STREAM_LABOUR0), 1)
+            track[_u(i)] = TRACK_REGULAR
+            branch[_u(i), BR_ARRIVAL] = 2
+            granted = u_grant < regular_grant[_u(s - STREAM_LABOUR0)]
+            branch[_u(i), BR_REGULAR_OUTCOME] = (2 if group_in[_u(i)] >= 0 else 0) if granted else 1
+            dur[_u(i), DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, dconst, D_REGULAR0 + s - STREAM_LABOUR0), 1)
             continue
         if s == STREAM_RESETTLEMENT or s == STREAM_NAREIS:
-            track[i] = TRACK_NONE
-            routed[i] = False
+            track[_u(i)] = TRACK_NONE
+            routed[_u(i)] = False
             if s == STREAM_RESETTLEMENT and par[PAR_DIRECT_PLACEMENT] > 0:
-                branch[i, BR_ARRIVAL] = 1  # straight to a municipality
+                branch[_u(i), BR_ARRIVAL] = 1  # straight to a municipality
                 continue
             if s == STREAM_NAREIS and u_dublin < par[PAR_NAREIS_HOME]:  # given nareis: joins the sponsor's home
-                branch[i, BR_ARRIVAL] = 3
-            branch[i, BR_AFTER_CENTRAL] = 0  # permit on arrival: to the lead time
+                branch[_u(i), BR_ARRIVAL] = 3
+            branch[_u(i), BR_AFTER_CENTRAL] = 0  # permit on arrival: to the lead time
             continue
         u_stc, u_lvv, u_lvv_outcome, u_detention = G.uniforms4(key, P_MORE, k, 0)
         if s == STREAM_FIRST and u_dublin < par[PAR_DUBLIN_SHARE]:
             tr = TRACK_DUBLIN
-        elif s == STREAM_FIRST and u_stc < stc_share[g]:
+        elif s == STREAM_FIRST and u_stc < stc_share[_u(g)]:
             tr = TRACK_SAFE_THIRD
-        elif safe[g] and par[PAR_TRIAGE] > 0:
+        elif safe[_u(g)] and par[PAR_TRIAGE] > 0:
             tr = TRACK_SAFE
         else:
             tr = TRACK_GENERAL
-        track[i] = tr
-        routed[i] = likely[i] and par[PAR_ROUTING] > 0
+        track[_u(i)] = tr
+        routed[_u(i)] = likely[_u(i)] and par[PAR_ROUTING] > 0
         expect_grant = u_grant < rate  # at the arrival's rate: only for the levers that act before the decision
         if tr == TRACK_DUBLIN:
-            branch[i, BR_AFTER_CENTRAL] = 1
+            branch[_u(i), BR_AFTER_CENTRAL] = 1
             u = G.uniforms4(key, P_DUB_OUTCOME, k, 0)[0]
             acc = par[PAR_DUB_ACCEPT]
             trf = par[PAR_DUB_TRANSFER]
             o = 0 if u < acc * trf else (1 if u < acc * trf + acc * (1 - trf) * par[PAR_DUB_ABSCOND] else 2)
-            branch[i, BR_DUBLIN_OUTCOME] = o  # transfer, abscond, or lapse to the national procedure
+            branch[_u(i), BR_DUBLIN_OUTCOME] = o  # transfer, abscond, or lapse to the national procedure
             if o != 2:
                 continue
         elif tr == TRACK_SAFE_THIRD:
-            branch[i, BR_AFTER_CENTRAL] = 4
+            branch[_u(i), BR_AFTER_CENTRAL] = 4
             u = G.uniforms4(key, P_SAFE_THIRD, k, 0)[0]
             o = 0 if u < par[PAR_STC_TRANSFER] else (2 if u < par[PAR_STC_TRANSFER] + par[PAR_STC_SUBSTANTIVE] else 1)
-            branch[i, BR_SAFE_THIRD_OUTCOME] = o  # transfer, inadmissible (return), or a substantive procedure
+            branch[_u(i), BR_SAFE_THIRD_OUTCOME] = o  # transfer, inadmissible (return), or a substantive procedure
             if o == 0:
                 continue
         else:
-            branch[i, BR_AFTER_CENTRAL] = 2 if tr == TRACK_GENERAL else 3
+            branch[_u(i), BR_AFTER_CENTRAL] = 2 if tr == TRACK_GENERAL else 3
         # the national procedure (a lapsed Dublin claim or a substantive procedure after all: general track)
         repeat_no_chance = s == STREAM_SUBSEQUENT and not expect_grant and par[PAR_NO_HEARING] > 0
         if tr == TRACK_SAFE:
@@ -608,17 +609,17 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
             proc = rvt + _dd(key, P_AA, k, dspec, dconst, D_AA)
         if repeat_no_chance:
             proc = 1  # decided without a hearing
-        dur[i, DUR_PROCEDURE] = max(proc, 1)
+        dur[_u(i), DUR_PROCEDURE] = max(proc, 1)
         va = tr != TRACK_SAFE and u_va < par[PAR_VA_SHARE] and not repeat_no_chance
-        branch[i, BR_AFTER_PROCEDURE] = 0 if va else 1
+        branch[_u(i), BR_AFTER_PROCEDURE] = 0 if va else 1
         # the decision is late (the decision month's grant rate): both paths are prepared; their stays
         # are drawn by the kernel when a case enters them (engine.kernel, slot_spec)
         appeals = u_appeal < par[PAR_APPEAL_SHARE]
-        branch[i, BR_APPEALS] = 0 if appeals else 1
-        branch[i, BR_APPEAL_OUTCOME] = 0 if u_success < par[PAR_APPEAL_SUCCESS] else 1
+        branch[_u(i), BR_APPEALS] = 0 if appeals else 1
+        branch[_u(i), BR_APPEAL_OUTCOME] = 0 if u_success < par[PAR_APPEAL_SUCCESS] else 1
         # return: departure term, maybe a freedom-restricting location, a minor's wait until 18, departure
-        dur[i, DUR_TERM] = 0 if tr == TRACK_SAFE else int(par[PAR_TERM_DAYS])
-        minor_waits = uam[i] and par[PAR_MINOR_RULE] > 0
+        dur[_u(i), DUR_TERM] = 0 if tr == TRACK_SAFE else int(par[PAR_TERM_DAYS])
+        minor_waits = uam[_u(i)] and par[PAR_MINOR_RULE] > 0
         if minor_waits:
             u_age, u_adequate, u_in_band, _ = G.uniforms4(key, P_MINOR, k, 0)
             minor_waits = u_adequate >= par[PAR_MINOR_ADEQUATE]
@@ -629,16 +630,16 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
                     age = 14.0 + 2.0 * u_in_band
                 else:
                     age = 12.0 + 2.0 * u_in_band
-                dur[i, DUR_BIRTHDAY] = arrival[i] + int((18.0 - age) * 365.25)
-        branch[i, BR_AFTER_TERM] = 2 if minor_waits else (0 if u_restricted < par[PAR_RESTRICTED] else 1)
+                dur[_u(i), DUR_BIRTHDAY] = arrival[_u(i)] + int((18.0 - age) * 365.25)
+        branch[_u(i), BR_AFTER_TERM] = 2 if minor_waits else (0 if u_restricted < par[PAR_RESTRICTED] else 1)
         # after the late departure pick: each route's choices
-        branch[i, BR_DETENTION_OUTCOME] = 0 if u_detention < par[PAR_DETENTION_VERIFIED] else 1
-        branch[i, BR_LVV_CHOICE] = 0 if u_lvv < par[PAR_LVV_REQUEST] else 1
+        branch[_u(i), BR_DETENTION_OUTCOME] = 0 if u_detention < par[PAR_DETENTION_VERIFIED] else 1
+        branch[_u(i), BR_LVV_CHOICE] = 0 if u_lvv < par[PAR_LVV_REQUEST] else 1
         if u_lvv < par[PAR_LVV_REQUEST]:
             a = par[PAR_LVV_INDEPENDENT]
             b = a + par[PAR_LVV_UNSUPERVISED]
             c = b + par[PAR_LVV_PERMIT]
-            branch[i, BR_LVV_OUTCOME] = 0 if u_lvv_outcome < a else (1 if u_lvv_outcome < b else (
+            branch[_u(i), BR_LVV_OUTCOME] = 0 if u_lvv_outcome < a else (1 if u_lvv_outcome < b else (
                 2 if u_lvv_outcome < c else 3))
 
 
@@ -654,44 +655,44 @@ def _assemble(order, size_p, children_p, arrival_p, ckey_p, stream_p, mix_p, cou
     n1 = order.shape[0]
     k = n1
     for j in range(n1):
-        i = order[j]
-        sz = size_p[i]
-        ch = children_p[i]
-        size[j] = sz
-        in_size[j] = sz
-        children[j] = ch
-        arrival[j] = arrival_p[i]
-        ckey[j] = ckey_p[i]
-        in_ckey[j] = ckey_p[i]
-        stream[j] = stream_p[i]
-        in_stream[j] = stream_p[i]
-        mix[j] = mix_p[i]
-        nareis_lag[j] = lag[i]
-        parent[j] = -1
-        group_in[j] = -1
-        uam[j] = sz == 1 and ch == 1
-        c = count[i]
+        i = order[_u(j)]
+        sz = size_p[_u(i)]
+        ch = children_p[_u(i)]
+        size[_u(j)] = sz
+        in_size[_u(j)] = sz
+        children[_u(j)] = ch
+        arrival[_u(j)] = arrival_p[_u(i)]
+        ckey[_u(j)] = ckey_p[_u(i)]
+        in_ckey[_u(j)] = ckey_p[_u(i)]
+        stream[_u(j)] = stream_p[_u(i)]
+        in_stream[_u(j)] = stream_p[_u(i)]
+        mix[_u(j)] = mix_p[_u(i)]
+        nareis_lag[_u(j)] = lag[_u(i)]
+        parent[_u(j)] = -1
+        group_in[_u(j)] = -1
+        uam[_u(j)] = sz == 1 and ch == 1
+        c = count[_u(i)]
         if c > 0:
-            nareis_child[j] = H + k
+            nareis_child[_u(j)] = H + k
             kc = max(c - 1, 0)
-            size[k] = c
-            in_size[k] = c
-            children[k] = kc
-            arrival[k] = -1
-            ckey[k] = ckey_p[i] | nareis_bit
-            in_ckey[k] = ckey_p[i] | nareis_bit
-            stream[k] = nareis_stream
-            in_stream[k] = nareis_stream
-            mix[k] = mix_p[i]
-            nareis_child[k] = -1
-            nareis_lag[k] = 0
-            parent[k] = H + j
-            group_in[k] = -1
-            uam[k] = c == 1 and kc == 1
-            parents[k - n1] = j
+            size[_u(k)] = c
+            in_size[_u(k)] = c
+            children[_u(k)] = kc
+            arrival[_u(k)] = -1
+            ckey[_u(k)] = ckey_p[_u(i)] | nareis_bit
+            in_ckey[_u(k)] = ckey_p[_u(i)] | nareis_bit
+            stream[_u(k)] = nareis_stream
+            in_stream[_u(k)] = nareis_stream
+            mix[_u(k)] = mix_p[_u(i)]
+            nareis_child[_u(k)] = -1
+            nareis_lag[_u(k)] = 0
+            parent[_u(k)] = H + j
+            group_in[_u(k)] = -1
+            uam[_u(k)] = c == 1 and kc == 1
+            parents[_u(k - n1)] = j
             k += 1
         else:
-            nareis_child[j] = -1
+            nareis_child[_u(j)] = -1
 
 
 def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
@@ -717,15 +718,15 @@ def _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, dconst, p_n
     it is a count of 0, as ``rng.poisson_ppf`` finds it (its cumulative sum starts there)."""
     n = ckey.shape[0]
     for i in range(n):
-        if not can_sponsor[stream[i]]:
+        if not can_sponsor[_u(stream[_u(i)])]:
             continue
-        u = G.uniforms4(key, P_NAREIS_COUNT, ckey[i], 0)[0]
-        lam = ratio * size[i]
-        if 0 <= size[i] < p_none.shape[0] and 0.0 < lam <= 600.0 and u <= p_none[size[i]]:
+        u = G.uniforms4(key, P_NAREIS_COUNT, ckey[_u(i)], 0)[0]
+        lam = ratio * size[_u(i)]
+        if 0 <= size[_u(i)] < p_none.shape[0] and 0.0 < lam <= 600.0 and u <= p_none[_u(size[_u(i)])]:
             continue
-        count[i] = G.poisson_ppf(u, lam)
-        if count[i] > 0:
-            lag[i] = _dd(key, P_NAREIS_LAG, ckey[i], dspec, dconst, D_NAREIS_LAG)
+        count[_u(i)] = G.poisson_ppf(u, lam)
+        if count[_u(i)] > 0:
+            lag[_u(i)] = _dd(key, P_NAREIS_LAG, ckey[_u(i)], dspec, dconst, D_NAREIS_LAG)
 
 
 
@@ -858,8 +859,8 @@ def _mix_rows(mix, years, y0, n_years):
     after the years), or row 0 (mix -1, circular migration)."""
     row = np.empty(mix.shape[0], np.int64)
     for i in range(mix.shape[0]):
-        m = mix[i]
-        row[i] = n_years + m - 1 if m > 0 else (years[i] - y0 if m == 0 else 0)
+        m = mix[_u(i)]
+        row[_u(i)] = n_years + m - 1 if m > 0 else (years[_u(i)] - y0 if m == 0 else 0)
     return row
 
 

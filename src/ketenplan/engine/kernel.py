@@ -30,6 +30,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ketenplan.engine import registry as R
+from ketenplan.engine.index import unsigned as _u  # a[_u(i)]: no negative-index fix-up (engine.index)
 # numba compiles engine.rng's draws into this file's own disk cache, which it keys on this file only:
 # when the draws change, this file must change too (last: rng.key_schedule, the scheduled round keys)
 from ketenplan.engine.rng import duration_constants, spec_days
@@ -105,20 +106,6 @@ def prefetch(typingctx, arr, idx):
         return context.get_dummy_value()
 
     return sig, codegen
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _u(i):
-    """An array index as an unsigned integer: ``a[_u(i)]`` is ``a[i]`` for every ``i >= 0``.
-
-    numba indexes with a signed integer as NumPy does, counting a negative index from the end, so
-    every ``a[i]`` also tests the sign and adds the length; with an unsigned index it does not.
-    The kernel never uses a negative index (every -1 it keeps, a link or an unset slot, is tested
-    before it is used), and most of its work is indexing: unsigned indices take 15-25% off its
-    time on nl_baseline, with the same arrays. A test runs the kernel with numba's bounds checking
-    on (``tests/engine/test_kernel_bounds.py``), so an index that were ever negative fails there
-    rather than reading outside an array here."""
-    return np.uint64(i)
 
 
 def kernel_constants() -> np.ndarray:

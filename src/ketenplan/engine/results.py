@@ -22,6 +22,7 @@ import pandas as pd
 from numba import njit
 
 from ketenplan.engine import registry as R
+from ketenplan.engine.index import unsigned as _u  # a[_u(i)]: no negative-index fix-up
 from ketenplan.engine.run import ReplicateOutput
 from ketenplan.scenario.schema import Scenario
 
@@ -307,29 +308,29 @@ def _stock_periods(ss, ls, split, src, col, ptr, bounds, by_day):
     top = np.zeros(n_k, np.int64)
     for p in range(n_p):
         for k in range(n_k):
-            first[k] = run[k]
-        for t in range(bounds[p], bounds[p + 1]):
+            first[_u(k)] = run[_u(k)]
+        for t in range(bounds[_u(p)], bounds[_u(p + 1)]):
             for k in range(n_k):
                 v = np.int64(0)
-                for q in range(ptr[k], ptr[k + 1]):
-                    s = src[q]
+                for q in range(ptr[_u(k)], ptr[_u(k + 1)]):
+                    s = src[_u(q)]
                     if s == 0:
-                        v += np.int64(ss[t, col[q]])
+                        v += np.int64(ss[_u(t), _u(col[_u(q)])])
                     elif s == 1:
-                        v += np.int64(ls[t, col[q]])
+                        v += np.int64(ls[_u(t), _u(col[_u(q)])])
                     else:
-                        v += np.int64(split[t, col[q]])
-                run[k] += float(v)
-                if t == bounds[p] or v > top[k]:
-                    top[k] = v
-                if t == bounds[p + 1] - 1:
-                    end[p, k] = v
+                        v += np.int64(split[_u(t), _u(col[_u(q)])])
+                run[_u(k)] += float(v)
+                if t == bounds[_u(p)] or v > top[_u(k)]:
+                    top[_u(k)] = v
+                if t == bounds[_u(p + 1)] - 1:
+                    end[_u(p), _u(k)] = v
         for k in range(n_k):
-            mx[p, k] = top[k]
+            mx[_u(p), _u(k)] = top[_u(k)]
             if by_day:
-                mean[p, k] = float(end[p, k])
+                mean[_u(p), _u(k)] = float(end[_u(p), _u(k)])
             else:
-                mean[p, k] = (run[k] - first[k]) / (bounds[p + 1] - bounds[p])
+                mean[_u(p), _u(k)] = (run[_u(k)] - first[_u(k)]) / (bounds[_u(p + 1)] - bounds[_u(p)])
     return end, mean, mx
 
 
@@ -452,19 +453,19 @@ def _case_kpi_sums(arrival, reg, dec, housed, exit_day, reception_days, breach, 
     first = resettled = general_days = general = safe_days = safe = dublin_days = dublin = np.int64(0)
     breached = decided = moved = left = moved_kids = left_kids = housing_days = housed_n = np.int64(0)
     for i in range(arrival.size):
-        w = np.int64(size[i])
-        st = stream[i]
-        a = arrival[i]
+        w = np.int64(size[_u(i)])
+        st = stream[_u(i)]
+        a = arrival[_u(i)]
         arrived = np.int64((si <= a) & (a < T)) * w
         first += arrived * np.int64(st == STREAM_FIRST)
         resettled += arrived * np.int64(st == STREAM_RESETTLEMENT)
-        d = dec[i]
-        r = reg[i]
+        d = dec[_u(i)]
+        r = reg[_u(i)]
         on = np.int64((d >= si) & (r >= 0))  # decided from the start on
         days = (d - r) * w
-        tr = track[i]
+        tr = track[_u(i)]
         asylum = on * np.int64((st == STREAM_FIRST) | (st == STREAM_SUBSEQUENT))
-        breached += np.int64(breach[i]) * w * asylum
+        breached += np.int64(breach[_u(i)]) * w * asylum
         decided += w * asylum
         gen = asylum * np.int64(tr == TRACK_GENERAL)
         general_days += days * gen
@@ -475,14 +476,14 @@ def _case_kpi_sums(arrival, reg, dec, housed, exit_day, reception_days, breach, 
         db = on * np.int64(tr == TRACK_DUBLIN)
         dublin_days += days * db
         dublin += w * db
-        gone = np.int64((exit_day[i] >= si) & (reception_days[i] > 0))
-        mv = np.int64(moves[i])
-        ch = np.int64(children[i])
+        gone = np.int64((exit_day[_u(i)] >= si) & (reception_days[_u(i)] > 0))
+        mv = np.int64(moves[_u(i)])
+        ch = np.int64(children[_u(i)])
         moved += mv * w * gone
         left += w * gone
         moved_kids += mv * ch * gone
         left_kids += ch * gone
-        h = housed[i]
+        h = housed[_u(i)]
         hs = np.int64((h >= si) & (d >= 0) & (st != STREAM_RESETTLEMENT))
         housing_days += (h - d) * w * hs
         housed_n += w * hs

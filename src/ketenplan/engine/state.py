@@ -22,6 +22,7 @@ from numba import njit
 
 from ketenplan.engine import kernel as K
 from ketenplan.engine import registry as R
+from ketenplan.engine.index import unsigned as _u  # a[_u(i)]: no negative-index fix-up
 from ketenplan.engine.hooks import Hook, half_years
 from ketenplan.errors import InvariantError
 
@@ -172,15 +173,15 @@ class Run:
 @njit(cache=True, nogil=True)
 def _case_results(day, loc, rec_entry, reception_days, loc_none, loc_waiting, out, a0, a1, a2, a3, a4):
     for i in range(loc.shape[0]):
-        r = np.int64(reception_days[i])
-        if loc[i] != loc_none and loc[i] != loc_waiting and rec_entry[i] >= 0:
-            r += day - np.int64(rec_entry[i])
-        out[0, i] = r
-        out[1, i] = a0[i]
-        out[2, i] = a1[i]
-        out[3, i] = a2[i]
-        out[4, i] = a3[i]
-        out[5, i] = a4[i]
+        r = np.int64(reception_days[_u(i)])
+        if loc[_u(i)] != loc_none and loc[_u(i)] != loc_waiting and rec_entry[_u(i)] >= 0:
+            r += day - np.int64(rec_entry[_u(i)])
+        out[0, _u(i)] = r
+        out[1, _u(i)] = a0[_u(i)]
+        out[2, _u(i)] = a1[_u(i)]
+        out[3, _u(i)] = a2[_u(i)]
+        out[4, _u(i)] = a3[_u(i)]
+        out[5, _u(i)] = a4[_u(i)]
 
 
 def check_conservation(run: Run) -> None:

@@ -28,6 +28,7 @@ import pandas as pd
 from numba import njit
 
 from ketenplan.engine import registry as R
+from ketenplan.engine.index import unsigned as _u  # a[_u(i)]: no negative-index fix-up
 from ketenplan.integration.cases import (DEFAULT_GROUP_NAMES, DEFAULT_STREAM_NAMES, IND_STREAMS, PERMIT_OUTCOMES,
                                          REGULAR_STREAMS, month_starts)
 from ketenplan.integration.civic import monthly_from_histograms
@@ -94,7 +95,7 @@ def _month(day: int, day0: int, month0: int, month_lut: np.ndarray) -> int:
     """Calendar month of a grid day counted from the grid's first month: from the grid's table
     (:func:`calendar_of_days` of its days and a margin), by the calendar outside it."""
     if 0 <= day < month_lut.size:
-        return month_lut[day]
+        return month_lut[_u(day)]
     y, m = _year_month(day0 + day)
     return (y - 1970) * 12 + m - 1 - month0
 
@@ -102,10 +103,10 @@ def _month(day: int, day0: int, month0: int, month_lut: np.ndarray) -> int:
 @njit(cache=True, nogil=True, inline="always")
 def _kahan(s: np.ndarray, comp: np.ndarray, i: int, j: int, x: float) -> None:
     """``s[i, j] += x`` with a compensation term (as pandas' grouped sum)."""
-    y = x - comp[i, j]
-    t = s[i, j] + y
-    comp[i, j] = t - s[i, j] - y
-    s[i, j] = t
+    y = x - comp[_u(i), _u(j)]
+    t = s[_u(i), _u(j)] + y
+    comp[_u(i), _u(j)] = t - s[_u(i), _u(j)] - y
+    s[_u(i), _u(j)] = t
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -133,64 +134,64 @@ def _case_loop(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stre
     n = arrival.size
     k_ = 0
     for i in range(n):
-        a = arrival[i]
+        a = arrival[_u(i)]
         if a < 0 or a >= T:
             continue
-        st = stream[i]
-        reg, dec = reg_day[i], dec_day[i]
-        if ind_stream[st] and reg >= 0:
-            w = float(size[i])
-            key = month_of_day[reg] * S + st
-            ind[0, key] += 1.0
-            ind[1, key] += w
+        st = stream[_u(i)]
+        reg, dec = reg_day[_u(i)], dec_day[_u(i)]
+        if ind_stream[_u(st)] and reg >= 0:
+            w = float(size[_u(i)])
+            key = month_of_day[_u(reg)] * S + st
+            ind[0, _u(key)] += 1.0
+            ind[1, _u(key)] += w
             if dec >= 0:
                 weeks = (dec - reg) / 7.0
-                key = month_of_day[dec] * S + st
-                ind[2, key] += 1.0
-                ind[3, key] += w
-                ind[4, key] += w * weeks
-                if regular[st] and dec >= si:
+                key = month_of_day[_u(dec)] * S + st
+                ind[2, _u(key)] += 1.0
+                ind[3, _u(key)] += w
+                ind[4, _u(key)] += w * weeks
+                if regular[_u(st)] and dec >= si:
                     _kahan(kpi, kpi_comp, 0, 0, w)
                     _kahan(kpi, kpi_comp, 0, 1, weeks * w)
-        s4 = stream_lut[st]
-        if not permit_outcome[outcome[i]] or s4 < 0:
+        s4 = stream_lut[_u(st)]
+        if not permit_outcome[_u(outcome[_u(i)])] or s4 < 0:
             continue
         # chain_cases: permit, housed, days in reception after the permit, wait
         permit = dec if dec >= 0 else a
-        housed = housed_day[i]
-        if exit_reason[i] == joined_code and housed < 0:
+        housed = housed_day[_u(i)]
+        if exit_reason[_u(i)] == joined_code and housed < 0:
             housed = permit
         if housed >= 0 and housed < permit:
             housed = permit
         after = housed - permit if housed >= 0 else max(T - permit, 0)
-        wait = max(permit - reg, 0) if (asylum[st] and reg >= 0) else 0
-        adults = float(size[i] - children[i])
-        band = band_of_group[group[i]]
+        wait = max(permit - reg, 0) if (asylum[_u(st)] and reg >= 0) else 0
+        adults = float(size[_u(i)] - children[_u(i)])
+        band = band_of_group[_u(group[_u(i)])]
         pm = _month(permit, day0, month0, month_lut)
-        yi = year_lut[permit]  # a grid day (permit < T)
+        yi = year_lut[_u(permit)]  # a grid day (permit < T)
         pair = yi * _G + band
-        n_year[yi] += 1
+        n_year[_u(yi)] += 1
         # employment: waiting factor, cohort sums and the (cell, permit month, months to housing) bins
         wa = adults * fp[F_WA_SHARE]
-        if applies[s4]:
+        if applies[_u(s4)]:
             x = wait + rap_days * after
             if 0 <= rap_days and x < f_tab.size:  # a whole-day weight: tabulated
-                f = f_tab[x]
-                b3 = b3_tab[level_of_pair[pair], x]
+                f = f_tab[_u(x)]
+                b3 = b3_tab[_u(level_of_pair[_u(pair)]), _u(x)]
             else:
                 extra = ((wait + fp[F_RAP_WEIGHT] * after) - fp[F_REF_WAIT]) / _DAYS_PER_YEAR
                 f = min(fp[F_WAIT_BASE] ** extra, fp[F_CAP])
-                b3 = _benefit_share(min(f * emp_pair[pair, 2], 1.0), fp[F_PLATEAU], fp[F_TOP], fp[F_FLOOR],
+                b3 = _benefit_share(min(f * emp_pair[_u(pair), 2], 1.0), fp[F_PLATEAU], fp[F_TOP], fp[F_FLOOR],
                                     fp[F_POWER])  # EMP_YEARS[2] == 3
         else:
             f = 1.0
-            b3 = b3_one[pair]
+            b3 = b3_one[_u(pair)]
         _kahan(sums, comp, yi, 0, wa)
         _kahan(sums, comp, yi, 1, wa * wait)
         _kahan(sums, comp, yi, 2, wa * f)
         _kahan(sums, comp, yi, 3, wa * (1.0 if permit + fp[F_HORIZON3] >= T else 0.0))
         for q in range(emp_pair.shape[1]):
-            _kahan(sums, comp, yi, 4 + q, wa * min(f * emp_pair[pair, q], 1.0))
+            _kahan(sums, comp, yi, 4 + q, wa * min(f * emp_pair[_u(pair), _u(q)], 1.0))
         _kahan(sums, comp, yi, 8, wa * b3)
         if permit >= si and wa > 0:
             _kahan(kpi, kpi_comp, 0, 2, f * wa)
@@ -200,11 +201,11 @@ def _case_loop(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stre
                 rr = min(max(_month(housed, day0, month0, month_lut) - pm, 0), n_m)
             else:
                 rr = n_m
-            cell = pair_cell[pair]
-            cell_used[cell] = True
-            c_pm[k_], c_rr[k_], c_cell[k_] = pm, rr, cell
-            c_w[k_], c_f[k_] = wa, f
-            c_cost[k_] = fp[F_COST_SINGLE] if adults <= 1.0 else fp[F_COST_COUPLE]
+            cell = pair_cell[_u(pair)]
+            cell_used[_u(cell)] = True
+            c_pm[_u(k_)], c_rr[_u(k_)], c_cell[_u(k_)] = pm, rr, cell
+            c_w[_u(k_)], c_f[_u(k_)] = wa, f
+            c_cost[_u(k_)] = fp[F_COST_SINGLE] if adults <= 1.0 else fp[F_COST_COUPLE]
             k_ += 1
         # civic integration: monthly histograms and cohort sums
         nob = adults * fp[F_OBLIGED]
@@ -212,28 +213,28 @@ def _case_loop(arrival, reg_day, dec_day, housed_day, outcome, exit_reason, stre
         d = housed - permit if housed >= 0 else after
         d = max(d, 0)
         if nob != 0 and pm < n_m:
-            civ_h[0, pm] += nob
+            civ_h[0, _u(pm)] += nob
             if is21:
-                civ_h[2, pm] += nob
+                civ_h[2, _u(pm)] += nob
             else:
-                civ_h[1, pm] += nob
+                civ_h[1, _u(pm)] += nob
         if is21 and nob != 0:
-            em = _month(permit + early_round[d], day0, month0, month_lut)
+            em = _month(permit + early_round[_u(d)], day0, month0, month_lut)
             if em < n_m:
-                civ_h[3, em] += nob * fp[F_EARLY_SHARE]
+                civ_h[3, _u(em)] += nob * fp[F_EARLY_SHARE]
             if housed >= 0:
-                lm = _month(permit + late_round[d], day0, month0, month_lut)
+                lm = _month(permit + late_round[_u(d)], day0, month0, month_lut)
                 if lm < n_m:
-                    civ_h[4, lm] += nob * (1.0 - fp[F_EARLY_SHARE])
+                    civ_h[4, _u(lm)] += nob * (1.0 - fp[F_EARLY_SHARE])
         b = 9
         _kahan(sums, comp, yi, b, nob)
         if is21:
             passers = fp[F_WSUM] * nob
             _kahan(sums, comp, yi, b + 1, nob)
             _kahan(sums, comp, yi, b + 2, nob * fp[F_EXEMPT21])
-            _kahan(sums, comp, yi, b + 3, nob * by21[d])
-            _kahan(sums, comp, yi, b + 4, passers * t21[d])
-            _kahan(sums, comp, yi, b + 6, nob * pip[d])
+            _kahan(sums, comp, yi, b + 3, nob * by21[_u(d)])
+            _kahan(sums, comp, yi, b + 4, passers * t21[_u(d)])
+            _kahan(sums, comp, yi, b + 6, nob * pip[_u(d)])
         else:
             passers = fp[F_PASS13] * nob
             _kahan(sums, comp, yi, b + 2, nob * fp[F_EXEMPT13])
@@ -312,7 +313,7 @@ def _over_time(h, hf, hw_p, curve, bucket, n_buckets, fp):
         part[:] = 0.0
         any_row = False
         for p in range(n_m):
-            if hw_p[j, p] <= 0:
+            if hw_p[_u(j), _u(p)] <= 0:
                 continue
             any_row = True
             cw = 0.0
@@ -320,19 +321,19 @@ def _over_time(h, hf, hw_p, curve, bucket, n_buckets, fp):
             cf = 0.0
             for k in range(n_m - p):
                 m = p + k
-                b = bucket[k]
-                e = curve[j, k]
-                part[b, m] += hw_p[j, p]
-                part[n_buckets + b, m] += hf[j, p] * e
-                cw += h[0, j, p, k]
-                cc += h[1, j, p, k]
-                cf += h[2, j, p, k]
+                b = bucket[_u(k)]
+                e = curve[_u(j), _u(k)]
+                part[_u(b), _u(m)] += hw_p[_u(j), _u(p)]
+                part[_u(n_buckets + b), _u(m)] += hf[_u(j), _u(p)] * e
+                cw += h[0, _u(j), _u(p), _u(k)]
+                cc += h[1, _u(j), _u(p), _u(k)]
+                cf += h[2, _u(j), _u(p), _u(k)]
                 fbar = cf / cw if cw > 0 else 0.0
                 e2 = min(fbar * e, 1.0)
                 b2 = _benefit_share(e2, fp[F_PLATEAU], fp[F_TOP], fp[F_FLOOR], fp[F_POWER])
-                part[2 * n_buckets, m] += cw
-                part[2 * n_buckets + 1, m] += cw * b2
-                part[2 * n_buckets + 2, m] += cc * b2
+                part[_u(2 * n_buckets), _u(m)] += cw
+                part[_u(2 * n_buckets + 1), _u(m)] += cw * b2
+                part[_u(2 * n_buckets + 2), _u(m)] += cc * b2
         if any_row:
             res += part
     return res

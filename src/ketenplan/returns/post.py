@@ -38,6 +38,7 @@ import pandas as pd
 from numba import njit
 
 from ketenplan.engine import registry as R
+from ketenplan.engine.index import unsigned as _u  # a[_u(i)]: no negative-index fix-up
 from ketenplan.engine.results import KPI
 from ketenplan.engine.run import ReplicateOutput
 from ketenplan.scenario.schema import Scenario
@@ -138,29 +139,29 @@ def _case_sums(size, group, exit_day, exit_reason, outcome, decision_day, stream
     ret_out = np.zeros((ny, G), np.int64)
     minors = np.zeros((4, ny), np.int64)
     for i in range(size.size):
-        w = np.int64(size[i])
-        g = group[i]
-        ex = exit_day[i]
-        k = exit_slot[exit_reason[i]]
+        w = np.int64(size[_u(i)])
+        g = group[_u(i)]
+        ex = exit_day[_u(i)]
+        k = exit_slot[_u(exit_reason[_u(i)])]
         if k >= 0 and si <= ex < T:
-            dep[k, year_of_day[ex] - y0, g] += w
-        dec = decision_day[i]
-        oc = outcome[i]
-        if return_outcome[oc] and dec >= 0:
-            ret_in[max(year_of_day[dec] - y0, 0), g] += w
+            dep[_u(k), _u(year_of_day[_u(ex)] - y0), _u(g)] += w
+        dec = decision_day[_u(i)]
+        oc = outcome[_u(i)]
+        if return_outcome[_u(oc)] and dec >= 0:
+            ret_in[_u(max(year_of_day[_u(dec)] - y0, 0)), _u(g)] += w
             if ex >= 0:
-                ret_out[max(year_of_day[ex] - y0, 0), g] += w
-        a = arrival[i]
-        if stream[i] == first_stream and si <= a < T:
-            yi = year_of_day[a] - y0
-            minors[1, yi] += w
-            if uam[i]:
-                minors[0, yi] += w
-        if uam[i] and si <= dec < T:
-            if granted_outcome[oc]:
-                minors[2, year_of_day[dec] - y0] += w
-            elif return_outcome[oc]:
-                minors[3, year_of_day[dec] - y0] += w
+                ret_out[_u(max(year_of_day[_u(ex)] - y0, 0)), _u(g)] += w
+        a = arrival[_u(i)]
+        if stream[_u(i)] == first_stream and si <= a < T:
+            yi = year_of_day[_u(a)] - y0
+            minors[1, _u(yi)] += w
+            if uam[_u(i)]:
+                minors[0, _u(yi)] += w
+        if uam[_u(i)] and si <= dec < T:
+            if granted_outcome[_u(oc)]:
+                minors[2, _u(year_of_day[_u(dec)] - y0)] += w
+            elif return_outcome[_u(oc)]:
+                minors[3, _u(year_of_day[_u(dec)] - y0)] += w
     return dep, ret_in, ret_out, minors
 
 
