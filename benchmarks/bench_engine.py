@@ -86,7 +86,7 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--years", type=int, default=None)
     ap.add_argument("--quick", action="store_true", help="2 reported years, 5 repeats")
-    ap.add_argument("--repeat", type=int, default=11)
+    ap.add_argument("--repeat", type=int, default=21)
     ap.add_argument("--seed", type=int, default=20250101)
     ap.add_argument("--out", default=str(ROOT / "out" / "bench" / "engine.json"))
     args = ap.parse_args(argv)
