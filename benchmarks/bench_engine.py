@@ -86,10 +86,13 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--years", type=int, default=None)
     ap.add_argument("--quick", action="store_true", help="2 reported years, 5 repeats")
-    ap.add_argument("--repeat", type=int, default=21)
+    ap.add_argument("--repeat", type=int, default=21,
+                    help="alternating pairs of the one-call and month-by-month kernel timings")
     ap.add_argument("--seed", type=int, default=20250101)
     ap.add_argument("--out", default=str(ROOT / "out" / "bench" / "engine.json"))
     args = ap.parse_args(argv)
+    if args.repeat < 1 or (args.years is not None and args.years < 1):
+        ap.error(f"--repeat and --years must be at least 1, found --repeat {args.repeat} --years {args.years}")
     import numba
 
     import ketenplan

@@ -7,6 +7,10 @@ is a large share of the work: ``a[unsigned(i)]`` takes 15-25% off the kernel's t
 with the same arrays. Only for indices that are never negative: a loop that uses it keeps every
 -1 it holds (a missing link, an unset slot) out of an index, and ``tests/engine/test_kernel_bounds.py``
 runs these loops with numba's bounds checking on, where an index that were negative fails.
+
+``unsigned`` is inlined into each caller, whose compiled code numba caches keyed on the caller's
+file alone: a change here must touch those files too (``engine.kernel``, ``engine.compile``,
+``engine.results``, ``engine.state``, ``integration.fast``, ``returns.post``).
 """
 
 from __future__ import annotations
