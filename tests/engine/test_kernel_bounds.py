@@ -4,7 +4,9 @@ an index that were ever negative would read or write outside an array instead of
 end. These tests run them compiled with numba's bounds checking on (in a process with its own
 compile cache), on chains that take every path: queues whose patience runs out, emergency
 reception, small-scale routing and triage, nareis following their sponsors, and the Dutch scenarios
-from the replayed history. Any index out of bounds raises IndexError there."""
+from the replayed history. Any index out of bounds raises IndexError there. Both are in the slow
+suite (``make test-slow``, which CI runs too): the compile with bounds checks alone takes about a
+minute."""
 
 from __future__ import annotations
 
@@ -86,6 +88,7 @@ def _checked(code: str, cache) -> str:
     return r.stdout
 
 
+@pytest.mark.slow  # compiling every loop with bounds checks takes about a minute of one core
 def test_the_kernel_stays_within_its_arrays_on_small_chains(pytestconfig):
     out = _checked(SMALL, pytestconfig.cache)
     assert int(out.split()[-1]) > 10_000
