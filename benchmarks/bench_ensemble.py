@@ -81,8 +81,10 @@ def timed(cmd: list[str], env: dict | None = None) -> dict:
         time.sleep(0.1)
     wall = time.perf_counter() - t0
     err = p.stderr.read().decode(errors="replace")
-    if p.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {err[-2000:]}")
+    if p.returncode:  # one line, exit 2, as the commands themselves end on bad input
+        last = [ln for ln in err.strip().splitlines() if ln.strip()][-1:] or ["(no message)"]
+        print(f"{' '.join(cmd[3:])} failed ({p.returncode}): {last[0].strip()}", file=sys.stderr)
+        raise SystemExit(2)
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers, once waited for
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     return {"wall_s": wall, "peak_rss_gb": peak / 2**30, "cpu_s": cpu}
@@ -126,6 +128,11 @@ def main() -> None:
             ap.error(f"{opt} must be at least 1, got {v}")
     if a.pairs > 1 and not a.reference:
         ap.error("--pairs needs --reference (pairs of the current and the reference run, in turn)")
+    if a.reference:
+        known = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{a.reference}^{{commit}}"],
+                               capture_output=True)
+        if known.returncode:
+            ap.error(f"--reference: {a.reference!r} is not a revision of this repository (git rev-parse found no commit)")
     ref_n = a.reference_replicates or a.replicates
     res: dict = {"machine": platform.platform(), "cores": os.cpu_count(), "replicates": a.replicates,
                  "current_runs": [], "reference_runs": []}
