@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from statistics import median as _median
 import time
 from pathlib import Path
 
@@ -103,14 +104,16 @@ BAR_S, BAR_GB, BAR_REPLICATES = 120.0, 2.0, 1000
 BAR_REFERENCE = ("801ecee", 300, 76.0)
 
 
-def _median(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if len(xs) % 2 else 0.5 * (xs[len(xs) // 2 - 1] + xs[len(xs) // 2])
-
-
 def _line(name: str, n: int, r: dict) -> str:
     return (f"{name}: {n} replicates in {r['wall_s']:.1f} s, peak RSS {r['peak_rss_gb']:.2f} GB "
             f"(CPU {r['cpu_s']:.1f} s, {r['cpu_s'] / n:.3f} s per replicate)")
+
+
+def _commit(rev: str) -> str | None:
+    """The full hash of ``rev`` in this repository, or None when it names no commit."""
+    r = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+                       capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else None
 
 
 def main() -> None:
@@ -128,11 +131,9 @@ def main() -> None:
             ap.error(f"{opt} must be at least 1, got {v}")
     if a.pairs > 1 and not a.reference:
         ap.error("--pairs needs --reference (pairs of the current and the reference run, in turn)")
-    if a.reference:
-        known = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{a.reference}^{{commit}}"],
-                               capture_output=True)
-        if known.returncode:
-            ap.error(f"--reference: {a.reference!r} is not a revision of this repository (git rev-parse found no commit)")
+    ref_sha = _commit(a.reference) if a.reference else None
+    if a.reference and ref_sha is None:
+        ap.error(f"--reference: {a.reference!r} is not a revision of this repository (git rev-parse found no commit)")
     ref_n = a.reference_replicates or a.replicates
     res: dict = {"machine": platform.platform(), "cores": os.cpu_count(), "replicates": a.replicates,
                  "current_runs": [], "reference_runs": []}
@@ -188,7 +189,7 @@ def main() -> None:
               f"current/reference wall per pair: {', '.join(f'{x:.3f}' for x in ratios)} "
               f"(median {_median(ratios):.3f})")
         rev, n_ref, s_ref = BAR_REFERENCE
-        if a.reference.startswith(rev) or rev.startswith(a.reference):
+        if ref_sha == _commit(rev):
             if ref_n == n_ref:
                 # like with like: the bar carried to this machine and hour by the reference's time now
                 scaled = [BAR_S * r["wall_s"] / s_ref for r in refs]
