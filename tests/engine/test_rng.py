@@ -149,3 +149,36 @@ def test_a_key_is_scheduled_once_and_checked():
         G.key_schedule(bad)
     with pytest.raises(ValueError, match="has 2 words"):
         G.key_schedule(k[:3])
+
+
+def test_lane_wise_philox_gives_the_known_answers_and_the_draws_one_at_a_time():
+    """``philox_lanes`` (many counters at once, on the vector units) gives Random123's known answers
+    and, lane by lane, the words and uniforms of ``uniforms4``; lanes past ``m`` are left alone."""
+    from numba import njit
+
+    @njit
+    def lanes(key, c0, c1, c2, c3, m):
+        G.philox_lanes(key, c0, c1, c2, c3, m)
+
+    @njit
+    def uniform_of(w):
+        return G.lane_uniform(w)
+
+    kat = [np.array([a[j] for a, _ in KAT], np.uint32) for j in range(4)]
+    for i, (args, expected) in enumerate(KAT):  # a key per counter: one lane each
+        one = [np.array([a[i]], np.uint32) for a in kat]
+        lanes(G.key_schedule(np.array(args[4:], np.uint64)), *one, 1)
+        assert tuple(int(w[0]) for w in one) == expected
+    rng = np.random.default_rng(11)
+    n = 1003  # not a multiple of a vector's width: the loop's remainder too
+    case = rng.integers(0, 2**63, n, dtype=np.uint64)
+    purpose = rng.integers(0, 40, n).astype(np.uint32)
+    sub = rng.integers(0, 5, n).astype(np.uint32)
+    w = [(case & np.uint64(0xFFFFFFFF)).astype(np.uint32), (case >> np.uint64(32)).astype(np.uint32),
+         purpose.copy(), sub.copy()]
+    w[0][-1] = 12345  # the last lane is not run (m = n - 1): it keeps its counter
+    lanes(KEY, *w, n - 1)
+    assert (w[0][-1], w[2][-1], w[3][-1]) == (12345, purpose[-1], sub[-1])
+    for i in range(n - 1):
+        u = G.uniforms4(KEY, int(purpose[i]), case[i], int(sub[i]))
+        assert tuple(uniform_of(w[j][i]) for j in range(4)) == u

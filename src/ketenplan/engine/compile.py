@@ -485,6 +485,17 @@ IX = ("BR_AFTER_CENTRAL", "BR_AFTER_PROCEDURE", "BR_AFTER_TERM", "BR_APPEALS", "
 IX_OF = {n: k for k, n in enumerate(IX)}
 
 
+#: cases per block of :func:`_draw_cases`' lane-wise draws (its scratch lanes hold three counters of
+#: each case of a block, 4 x 3 x 256 words: in the first level of the processor's cache)
+DRAW_BLOCK = 256
+_LANE_PURPOSES = 3
+
+
+def draw_lanes() -> tuple[np.ndarray, ...]:
+    """The scratch lanes of :func:`_draw_cases` (four uint32 arrays of 3 x :data:`DRAW_BLOCK`)."""
+    return tuple(np.empty(_LANE_PURPOSES * DRAW_BLOCK, np.uint32) for _ in range(4))
+
+
 def draw_constants() -> np.ndarray:
     g = globals()
     return np.array([int(g[n]) for n in IX], np.int64)
@@ -493,15 +504,23 @@ def draw_constants() -> np.ndarray:
 @njit(cache=True, nogil=True, _nrt=False)  # no reference counting: see _fill_households
 def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, grant_rate, safe, stc_share,
                 regular_grant, par, dspec, dconst, fixed_slot, fixed_days, dur, branch, late_u, group, track, routed,
-                likely, late_row):
+                likely, late_row, lane0, lane1, lane2, lane3):
     """Every case's nationality group, track and pre-drawn path through the chain, by keyed draws.
     One Philox call gives a case's group, Dublin claim, grant uniform and referral to the extended
     procedure; one more its appeal, appeal outcome, freedom-restricting location and departure
     uniform; one more the smaller choices; each duration has its own. Draws a case cannot need are
-    not made, and no draw ever shifts another case's. Every case gets the stays that are the same
-    for all (``dur[i, fixed_slot[q]] = fixed_days[q]``): written here, beside the case's other stays,
-    they cost next to nothing; written column by column after the loop they took about 2% of a
-    replicate of nl_baseline (a strided pass over the whole table each)."""
+    not made (but for the block's three, below), and no draw ever shifts another case's. Every case
+    gets the stays that are the same for all (``dur[i, fixed_slot[q]] = fixed_days[q]``): written
+    here, beside the case's other stays, they cost next to nothing; written column by column after
+    the loop they took about 2% of a replicate of nl_baseline (a strided pass over the whole table
+    each).
+
+    The three draws every asylum case makes (purposes decision, return and more) are computed for a
+    block of cases at once (``rng.philox_lanes`` on the scratch lanes ``lane0..3``, :data:`DRAW_BLOCK`
+    cases a block), then read per case: the same uniforms as ``rng.uniforms4``, and a draw a case
+    does not need (more, for regular migration, resettlement and nareis) changes no other draw. The
+    first attempts of the procedure's gamma stays drawn so too were slower (3-5 ms a replicate of
+    nl_baseline): their code, inlined twice, costs the loop more than their lanes save."""
     BR_AFTER_CENTRAL = ix[0]
     BR_AFTER_PROCEDURE = ix[1]
     BR_AFTER_TERM = ix[2]
@@ -532,115 +551,134 @@ def _draw_cases(ix, key, ckey, stream, mixrow, group_in, uam, arrival, cum_mix, 
     TRACK_SAFE = ix[27]
     TRACK_SAFE_THIRD = ix[28]
     n_groups = grant_rate.shape[0]
-    for i in range(ckey.shape[0]):
-        for q in range(fixed_slot.shape[0]):
-            dur[_u(i), _u(fixed_slot[_u(q)])] = fixed_days[_u(q)]
-        k = ckey[_u(i)]
-        s = stream[_u(i)]
-        u_group, u_dublin, u_grant, u_va = G.uniforms4(key, P_DECISION, k, 0)
-        u_appeal, u_success, u_restricted, u_dep = G.uniforms4(key, P_RETURN, k, 0)
-        # nationality group: the mix of the case's part and arrival year; a family member follows the sponsor
-        if group_in[_u(i)] >= 0:
-            g = group_in[_u(i)]
-        else:
-            row = cum_mix[_u(mixrow[_u(i)])]
-            g = 0
-            while g < row.shape[0] - 1 and u_group >= row[_u(g)]:
-                g += 1
-        group[_u(i)] = g
-        rate = grant_rate[_u(g)]
-        likely[_u(i)] = rate >= par[PAR_LIKELY]
-        late_u[_u(i), LATE_DECISION] = u_grant
-        late_u[_u(i), LATE_DEPARTURE] = u_dep
-        late_row[_u(i)] = n_groups if uam[_u(i)] else g  # unaccompanied minors: their own row
-        if s >= STREAM_LABOUR0:  # regular migration (circular places carry their group: group_in)
-            track[_u(i)] = TRACK_REGULAR
-            branch[_u(i), BR_ARRIVAL] = 2
-            granted = u_grant < regular_grant[_u(s - STREAM_LABOUR0)]
-            branch[_u(i), BR_REGULAR_OUTCOME] = (2 if group_in[_u(i)] >= 0 else 0) if granted else 1
-            dur[_u(i), DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, dconst, D_REGULAR0 + s - STREAM_LABOUR0), 1)
-            continue
-        if s == STREAM_RESETTLEMENT or s == STREAM_NAREIS:
-            track[_u(i)] = TRACK_NONE
-            routed[_u(i)] = False
-            if s == STREAM_RESETTLEMENT and par[PAR_DIRECT_PLACEMENT] > 0:
-                branch[_u(i), BR_ARRIVAL] = 1  # straight to a municipality
+    n = ckey.shape[0]
+    B = lane0.shape[0] // _LANE_PURPOSES
+    for b0 in range(0, n, B):
+        m = min(B, n - b0)
+        # the block's counters (case key low, high, purpose, sub-counter 0) for the three purposes
+        for j in range(_LANE_PURPOSES):
+            pj = (P_DECISION, P_RETURN, P_MORE)[j]
+            for l in range(m):
+                kk = ckey[_u(b0 + l)]
+                lane0[_u(j * m + l)] = np.uint32(kk & np.uint64(0xFFFFFFFF))
+                lane1[_u(j * m + l)] = np.uint32(kk >> np.uint64(32))
+                lane2[_u(j * m + l)] = np.uint32(pj)
+                lane3[_u(j * m + l)] = np.uint32(0)
+        G.philox_lanes(key, lane0, lane1, lane2, lane3, _LANE_PURPOSES * m)
+        for l in range(m):
+            i = b0 + l
+            for q in range(fixed_slot.shape[0]):
+                dur[_u(i), _u(fixed_slot[_u(q)])] = fixed_days[_u(q)]
+            k = ckey[_u(i)]
+            s = stream[_u(i)]
+            u_group, u_dublin = G.lane_uniform(lane0[_u(l)]), G.lane_uniform(lane1[_u(l)])
+            u_grant, u_va = G.lane_uniform(lane2[_u(l)]), G.lane_uniform(lane3[_u(l)])
+            u_appeal, u_success = G.lane_uniform(lane0[_u(m + l)]), G.lane_uniform(lane1[_u(m + l)])
+            u_restricted, u_dep = G.lane_uniform(lane2[_u(m + l)]), G.lane_uniform(lane3[_u(m + l)])
+            # nationality group: the mix of the case's part and arrival year; a family member follows the sponsor
+            if group_in[_u(i)] >= 0:
+                g = group_in[_u(i)]
+            else:
+                row = cum_mix[_u(mixrow[_u(i)])]
+                g = 0
+                while g < row.shape[0] - 1 and u_group >= row[_u(g)]:
+                    g += 1
+            group[_u(i)] = g
+            rate = grant_rate[_u(g)]
+            likely[_u(i)] = rate >= par[PAR_LIKELY]
+            late_u[_u(i), LATE_DECISION] = u_grant
+            late_u[_u(i), LATE_DEPARTURE] = u_dep
+            late_row[_u(i)] = n_groups if uam[_u(i)] else g  # unaccompanied minors: their own row
+            if s >= STREAM_LABOUR0:  # regular migration (circular places carry their group: group_in)
+                track[_u(i)] = TRACK_REGULAR
+                branch[_u(i), BR_ARRIVAL] = 2
+                granted = u_grant < regular_grant[_u(s - STREAM_LABOUR0)]
+                branch[_u(i), BR_REGULAR_OUTCOME] = (2 if group_in[_u(i)] >= 0 else 0) if granted else 1
+                dur[_u(i), DUR_REGULAR] = max(_dd(key, P_REGULAR, k, dspec, dconst, D_REGULAR0 + s - STREAM_LABOUR0), 1)
                 continue
-            if s == STREAM_NAREIS and u_dublin < par[PAR_NAREIS_HOME]:  # given nareis: joins the sponsor's home
-                branch[_u(i), BR_ARRIVAL] = 3
-            branch[_u(i), BR_AFTER_CENTRAL] = 0  # permit on arrival: to the lead time
-            continue
-        u_stc, u_lvv, u_lvv_outcome, u_detention = G.uniforms4(key, P_MORE, k, 0)
-        if s == STREAM_FIRST and u_dublin < par[PAR_DUBLIN_SHARE]:
-            tr = TRACK_DUBLIN
-        elif s == STREAM_FIRST and u_stc < stc_share[_u(g)]:
-            tr = TRACK_SAFE_THIRD
-        elif safe[_u(g)] and par[PAR_TRIAGE] > 0:
-            tr = TRACK_SAFE
-        else:
-            tr = TRACK_GENERAL
-        track[_u(i)] = tr
-        routed[_u(i)] = likely[_u(i)] and par[PAR_ROUTING] > 0
-        expect_grant = u_grant < rate  # at the arrival's rate: only for the levers that act before the decision
-        if tr == TRACK_DUBLIN:
-            branch[_u(i), BR_AFTER_CENTRAL] = 1
-            u = G.uniforms4(key, P_DUB_OUTCOME, k, 0)[0]
-            acc = par[PAR_DUB_ACCEPT]
-            trf = par[PAR_DUB_TRANSFER]
-            o = 0 if u < acc * trf else (1 if u < acc * trf + acc * (1 - trf) * par[PAR_DUB_ABSCOND] else 2)
-            branch[_u(i), BR_DUBLIN_OUTCOME] = o  # transfer, abscond, or lapse to the national procedure
-            if o != 2:
+            if s == STREAM_RESETTLEMENT or s == STREAM_NAREIS:
+                track[_u(i)] = TRACK_NONE
+                routed[_u(i)] = False
+                if s == STREAM_RESETTLEMENT and par[PAR_DIRECT_PLACEMENT] > 0:
+                    branch[_u(i), BR_ARRIVAL] = 1  # straight to a municipality
+                    continue
+                if s == STREAM_NAREIS and u_dublin < par[PAR_NAREIS_HOME]:  # given nareis: joins the sponsor's home
+                    branch[_u(i), BR_ARRIVAL] = 3
+                branch[_u(i), BR_AFTER_CENTRAL] = 0  # permit on arrival: to the lead time
                 continue
-        elif tr == TRACK_SAFE_THIRD:
-            branch[_u(i), BR_AFTER_CENTRAL] = 4
-            u = G.uniforms4(key, P_SAFE_THIRD, k, 0)[0]
-            o = 0 if u < par[PAR_STC_TRANSFER] else (2 if u < par[PAR_STC_TRANSFER] + par[PAR_STC_SUBSTANTIVE] else 1)
-            branch[_u(i), BR_SAFE_THIRD_OUTCOME] = o  # transfer, inadmissible (return), or a substantive procedure
-            if o == 0:
-                continue
-        else:
-            branch[_u(i), BR_AFTER_CENTRAL] = 2 if tr == TRACK_GENERAL else 3
-        # the national procedure (a lapsed Dublin claim or a substantive procedure after all: general track)
-        repeat_no_chance = s == STREAM_SUBSEQUENT and not expect_grant and par[PAR_NO_HEARING] > 0
-        if tr == TRACK_SAFE:
-            proc = _dd(key, P_SAFE, k, dspec, dconst, D_SAFE)
-        else:
-            rvt = 0 if (par[PAR_LEGAL_AID] > 0 and expect_grant) else _dd(key, P_RVT, k, dspec, dconst, D_RVT)
-            proc = rvt + _dd(key, P_AA, k, dspec, dconst, D_AA)
-        if repeat_no_chance:
-            proc = 1  # decided without a hearing
-        dur[_u(i), DUR_PROCEDURE] = max(proc, 1)
-        va = tr != TRACK_SAFE and u_va < par[PAR_VA_SHARE] and not repeat_no_chance
-        branch[_u(i), BR_AFTER_PROCEDURE] = 0 if va else 1
-        # the decision is late (the decision month's grant rate): both paths are prepared; their stays
-        # are drawn by the kernel when a case enters them (engine.kernel, slot_spec)
-        appeals = u_appeal < par[PAR_APPEAL_SHARE]
-        branch[_u(i), BR_APPEALS] = 0 if appeals else 1
-        branch[_u(i), BR_APPEAL_OUTCOME] = 0 if u_success < par[PAR_APPEAL_SUCCESS] else 1
-        # return: departure term, maybe a freedom-restricting location, a minor's wait until 18, departure
-        dur[_u(i), DUR_TERM] = 0 if tr == TRACK_SAFE else int(par[PAR_TERM_DAYS])
-        minor_waits = uam[_u(i)] and par[PAR_MINOR_RULE] > 0
-        if minor_waits:
-            u_age, u_adequate, u_in_band, _ = G.uniforms4(key, P_MINOR, k, 0)
-            minor_waits = u_adequate >= par[PAR_MINOR_ADEQUATE]
-            if minor_waits:  # age at arrival: 16-17, 14-15 or younger, uniform within the band
-                if u_age < par[PAR_AGE_16]:
-                    age = 16.0 + 2.0 * u_in_band
-                elif u_age < par[PAR_AGE_16] + par[PAR_AGE_14]:
-                    age = 14.0 + 2.0 * u_in_band
-                else:
-                    age = 12.0 + 2.0 * u_in_band
-                dur[_u(i), DUR_BIRTHDAY] = arrival[_u(i)] + int((18.0 - age) * 365.25)
-        branch[_u(i), BR_AFTER_TERM] = 2 if minor_waits else (0 if u_restricted < par[PAR_RESTRICTED] else 1)
-        # after the late departure pick: each route's choices
-        branch[_u(i), BR_DETENTION_OUTCOME] = 0 if u_detention < par[PAR_DETENTION_VERIFIED] else 1
-        branch[_u(i), BR_LVV_CHOICE] = 0 if u_lvv < par[PAR_LVV_REQUEST] else 1
-        if u_lvv < par[PAR_LVV_REQUEST]:
-            a = par[PAR_LVV_INDEPENDENT]
-            b = a + par[PAR_LVV_UNSUPERVISED]
-            c = b + par[PAR_LVV_PERMIT]
-            branch[_u(i), BR_LVV_OUTCOME] = 0 if u_lvv_outcome < a else (1 if u_lvv_outcome < b else (
-                2 if u_lvv_outcome < c else 3))
+            u_stc, u_lvv = G.lane_uniform(lane0[_u(2 * m + l)]), G.lane_uniform(lane1[_u(2 * m + l)])
+            u_lvv_outcome, u_detention = G.lane_uniform(lane2[_u(2 * m + l)]), G.lane_uniform(lane3[_u(2 * m + l)])
+            if s == STREAM_FIRST and u_dublin < par[PAR_DUBLIN_SHARE]:
+                tr = TRACK_DUBLIN
+            elif s == STREAM_FIRST and u_stc < stc_share[_u(g)]:
+                tr = TRACK_SAFE_THIRD
+            elif safe[_u(g)] and par[PAR_TRIAGE] > 0:
+                tr = TRACK_SAFE
+            else:
+                tr = TRACK_GENERAL
+            track[_u(i)] = tr
+            routed[_u(i)] = likely[_u(i)] and par[PAR_ROUTING] > 0
+            expect_grant = u_grant < rate  # at the arrival's rate: only for the levers that act before the decision
+            if tr == TRACK_DUBLIN:
+                branch[_u(i), BR_AFTER_CENTRAL] = 1
+                u = G.uniforms4(key, P_DUB_OUTCOME, k, 0)[0]
+                acc = par[PAR_DUB_ACCEPT]
+                trf = par[PAR_DUB_TRANSFER]
+                o = 0 if u < acc * trf else (1 if u < acc * trf + acc * (1 - trf) * par[PAR_DUB_ABSCOND] else 2)
+                branch[_u(i), BR_DUBLIN_OUTCOME] = o  # transfer, abscond, or lapse to the national procedure
+                if o != 2:
+                    continue
+            elif tr == TRACK_SAFE_THIRD:
+                branch[_u(i), BR_AFTER_CENTRAL] = 4
+                u = G.uniforms4(key, P_SAFE_THIRD, k, 0)[0]
+                o = 0 if u < par[PAR_STC_TRANSFER] else (
+                    2 if u < par[PAR_STC_TRANSFER] + par[PAR_STC_SUBSTANTIVE] else 1)
+                branch[_u(i), BR_SAFE_THIRD_OUTCOME] = o  # transfer, inadmissible (return), or a substantive procedure
+                if o == 0:
+                    continue
+            else:
+                branch[_u(i), BR_AFTER_CENTRAL] = 2 if tr == TRACK_GENERAL else 3
+            # the national procedure (a lapsed Dublin claim or a substantive procedure after all: general track)
+            repeat_no_chance = s == STREAM_SUBSEQUENT and not expect_grant and par[PAR_NO_HEARING] > 0
+            if tr == TRACK_SAFE:
+                proc = _dd(key, P_SAFE, k, dspec, dconst, D_SAFE)
+            else:
+                rvt = 0 if (par[PAR_LEGAL_AID] > 0 and expect_grant) else _dd(key, P_RVT, k, dspec, dconst, D_RVT)
+                proc = rvt + _dd(key, P_AA, k, dspec, dconst, D_AA)
+            if repeat_no_chance:
+                proc = 1  # decided without a hearing
+            dur[_u(i), DUR_PROCEDURE] = max(proc, 1)
+            va = tr != TRACK_SAFE and u_va < par[PAR_VA_SHARE] and not repeat_no_chance
+            branch[_u(i), BR_AFTER_PROCEDURE] = 0 if va else 1
+            # the decision is late (the decision month's grant rate): both paths are prepared; their stays
+            # are drawn by the kernel when a case enters them (engine.kernel, slot_spec)
+            appeals = u_appeal < par[PAR_APPEAL_SHARE]
+            branch[_u(i), BR_APPEALS] = 0 if appeals else 1
+            branch[_u(i), BR_APPEAL_OUTCOME] = 0 if u_success < par[PAR_APPEAL_SUCCESS] else 1
+            # return: departure term, maybe a freedom-restricting location, a minor's wait until 18, departure
+            dur[_u(i), DUR_TERM] = 0 if tr == TRACK_SAFE else int(par[PAR_TERM_DAYS])
+            minor_waits = uam[_u(i)] and par[PAR_MINOR_RULE] > 0
+            if minor_waits:
+                u_age, u_adequate, u_in_band, _ = G.uniforms4(key, P_MINOR, k, 0)
+                minor_waits = u_adequate >= par[PAR_MINOR_ADEQUATE]
+                if minor_waits:  # age at arrival: 16-17, 14-15 or younger, uniform within the band
+                    if u_age < par[PAR_AGE_16]:
+                        age = 16.0 + 2.0 * u_in_band
+                    elif u_age < par[PAR_AGE_16] + par[PAR_AGE_14]:
+                        age = 14.0 + 2.0 * u_in_band
+                    else:
+                        age = 12.0 + 2.0 * u_in_band
+                    dur[_u(i), DUR_BIRTHDAY] = arrival[_u(i)] + int((18.0 - age) * 365.25)
+            branch[_u(i), BR_AFTER_TERM] = 2 if minor_waits else (0 if u_restricted < par[PAR_RESTRICTED] else 1)
+            # after the late departure pick: each route's choices
+            branch[_u(i), BR_DETENTION_OUTCOME] = 0 if u_detention < par[PAR_DETENTION_VERIFIED] else 1
+            branch[_u(i), BR_LVV_CHOICE] = 0 if u_lvv < par[PAR_LVV_REQUEST] else 1
+            if u_lvv < par[PAR_LVV_REQUEST]:
+                a = par[PAR_LVV_INDEPENDENT]
+                b = a + par[PAR_LVV_UNSUPERVISED]
+                c = b + par[PAR_LVV_PERMIT]
+                branch[_u(i), BR_LVV_OUTCOME] = 0 if u_lvv_outcome < a else (1 if u_lvv_outcome < b else (
+                    2 if u_lvv_outcome < c else 3))
 
 
 @njit(cache=True, nogil=True, _nrt=False)  # allocates nothing: see _fill_households
@@ -704,7 +742,8 @@ def _nareis(key, ckey, size, stream, can_sponsor, ratio, dspec):
     # P(no family member) by sponsor size: the Poisson quantile's first term, exp(-lam), as it computes
     # it (the C library's exp, here through math.exp), so that most sponsors skip it
     p_none = np.array([math.exp(-(ratio * s)) for s in range(_P_NONE_SIZES)], np.float64)
-    _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, G.duration_constants(dspec), p_none, count, lag)
+    _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, G.duration_constants(dspec), p_none, count, lag,
+                 *draw_lanes())
     return count, lag
 
 
@@ -712,22 +751,34 @@ _P_NONE_SIZES = 64
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, dconst, p_none, count, lag):
+def _fill_nareis(key, ckey, size, stream, can_sponsor, ratio, dspec, dconst, p_none, count, lag, lane0, lane1, lane2,
+                 lane3):
     """:func:`_nareis`' loop (see ``_fill_households`` on ``_nrt=False``). ``p_none[s]``: the
     Poisson probability of none for a sponsor of s persons (``exp(-ratio s)``): a uniform at or below
-    it is a count of 0, as ``rng.poisson_ppf`` finds it (its cumulative sum starts there)."""
+    it is a count of 0, as ``rng.poisson_ppf`` finds it (its cumulative sum starts there). The
+    count's uniform is drawn for a block of cases at once, as in :func:`_draw_cases`."""
     n = ckey.shape[0]
-    for i in range(n):
-        if not can_sponsor[_u(stream[_u(i)])]:
-            continue
-        u = G.uniforms4(key, P_NAREIS_COUNT, ckey[_u(i)], 0)[0]
-        lam = ratio * size[_u(i)]
-        if 0 <= size[_u(i)] < p_none.shape[0] and 0.0 < lam <= 600.0 and u <= p_none[_u(size[_u(i)])]:
-            continue
-        count[_u(i)] = G.poisson_ppf(u, lam)
-        if count[_u(i)] > 0:
-            lag[_u(i)] = _dd(key, P_NAREIS_LAG, ckey[_u(i)], dspec, dconst, D_NAREIS_LAG)
-
+    B = lane0.shape[0]
+    for b0 in range(0, n, B):
+        m = min(B, n - b0)
+        for l in range(m):
+            kk = ckey[_u(b0 + l)]
+            lane0[_u(l)] = np.uint32(kk & np.uint64(0xFFFFFFFF))
+            lane1[_u(l)] = np.uint32(kk >> np.uint64(32))
+            lane2[_u(l)] = np.uint32(P_NAREIS_COUNT)
+            lane3[_u(l)] = np.uint32(0)
+        G.philox_lanes(key, lane0, lane1, lane2, lane3, m)
+        for l in range(m):
+            i = b0 + l
+            if not can_sponsor[_u(stream[_u(i)])]:
+                continue
+            u = G.lane_uniform(lane0[_u(l)])
+            lam = ratio * size[_u(i)]
+            if 0 <= size[_u(i)] < p_none.shape[0] and 0.0 < lam <= 600.0 and u <= p_none[_u(size[_u(i)])]:
+                continue
+            count[_u(i)] = G.poisson_ppf(u, lam)
+            if count[_u(i)] > 0:
+                lag[_u(i)] = _dd(key, P_NAREIS_LAG, ckey[_u(i)], dspec, dconst, D_NAREIS_LAG)
 
 
 def _month_bounds(grid: TimeGrid) -> tuple[pd.PeriodIndex, np.ndarray, np.ndarray, np.ndarray]:
@@ -1080,6 +1131,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
     fixed_slot = np.array([DUR_LVV_PATIENCE, DUR_DETENTION_PATIENCE, D_["circular_stay"]], np.int64)
     fixed_days = np.array([int(np.ceil(lvv.patience_days)), int(np.ceil(det.patience_days)),
                            int(round(sc.circular.stay_months * DAYS_PER_MONTH))], dur.dtype)
+    lanes = draw_lanes()
     # sponsors first (family members take their sponsor's group), then the family members
     for lo_i, hi_i in ((0, n_primary), (n_primary, n)):
         if hi_i <= lo_i:
@@ -1089,7 +1141,7 @@ def compile_replicate(scenario: Scenario, key: np.ndarray, first_monthly: np.nda
         sl = slice(lo_i, hi_i)
         _draw_cases(draw_constants(), key, ckey[sl], stream[sl], mixrow[sl], group_in[sl], uam[sl], arrival[sl], cum_mix,
                     grant_rate, safe, stc_share, regular_grant, par, dspec, dconst, fixed_slot, fixed_days, dur[sl],
-                    branch[sl], late_u[sl], group[sl], track[sl], routed[sl], likely[sl], late_row[sl])
+                    branch[sl], late_u[sl], group[sl], track[sl], routed[sl], likely[sl], late_row[sl], *lanes)
 
     # stays drawn by the kernel when a case enters them: the duration spec and purpose of each slot
     slot_spec = np.full(len(R.DURATION_SLOTS), -1, np.int64)

