@@ -17,7 +17,7 @@ Bar (a figure, not an assert): 1,000 ten-year replicates of ``nl_baseline`` in u
 a 2-core machine with a peak resident memory under 2 GB. The bar was set on a machine where the
 processes backend before Engine 2.0 (:data:`BAR_REFERENCE`: revision 801ecee, which holds every
 replicate in memory, about 23 GB at 1,000 replicates, so it is timed at 300) ran 300 replicates in
-76 s. The same reference took 142-162 s on another 2-core machine (an AMD EPYC) and 77.3 s and
+76 s. The same reference took 115-162 s on another 2-core machine (an AMD EPYC) and 77.3 s and
 125.4 s in two hours of one day on an Intel Xeon, so the bar is read two ways:
 
 - as written: the current run's wall time under 120 s (on the machine at hand, in that hour);
